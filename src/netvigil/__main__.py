@@ -1,0 +1,3 @@
+from netvigil.cli.main import main
+
+main()
