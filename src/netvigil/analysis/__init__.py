@@ -1,0 +1,34 @@
+"""raw measurement -> observations -> verdict: pure transforms with versioned rules.
+
+Public names (everything else in this package is an implementation detail):
+
+- ``measurement_uid(m)``: deterministic id from the measurement's content.
+- ``observations_of(m)``: one ``Observation`` per DNS answer / TCP / TLS / HTTP step.
+- ``verdict_of(m, fingerprints=..., uid=...)``: the ``Verdict`` (never raises on odd data).
+- ``analyze_web_connectivity(test_keys)``: OONI's blocking/accessible/dns_consistency plus our
+  ``blocking_detail``; the probe calls it too, so probe and pipeline share one set of rules.
+- ``Fingerprints``: OONI's blockpage fingerprints, ``Fingerprints.load(dir_or_url)``.
+- ``RULES_VERSION`` and ``RULES`` (every rule id with its condition and source).
+"""
+
+from __future__ import annotations
+
+from netvigil.analysis._uid import measurement_uid
+from netvigil.analysis.fingerprints import Fingerprint, Fingerprints
+from netvigil.analysis.observations import observations_of
+from netvigil.analysis.rules import RULES, RULES_VERSION, Rule
+from netvigil.analysis.verdict import verdict_of
+from netvigil.analysis.webconnectivity import WebConnectivityAnalysis, analyze_web_connectivity
+
+__all__ = [
+    "RULES",
+    "RULES_VERSION",
+    "Fingerprint",
+    "Fingerprints",
+    "Rule",
+    "WebConnectivityAnalysis",
+    "analyze_web_connectivity",
+    "measurement_uid",
+    "observations_of",
+    "verdict_of",
+]
