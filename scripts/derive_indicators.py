@@ -1,4 +1,4 @@
-"""Derive netvigil's compact indicator table from the World Bank / OWID files in ../shared/data/econ.
+"""Derive netvigil's compact indicator table from the World Bank / OWID files in shared econ data.
 
 Usage::
 
@@ -59,7 +59,9 @@ def iso3_to_iso2(econ: Path) -> dict[str, str]:
     }
 
 
-def long_series(rows: Iterable[dict[str, str]], code: str, value: str, iso: dict[str, str]) -> Series:
+def long_series(
+    rows: Iterable[dict[str, str]], code: str, value: str, iso: dict[str, str]
+) -> Series:
     """``Country Code,Year,Value``-style files (datasets.org and OWID exports)."""
     out: Series = {}
     for row in rows:

@@ -1,9 +1,9 @@
 """Impact of a shutdown: people cut off and economic cost, with each method, its inputs and a range.
 
-    >>> from netvigil.impact import estimate
-    >>> result = estimate("HK", 24, scope="national", shutdown_type="full")
-    >>> result.to_json_dict()["range"]["central"] > 0
-    True
+>>> from netvigil.impact import estimate
+>>> result = estimate("HK", 24, scope="national", shutdown_type="full")
+>>> result.to_json_dict()["range"]["central"] > 0
+True
 """
 
 from __future__ import annotations

@@ -84,7 +84,9 @@ class DeloitteThresholds:
     medium: float = 60.0
 
 
-def deloitte_tier(internet_pct: float, thresholds: DeloitteThresholds | None = None) -> DeloitteTier:
+def deloitte_tier(
+    internet_pct: float, thresholds: DeloitteThresholds | None = None
+) -> DeloitteTier:
     cut = thresholds or DeloitteThresholds()
     if internet_pct >= cut.high:
         return "high"
@@ -150,9 +152,7 @@ def deloitte_cost(
     full national shutdowns; partial ones are scaled like Brookings' (netvigil's extension)."""
     daily_gdp = gdp_usd / DAYS_PER_YEAR
     days = hours / HOURS_PER_DAY
-    return (
-        daily_gdp * DELOITTE_GDP_SHARE[tier] * days * region_share * access_share * service_share
-    )
+    return daily_gdp * DELOITTE_GDP_SHARE[tier] * days * region_share * access_share * service_share
 
 
 def deloitte_per_capita_cost(*, population: float, hours: float, tier: DeloitteTier) -> float:
