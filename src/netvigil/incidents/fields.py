@@ -1,0 +1,207 @@
+"""Checking and converting the values a person (CLI, web form, JSON) gives for a record.
+
+Pure functions: strings from forms become dates, ints and lists; unknown fields and bad values
+raise :class:`InputError` naming the field and what was expected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+from netvigil._errors import InputError
+from netvigil.incidents.model import INSTRUMENT_KINDS, STATUSES, STOP_COLUMNS, STOP_DATE_COLUMNS
+
+TEXT_FIELDS = frozenset(
+    (set(STOP_COLUMNS) - STOP_DATE_COLUMNS)
+    | {
+        "title",
+        "summary",
+        "outage_scope",
+        "outage_cause",
+        "outage_type",
+        "linked_url",
+        "internal_notes",
+    }
+)
+DATE_FIELDS = STOP_DATE_COLUMNS
+DATETIME_FIELDS = frozenset({"start_at", "end_at"})
+LIST_FIELDS = frozenset({"locations", "asns"})
+EDITABLE_FIELDS = (
+    TEXT_FIELDS
+    | DATE_FIELDS
+    | DATETIME_FIELDS
+    | LIST_FIELDS
+    | {"country_code", "report_year", "status"}
+)
+
+# STOP spellings pycountry does not resolve by name (checked against the 2016-2022 workbook).
+COUNTRY_ALIASES: dict[str, str] = {
+    "democratic republic of the congo": "CD",
+    "drc": "CD",
+    "republic of the congo": "CG",
+    "congo": "CG",
+    "iran": "IR",
+    "russia": "RU",
+    "syria": "SY",
+    "palestine": "PS",
+    "venezuela": "VE",
+    "tanzania": "TZ",
+    "bolivia": "BO",
+    "north korea": "KP",
+    "south korea": "KR",
+    "turkey": "TR",
+    "türkiye": "TR",
+    "vietnam": "VN",
+    "laos": "LA",
+    "moldova": "MD",
+    "ivory coast": "CI",
+    "cote d'ivoire": "CI",
+    "côte d'ivoire": "CI",
+    "swaziland": "SZ",
+    "eswatini": "SZ",
+    "the gambia": "GM",
+    "gambia": "GM",
+    "burma": "MM",
+    "myanmar": "MM",
+    "kosovo": "XK",
+    "somaliland": "SO",
+}
+
+
+@lru_cache(maxsize=1024)
+def country_code_for(name: str | None) -> str | None:
+    """ISO 3166-1 alpha-2 for a country name as STOP writes it, or None when unknown."""
+    import pycountry
+
+    if not name or not name.strip():
+        return None
+    key = " ".join(name.split()).lower()
+    if key in COUNTRY_ALIASES:
+        return COUNTRY_ALIASES[key]
+    try:
+        country = pycountry.countries.lookup(key)
+    except LookupError:
+        return None
+    return str(country.alpha_2)
+
+
+def _date(value: Any, field: str) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise InputError(f"expected a date YYYY-MM-DD, got {value!r}", field=field) from None
+
+
+def _datetime(value: Any, field: str) -> dt.datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        parsed = value
+    else:
+        try:
+            parsed = dt.datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            raise InputError(
+                f"expected an ISO 8601 time such as 2024-01-31T08:00Z, got {value!r}", field=field
+            ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _list(value: Any, field: str) -> list[Any]:
+    if value is None or value == "":
+        return []
+    items = [v.strip() for v in value.split(",")] if isinstance(value, str) else list(value)
+    items = [v for v in items if v != ""]
+    if field == "asns":
+        try:
+            return [int(str(v).upper().removeprefix("AS")) for v in items]
+        except ValueError:
+            raise InputError(
+                f"expected AS numbers like AS12880, got {value!r}", field=field
+            ) from None
+    return [str(v) for v in items]
+
+
+def coerce_incident_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Validated column values for an Incident from user-given ``data``."""
+    out: dict[str, Any] = {}
+    for field, value in data.items():
+        if field not in EDITABLE_FIELDS:
+            raise InputError(
+                "not an incident field",
+                field=field,
+                hint="see netvigil.incidents.fields.EDITABLE_FIELDS",
+            )
+        if field in TEXT_FIELDS:
+            text = None if value is None else str(value).strip()
+            out[field] = text or None
+        elif field in DATE_FIELDS:
+            out[field] = _date(value, field)
+        elif field in DATETIME_FIELDS:
+            out[field] = _datetime(value, field)
+        elif field in LIST_FIELDS:
+            out[field] = _list(value, field)
+        elif field == "report_year":
+            try:
+                out[field] = None if value in (None, "") else int(value)
+            except (TypeError, ValueError):
+                raise InputError(f"expected a year, got {value!r}", field=field) from None
+        elif field == "country_code":
+            code = None if value in (None, "") else str(value).strip().upper()
+            if code is not None and (len(code) != 2 or not code.isalpha()):
+                raise InputError(f"expected a two-letter code, got {value!r}", field=field)
+            out[field] = code
+        elif field == "status":
+            if value not in STATUSES:
+                raise InputError(f"expected one of {', '.join(STATUSES)}", field=field)
+            out[field] = value
+    if out.get("country") and "country_code" not in out:
+        out["country_code"] = country_code_for(out["country"])
+    if out.get("start_date") and "report_year" not in out:
+        out["report_year"] = out["start_date"].year
+    return out
+
+
+INSTRUMENT_FIELDS = frozenset(
+    {
+        "name",
+        "kind",
+        "jurisdiction",
+        "articles",
+        "status",
+        "adopted_on",
+        "in_force_on",
+        "repealed_on",
+        "links",
+        "summary",
+    }
+)
+
+
+def coerce_instrument_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for field, value in data.items():
+        if field not in INSTRUMENT_FIELDS:
+            raise InputError("not a legal instrument field", field=field)
+        if field in {"adopted_on", "in_force_on", "repealed_on"}:
+            out[field] = _date(value, field)
+        elif field == "links":
+            out[field] = _list(value, field)
+        else:
+            text = None if value is None else str(value).strip()
+            out[field] = text or None
+    for required in ("name", "kind", "jurisdiction"):
+        if not out.get(required):
+            raise InputError("is required", field=required)
+    if out["kind"] not in INSTRUMENT_KINDS:
+        raise InputError(f"expected one of {', '.join(INSTRUMENT_KINDS)}", field="kind")
+    return out
