@@ -98,3 +98,15 @@ def test_country_without_world_bank_series_is_a_clear_error() -> None:
     # Taiwan has an ISO code but no World Bank series.
     with pytest.raises(InputError, match="Taiwan"):
         estimate("TW", 24)
+
+
+def test_docs_comparison_table_is_the_scripts_output() -> None:
+    result = subprocess.run(
+        [sys.executable, str(REPO / "scripts/impact_comparison.py")],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    docs = (REPO / "docs/impact.md").read_text(encoding="utf-8")
+    assert result.stdout.strip() in docs
+    assert "| India, Jul 2015-Jun 2016 (22 shutdowns) | 968 |" in result.stdout
