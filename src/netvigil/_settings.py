@@ -62,6 +62,15 @@ class ProbeSettings(BaseModel):
         return f"AS{int(digits)}"
 
 
+class HelperSettings(BaseModel):
+    """The control test helper (`netvigil helper`), run from an unfiltered network."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    resolver: str | None = None  # IP:PORT queried over UDP; default the system resolver
+    ca_bundle: Path | None = None  # extra CA bundle to trust (the lab's CA), else system CAs
+
+
 class LabSettings(BaseModel):
     """The censorship lab (network namespaces)."""
 
@@ -92,6 +101,7 @@ class Settings(BaseSettings):
     db: str | None = None  # incident tracker URL; default sqlite:///<data_dir>/incidents.sqlite
     store: str | None = None  # analytical store; default <data_dir>/store (DuckDB over Parquet)
     probe: ProbeSettings = Field(default_factory=ProbeSettings)
+    helper: HelperSettings = Field(default_factory=HelperSettings)
     lab: LabSettings = Field(default_factory=LabSettings)
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
     web: WebSettings = Field(default_factory=WebSettings)
