@@ -1,0 +1,198 @@
+"""Load benchmark of the public tracker: 200 requests/s for 30 s on loopback, p50/p99 latency.
+
+Seeds a temporary SQLite tracker with 3,000 published incidents (the whole STOP workbook through
+the tracker's importer, the rest synthesised through the repository), starts ``netvigil serve`` as
+a separate process on 127.0.0.1, then drives an open-loop load: request i is sent at
+``t0 + i / rate`` whether or not earlier ones have answered, so a slow server cannot slow the
+generator down and hide its own latency (no coordinated omission). Latency is measured from each
+request's scheduled send time. Half the requests fetch the public list as JSON (random filters and
+pages), half fetch incident pages (HTML).
+
+Target (issue 5): p99 under 100 ms and no errors.
+
+    python bench/tracker_load.py            # 200 req/s for 30 s
+    python bench/tracker_load.py --rate 400 --duration 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+STOP_WORKBOOK = REPO.parent / "shared" / "data" / "stop" / "Keepiton_raw_dataset_2016-2022.xlsx"
+TARGET_INCIDENTS = 3000
+REQUEST_TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    url: str
+    latency_s: float  # from the scheduled send time to the last byte
+    service_s: float  # from the actual send time to the last byte
+    status: int  # 0 when the request failed without an answer
+    error: str | None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def seed(db_url: str, target: int) -> tuple[list[int], list[str]]:
+    """Fill the tracker; return the published incident ids and their countries."""
+    from bench_tracker_seed import seed_tracker  # type: ignore[import-not-found]
+
+    return seed_tracker(db_url, STOP_WORKBOOK, target)  # type: ignore[no-any-return]
+
+
+def start_server(db_url: str, port: int, data_dir: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "NETVIGIL_DATA_DIR": str(data_dir)}
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "netvigil", "serve",
+            "--host", "127.0.0.1", "--port", str(port), "--db", db_url, "--insecure-cookies",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"netvigil serve exited with {proc.returncode}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/incidents.json?limit=1", timeout=1).is_success:
+                return proc
+        except httpx.TransportError:
+            time.sleep(0.1)
+    proc.terminate()
+    raise SystemExit("netvigil serve did not answer within 30 s")
+
+
+def plan_urls(ids: list[int], countries: list[str], count: int, rng: random.Random) -> list[str]:
+    years = [str(y) for y in range(2016, 2023)]
+    urls = []
+    for i in range(count):
+        if i % 2 == 0:
+            choice = rng.random()
+            if choice < 0.4:
+                urls.append(f"/incidents.json?offset={rng.randrange(0, 2900, 50)}")
+            elif choice < 0.8:
+                urls.append(f"/incidents.json?country={rng.choice(countries)}")
+            else:
+                urls.append(f"/incidents.json?year={rng.choice(years)}")
+        else:
+            urls.append(f"/incidents/{rng.choice(ids)}")
+    return urls
+
+
+async def drive(base: str, urls: list[str], rate: float, max_duration_s: float) -> list[Outcome]:
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=REQUEST_TIMEOUT_S) as client:
+        loop = asyncio.get_running_loop()
+        t0 = loop.time() + 0.2
+
+        async def one(i: int, url: str) -> Outcome:
+            scheduled = t0 + i / rate
+            await asyncio.sleep(max(0.0, scheduled - loop.time()))
+            sent = loop.time()
+            try:
+                response = await client.get(url)
+                await response.aread()
+                status, error = response.status_code, None
+                if status != 200:
+                    error = f"HTTP {status}"
+            except httpx.HTTPError as exc:
+                status, error = 0, type(exc).__name__
+            done = loop.time()
+            return Outcome(url, done - scheduled, done - sent, status, error)
+
+        tasks = [asyncio.create_task(one(i, url)) for i, url in enumerate(urls)]
+        # Bounded in time as well as count: whatever has not finished by then counts as an error.
+        finished, pending = await asyncio.wait(tasks, timeout=max_duration_s + REQUEST_TIMEOUT_S + 5)
+        for task in pending:
+            task.cancel()
+        outcomes = [t.result() for t in finished]
+        outcomes += [Outcome("?", float("inf"), float("inf"), 0, "unfinished") for _ in pending]
+        return outcomes
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def report(outcomes: list[Outcome], rate: float, duration: float, wall_s: float) -> None:
+    ok = [o for o in outcomes if o.error is None]
+    errors = [o for o in outcomes if o.error is not None]
+    print(f"requests: {len(outcomes)} planned at {rate:g}/s for {duration:g} s; wall {wall_s:.1f} s")
+    print(f"achieved rate: {len(outcomes) / wall_s:.1f} req/s; errors: {len(errors)}")
+    for kind, pick in (("all", ok), ("list JSON", [o for o in ok if ".json" in o.url]),
+                       ("incident page", [o for o in ok if ".json" not in o.url])):
+        if not pick:
+            continue
+        lat = [o.latency_s * 1000 for o in pick]
+        svc = [o.service_s * 1000 for o in pick]
+        print(
+            f"{kind:>14}: n={len(pick)} p50={percentile(lat, 0.5):.1f} ms "
+            f"p99={percentile(lat, 0.99):.1f} ms max={max(lat):.1f} ms "
+            f"(service time p50={percentile(svc, 0.5):.1f} p99={percentile(svc, 0.99):.1f} ms; "
+            f"mean {statistics.fmean(lat):.1f} ms)"
+        )
+    if errors:
+        kinds: dict[str, int] = {}
+        for o in errors:
+            kinds[o.error or "?"] = kinds.get(o.error or "?", 0) + 1
+        print("error kinds:", kinds)
+    p99 = percentile([o.latency_s * 1000 for o in ok], 0.99) if ok else float("inf")
+    verdict = "MET" if p99 < 100 and not errors else "MISSED"
+    print(f"target p99 < 100 ms with no errors: {verdict}")
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of the load generator (incl. seeding): {rss_mb:.0f} MiB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rate", type=float, default=200.0, help="requests per second")
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds of load")
+    parser.add_argument("--incidents", type=int, default=TARGET_INCIDENTS)
+    parser.add_argument("--seed", type=int, default=5)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="nv-load-") as tmp:
+        data_dir = Path(tmp)
+        db_url = f"sqlite:///{data_dir / 'incidents.sqlite'}"
+        t = time.perf_counter()
+        ids, countries = seed(db_url, args.incidents)
+        print(f"seeded {len(ids)} published incidents in {time.perf_counter() - t:.1f} s")
+        port = free_port()
+        server = start_server(db_url, port, data_dir)
+        try:
+            rng = random.Random(args.seed)
+            urls = plan_urls(ids, countries, int(args.rate * args.duration), rng)
+            # Warm-up outside the measurement: first-request template compilation and caches.
+            asyncio.run(drive(f"http://127.0.0.1:{port}", urls[:50], 50, 2))
+            t = time.perf_counter()
+            outcomes = asyncio.run(drive(f"http://127.0.0.1:{port}", urls, args.rate, args.duration))
+            report(outcomes, args.rate, args.duration, time.perf_counter() - t)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

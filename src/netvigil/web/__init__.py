@@ -1,0 +1,11 @@
+"""The tracker's web site and JSON API: ``create_app(settings)`` -> a FastAPI app.
+
+Public pages (incidents, countries, legal instruments) with ``.json`` twins and CSV export, an
+editor area behind a login, OpenAPI docs at ``/docs``. Served by ``netvigil serve``.
+"""
+
+from __future__ import annotations
+
+from netvigil.web._app import create_app
+
+__all__ = ["create_app"]

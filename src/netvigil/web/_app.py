@@ -1,0 +1,74 @@
+"""The application factory: ``create_app(settings)`` builds the whole tracker site.
+
+Everything the views share lives on ``app.state`` (settings, tracker, templates, catalogues,
+CSRF guard, login throttle): no module globals, so tests build as many apps as they like.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from netvigil import __version__
+from netvigil._settings import Settings
+from netvigil.web import _problems
+from netvigil.web._i18n import Catalogues
+from netvigil.web._render import build_templates
+from netvigil.web._security import CsrfGuard, LoginThrottle, SecurityHeaders, load_secret_key
+from netvigil.web._tracker import open_tracker
+
+STATIC_DIR = Path(__file__).parent / "static"
+SESSION_COOKIE = "netvigil_session"
+# An editor's session ends after a working day; they log in again the next morning.
+SESSION_MAX_AGE_S = 8 * 3600
+
+API_DESCRIPTION = """\
+The public record of internet shutdowns and censorship incidents documented by netvigil.
+
+Every public page is also available as JSON by adding `.json` to its path
+(`/incidents/42` and `/incidents/42.json`), and any filtered incident list as CSV
+(`/incidents.csv?country=IN`). Errors always have the shape
+`{"error": {"status": 404, "message": "..."}}`. Only published incidents are public.
+"""
+
+
+def create_app(settings: Settings, *, tracker: object | None = None) -> FastAPI:
+    """The tracker's web app over ``settings.tracker_url`` (or an already open ``tracker``)."""
+    app = FastAPI(
+        title="netvigil incident tracker",
+        version=__version__,
+        description=API_DESCRIPTION,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    catalogues = Catalogues.load(settings.web.language)
+    secret = load_secret_key(settings.web.secret_key, settings.data_dir)
+    app.state.settings = settings
+    app.state.catalogues = catalogues
+    app.state.templates = build_templates(catalogues)
+    app.state.csrf = CsrfGuard(secret)
+    app.state.throttle = LoginThrottle()
+    app.state.tracker = tracker if tracker is not None else open_tracker(settings.tracker_url)
+
+    from netvigil.web import _editor, _public
+
+    app.include_router(_public.router)
+    app.include_router(_editor.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    _problems.install(app)
+
+    # Added last = outermost: the headers land on every response, errors included.
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret,
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE_S,
+        same_site="lax",
+        https_only=settings.web.secure_cookies,
+    )
+    app.add_middleware(SecurityHeaders)
+    return app

@@ -1,0 +1,233 @@
+"""Public pages: incident list, incident, countries, legal instruments; each also ``.json``.
+
+Every view builds one dict from the tracker's *public* serialisers and hands it to
+:func:`render`; the HTML template and the JSON twin therefore show the same data. Only published
+incidents exist here: a draft's id answers 404 exactly like an id that was never used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from starlette.responses import Response
+
+from netvigil.web import _tracker as tracker_api
+from netvigil.web._render import render
+from netvigil.web._tracker import CSV_COLUMNS, ListQuery
+
+router = APIRouter(tags=["public"])
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+
+# Fact labels on the incident page, in the STOP codebook's order of importance.
+FACT_LABELS: tuple[tuple[str, str], ...] = (
+    ("country", "Country"),
+    ("report_year", "Report year"),
+    ("start_date_type", "Start date type"),
+    ("start_date", "Start date"),
+    ("end_date", "End date"),
+    ("duration", "Duration"),
+    ("shutdown_status", "Shutdown status"),
+    ("geo_scope", "Geographic scope"),
+    ("area_name", "Area"),
+    ("shutdown_type", "Shutdown type"),
+    ("shutdown_extent", "Extent"),
+    ("affected_network", "Affected network"),
+    ("facebook_affected", "Facebook affected"),
+    ("twitter_affected", "Twitter affected"),
+    ("whatsapp_affected", "WhatsApp affected"),
+    ("instagram_affected", "Instagram affected"),
+    ("telegram_affected", "Telegram affected"),
+    ("other_affected", "Other services affected"),
+    ("sms_affected", "SMS affected"),
+    ("phonecall_affected", "Phone calls affected"),
+    ("ordered_by", "Ordered by"),
+    ("decision_maker", "Decision maker"),
+    ("actual_cause", "Actual cause"),
+    ("actual_cause_details", "Details of the cause"),
+    ("gov_justification", "Government justification"),
+    ("gov_just_details", "Details of the justification"),
+    ("gov_ack", "Government acknowledged"),
+    ("gov_ack_quote", "Government statement"),
+    ("legal_just", "Legal justification"),
+    ("legal_method", "Legal method"),
+    ("telcos_involved", "Telecom operators involved"),
+    ("telco_ack", "Operator acknowledged"),
+    ("telco_ack_quote", "Operator statement"),
+    ("election", "Election"),
+    ("violence", "Violence"),
+    ("hr_abuse_reported", "Human rights abuses reported"),
+    ("users_targeted", "Users targeted"),
+    ("users_notified", "Users notified"),
+    ("econ_impact", "Economic impact"),
+    ("event", "Event"),
+    ("info_source", "Information source"),
+    ("info_source_link", "Source link"),
+    ("an_link", "Access Now link"),
+)
+
+
+def _twin(path: str, name: str, summary: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register one view under ``path`` (HTML) and ``path.json`` (the same data as JSON)."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        router.add_api_route(
+            path + ".json", view, methods=["GET"], name=f"{name}.json",
+            operation_id=f"{name}_json", summary=f"{summary} (JSON)",
+        )  # fmt: skip
+        router.add_api_route(
+            path, view, methods=["GET"], name=name, operation_id=f"{name}_html",
+            summary=f"{summary} (HTML)", response_class=Response,
+        )  # fmt: skip
+        return view
+
+    return decorate
+
+
+def _list_query(
+    country: str | None, year: int | None, type_: str | None, platform: str | None,
+    status: str | None, limit: int, offset: int,
+) -> ListQuery:  # fmt: skip
+    if status and status not in tracker_api.PUBLIC_STATUSES:
+        raise HTTPException(404, f"no public incidents have status {status!r}")
+    if platform and platform not in tracker_api.PLATFORMS:
+        raise HTTPException(
+            422, f"platform: unknown platform {platform!r}; one of {sorted(tracker_api.PLATFORMS)}"
+        )
+    return ListQuery(
+        country=country.upper() if country else None, year=year, type=type_ or None,
+        platform=platform or None, status=status or None, limit=limit, offset=offset,
+    )  # fmt: skip
+
+
+def _page_url(base: str, params: dict[str, Any], offset: int) -> str:
+    kept = {k: v for k, v in params.items() if v not in (None, "") and k != "offset"}
+    if offset:
+        kept["offset"] = offset
+    return f"{base}?{urlencode(kept)}" if kept else base
+
+
+@router.get("/", include_in_schema=False)
+def home(request: Request) -> Response:
+    """The start page is the incident list, newest first."""
+    return incidents(request, None, None, None, None, None, PAGE_SIZE, 0)
+
+
+def incidents(
+    request: Request,
+    country: str | None = Query(None, description="ISO 3166-1 alpha-2 code, e.g. IN"),
+    year: int | None = Query(None, ge=1990, le=2100, description="report year as STOP counts"),
+    type: str | None = Query(None, description="STOP shutdown_type, e.g. Full network"),
+    platform: str | None = Query(None, description="affected platform, e.g. whatsapp"),
+    status: str | None = Query(None, description="public status (published)"),
+    limit: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
+    offset: int = Query(0, ge=0),
+) -> Response:
+    """Published incidents, newest first, filtered; also ``.json`` and ``.csv`` (all rows)."""
+    csv_wanted = request.url.path.endswith(".csv")
+    query = _list_query(country, year, type, platform, status, limit, offset)
+    if csv_wanted:
+        rows = tracker_api.iter_public_rows(request.app.state.tracker, query)
+        return render(request, "incidents.html", {}, csv_rows=rows, csv_columns=CSV_COLUMNS)
+    items, total = tracker_api.list_public(request.app.state.tracker, query)
+    params = {"country": query.country, "year": year, "type": type, "platform": platform,
+              "status": status, "limit": limit if limit != PAGE_SIZE else None}  # fmt: skip
+    base = request.url.path
+    data: dict[str, Any] = {
+        "filters": {"country": query.country, "year": year, "type": query.type,
+                    "platform": query.platform, "status": query.status},  # fmt: skip
+        "total": total,
+        "offset": offset,
+        "limit": limit,
+        "incidents": items,
+        "next_url": _page_url(base, params, offset + limit) if offset + limit < total else None,
+        "prev_url": _page_url(base, params, max(0, offset - limit)) if offset else None,
+        "json_url": _page_url("/incidents.json", params, offset),
+        "csv_url": _page_url("/incidents.csv", params, 0),
+    }
+    if not request.url.path.endswith(".json"):
+        data["choices"] = tracker_api.filter_choices(request.app.state.tracker)
+    return render(request, "incidents.html", data)
+
+
+router.add_api_route(
+    "/incidents.csv", incidents, methods=["GET"], name="incidents.csv",
+    operation_id="incidents_csv", summary="Published incidents, filtered (CSV, all rows)",
+    response_class=Response,
+)  # fmt: skip
+_twin("/incidents", "incidents", "Published incidents, filtered")(incidents)
+
+
+@_twin("/incidents/{incident_id:int}", "incident", "One published incident")
+def incident(request: Request, incident_id: int) -> Response:
+    """One published incident: facts, timeline of episodes, evidence, legal basis, impact."""
+    tracker = request.app.state.tracker
+    record = tracker_api.get_public(tracker, incident_id)
+    impact, impact_note = tracker_api.impact_of(record)
+    data = {
+        "incident": record,
+        "impact": impact,
+        "impact_note": impact_note,
+        "json_url": f"/incidents/{incident_id}.json",
+    }
+    if not request.url.path.endswith(".json"):
+        data["fact_labels"] = FACT_LABELS
+    return render(request, "incident.html", data)
+
+
+@router.get(
+    "/incidents/{incident_id:int}/impact.json", name="incident_impact",
+    operation_id="incident_impact_json", summary="Impact estimate of a published incident",
+)  # fmt: skip
+def incident_impact(request: Request, incident_id: int) -> Response:
+    """People affected and economic cost, with method and range (netvigil.impact)."""
+    record = tracker_api.get_public(request.app.state.tracker, incident_id)
+    impact, note = tracker_api.impact_of(record)
+    if impact is None:
+        raise HTTPException(404, note or "no impact estimate for this incident")
+    return render(request, "incident.html", {"incident_id": incident_id, "impact": impact})
+
+
+@_twin("/countries", "countries", "Countries with published incidents")
+def countries(request: Request) -> Response:
+    """Every country with at least one published incident, with its count."""
+    data = {
+        "countries": tracker_api.countries(request.app.state.tracker),
+        "json_url": "/countries.json",
+    }
+    return render(request, "countries.html", data)
+
+
+@_twin("/countries/{code}", "country", "One country")
+def country(request: Request, code: str) -> Response:
+    """A country's published incidents per year, latest incidents and legal instruments."""
+    data = tracker_api.country(request.app.state.tracker, code)
+    data["json_url"] = f"/countries/{data['country']['code']}.json"
+    return render(request, "country.html", data)
+
+
+@_twin("/legal", "legal_instruments", "Legal instruments")
+def legal_instruments(
+    request: Request,
+    jurisdiction: str | None = Query(None, description="ISO code or body, e.g. IN or UN"),
+) -> Response:
+    """Laws, emergency regulations, cybercrime laws and treaties used to order shutdowns."""
+    data = {
+        "legal_instruments": tracker_api.legal_instruments(
+            request.app.state.tracker, jurisdiction
+        ),
+        "json_url": "/legal.json",
+    }
+    return render(request, "legal_list.html", data)
+
+
+@_twin("/legal/{instrument_id:int}", "legal_instrument", "One legal instrument")
+def legal_instrument(request: Request, instrument_id: int) -> Response:
+    """A legal instrument and the published incidents that invoke it."""
+    data = tracker_api.legal_instrument(request.app.state.tracker, instrument_id)
+    data["json_url"] = f"/legal/{instrument_id}.json"
+    return render(request, "legal.html", data)

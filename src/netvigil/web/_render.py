@@ -1,0 +1,160 @@
+"""One view, three formats: HTML from a template, JSON and CSV from the very same data.
+
+A view computes a plain ``dict`` of public data and hands it to :func:`render`; the URL's suffix
+(``/incidents/42`` vs ``/incidents/42.json``) picks the format, as Datasette does, so the JSON twin
+can never drift from what the page shows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
+from starlette.requests import Request
+from starlette.responses import Response
+
+from netvigil.web._i18n import LANG_COOKIE, LANGUAGES, Catalogues, choose_language
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+
+def build_templates(catalogues: Catalogues) -> Jinja2Templates:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+    # Templates read the request's language from their context, so one environment serves
+    # every language at once without per-request state on the environment.
+    @pass_context
+    def gettext(ctx: Context, message: str) -> str:
+        return catalogues.get(ctx.get("lang", "en")).gettext(message)
+
+    @pass_context
+    def ngettext(ctx: Context, singular: str, plural: str, n: int) -> str:
+        return catalogues.get(ctx.get("lang", "en")).ngettext(singular, plural, n)
+
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    return Jinja2Templates(env=env)
+
+
+def request_language(request: Request) -> str:
+    cached = getattr(request.state, "lang", None)
+    if isinstance(cached, str):
+        return cached
+    lang = choose_language(
+        request.query_params.get("lang"),
+        request.cookies.get(LANG_COOKIE),
+        request.headers.get("accept-language"),
+        request.app.state.catalogues.default,
+    )
+    request.state.lang = lang
+    return lang
+
+
+def output_format(request: Request) -> str:
+    path = request.url.path
+    if path.endswith(".json"):
+        return "json"
+    if path.endswith(".csv"):
+        return "csv"
+    return "html"
+
+
+def page_context(request: Request, data: Mapping[str, Any]) -> dict[str, Any]:
+    state = request.app.state
+    lang = request_language(request)
+    session = request.scope.get("session")
+
+    def csrf_token() -> str:
+        # Called only by templates with a form, so public pages set no session cookie.
+        return state.csrf.token(session) if session is not None else ""
+
+    return {
+        **data,
+        "page": data,
+        "lang": lang,
+        "languages": LANGUAGES,
+        "csrf_token": csrf_token,
+        "user": getattr(request.state, "user", None),
+        "editor_area": request.url.path.startswith(("/editor", "/login")),
+        "path": request.url.path,
+        "query": str(request.url.query),
+    }
+
+
+def render(
+    request: Request,
+    template: str,
+    data: Mapping[str, Any],
+    *,
+    csv_rows: Iterable[Mapping[str, Any]] | None = None,
+    csv_columns: Sequence[str] = (),
+    status_code: int = 200,
+) -> Response:
+    """The response for ``data`` in the format the URL asks for."""
+    fmt = output_format(request)
+    if fmt == "json":
+        return JSONResponse(jsonable_encoder(data), status_code=status_code)
+    if fmt == "csv":
+        if csv_rows is None:
+            from fastapi import HTTPException
+
+            raise HTTPException(404, "no CSV form of this page")
+        return csv_response(csv_rows, csv_columns)
+    templates: Jinja2Templates = request.app.state.templates
+    response = templates.TemplateResponse(
+        request, template, page_context(request, data), status_code=status_code
+    )
+    chosen = request.query_params.get("lang")
+    if chosen and chosen in LANGUAGES:
+        # Remember an explicit choice; not HttpOnly-sensitive (it is only a preference).
+        response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+def csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return "; ".join(csv_cell(v) for v in value)
+    text = str(value)
+    # Spreadsheet formula injection (OWASP "CSV injection"): a cell starting with = + - @ is
+    # executed by Excel/LibreOffice; prefix it with an apostrophe so it stays text.
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(text):
+        return "'" + text
+    return text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def csv_response(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> Response:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([csv_cell(row.get(col)) for col in columns])
+    return Response(
+        buf.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="incidents.csv"'},
+    )
