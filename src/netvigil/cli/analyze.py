@@ -1,9 +1,57 @@
-"""`netvigil analyze`."""
+"""`netvigil analyze`: rebuild observations and verdicts from the raw tier."""
 
 from __future__ import annotations
 
+import os
+
 import typer
+
+from netvigil.cli._context import settings_of
 
 
 def register(app: typer.Typer) -> None:
-    """Add this command group to the root app (filled in by its owner)."""
+    """Add ``netvigil analyze`` to the root app."""
+
+    @app.command("analyze")
+    def analyze(
+        ctx: typer.Context,
+        rebuild: bool = typer.Option(
+            False, "--rebuild", help="Re-derive observations and verdicts with the current rules."
+        ),
+        workers: int = typer.Option(
+            0, "--workers", "-j", min=0, help="Worker processes (0 = one per CPU core)."
+        ),
+        fingerprints: str | None = typer.Option(
+            None, "--fingerprints", help="Dir/URL of OONI fingerprints (default: settings)."
+        ),
+        as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    ) -> None:
+        """Rebuild the observation and verdict tiers from stored raw measurements.
+
+        Source files are not re-read: the raw tier keeps every original line. Readers see the
+        old tiers until the rebuild is complete, then the new ones.
+
+        Example: netvigil analyze --rebuild --workers 2
+        """
+        from netvigil._errors import InputError
+        from netvigil.analysis import RULES_VERSION
+        from netvigil.cli.ingest import print_summary, run_with_progress
+        from netvigil.store import open_store
+
+        if not rebuild:
+            raise InputError("nothing to do", hint="netvigil analyze --rebuild")
+        settings = settings_of(ctx)
+        with open_store(settings.store_path) as store:
+            sources = store.raw_sources()
+            store.begin_rebuild()
+            report = run_with_progress(
+                sources,
+                f"rebuild (rules {RULES_VERSION})",
+                store,
+                mode="rebuild",
+                workers=workers or os.cpu_count() or 1,
+                fingerprints=fingerprints or settings.analysis.fingerprints,
+                on_error="warn",
+            )
+            store.finish_rebuild()
+        print_summary(report, as_json)

@@ -1,0 +1,13 @@
+"""Ingest: OONI JSONL / gz / S3 layout / single JSON and the probe's spool into the store.
+
+``discover(paths)`` lists the measurement files; ``run(tasks, store, ...)`` parses, checks,
+analyzes and stores them with a bad-input policy (``ignore``/``warn``/``fail``) and returns an
+:class:`IngestReport`. See docs/store.md.
+"""
+
+from __future__ import annotations
+
+from netvigil.ingest.pipeline import ErrorPolicy, IngestReport, run
+from netvigil.ingest.sources import discover, read_lines
+
+__all__ = ["ErrorPolicy", "IngestReport", "discover", "read_lines", "run"]
