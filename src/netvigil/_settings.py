@@ -80,6 +80,7 @@ class LabSettings(BaseModel):
 class AnalysisSettings(BaseModel):
     fingerprints: str | None = None  # dir or URL with OONI's fingerprints_{dns,http}.csv
     ip_table: Path | None = None  # optional IP->ASN/country: .mmdb or CSV range table
+    test_lists: Path | None = None  # Citizen Lab test-lists dir (category_code for netvigil agg)
 
 
 class WebSettings(BaseModel):
