@@ -1,0 +1,295 @@
+"""The scenario catalogue: OONI's QA scenarios (probecli_minipipeline/generated) as lab data.
+
+Each scenario has its own names and addresses in the lab zone, so one lab build serves all of them
+at once. The expected verdicts are never written here: tests read them from OONI's own
+``measurement.json`` of the scenario with the same name.
+"""
+
+from __future__ import annotations
+
+from netvigil._errors import UnknownEntityError
+from netvigil.lab.plan import (
+    BLOCK_PAGE_IP,
+    BOGON_IP,
+    GHOST_IP,
+    PROXY_IP,
+    ZONE,
+    Blackhole,
+    BlockPage,
+    DnsLie,
+    RefuseConnect,
+    ResetOnHost,
+    ResetOnSni,
+    Scenario,
+    Site,
+    Throttle,
+)
+
+
+def _host(slug: str) -> str:
+    return f"{slug}.{ZONE}"
+
+
+def _addr(n: int) -> str:
+    return f"203.0.113.{10 + n}"
+
+
+def _catalogue() -> tuple[Scenario, ...]:
+    out: list[Scenario] = []
+
+    def add(
+        name: str,
+        scheme: str,
+        sites: list[Site],
+        faults: list[object],
+        why: str,
+        port: str = "",
+        path: str = "/",
+        host: str | None = None,
+    ) -> None:
+        url = f"{scheme}://{host or sites[0].host}{port}{path}"
+        out.append(Scenario(name, url, tuple(sites), tuple(faults), why))  # type: ignore[arg-type]
+
+    n = iter(range(190))
+
+    def site(slug: str, **kw: object) -> Site:
+        return Site(_host(slug), kw.pop("address", _addr(next(n))), **kw)  # type: ignore[arg-type]
+
+    add("successWithHTTP", "http", [site("success-http")], [], "no censorship")
+    add("successWithHTTPS", "https", [site("success-https")], [], "no censorship")
+    h = site("dns-nxdomain")
+    add(
+        "dnsBlockingNXDOMAIN",
+        "https",
+        [h],
+        [DnsLie(h.host, None)],
+        "the censor's resolver answers NXDOMAIN",
+    )
+    h = site("dns-bogon")
+    add(
+        "dnsBlockingBOGON",
+        "https",
+        [h],
+        [DnsLie(h.host, (BOGON_IP,))],
+        "the censor's resolver answers a bogon, which the sealed censor drops",
+    )
+    h = site("hijack-proxy-http")
+    add(
+        "dnsHijackingToProxyWithHTTPURL",
+        "http",
+        [h],
+        [DnsLie(h.host, (PROXY_IP,))],
+        "DNS points to a transparent proxy serving the real site",
+    )
+    h = site("hijack-proxy-https")
+    add(
+        "dnsHijackingToProxyWithHTTPSURL",
+        "https",
+        [h],
+        [DnsLie(h.host, (PROXY_IP,))],
+        "DNS points to a transparent proxy serving the real site",
+    )
+    ghost = _host("ghost-http")  # not in the zone: the truth is NXDOMAIN
+    add(
+        "ghostDNSBlockingWithHTTP",
+        "http",
+        [],
+        [DnsLie(ghost, (GHOST_IP,))],
+        "the name does not exist, the censor's resolver invents it (block page)",
+        host=ghost,
+    )
+    h = site("tcp-timeout")
+    add(
+        "tcpBlockingConnectTimeout",
+        "https",
+        [h],
+        [Blackhole(h.address or "")],
+        "the censor drops every packet to the site's address",
+    )
+    h = site("http-reset")
+    add(
+        "httpBlockingConnectionReset",
+        "http",
+        [h],
+        [ResetOnHost(h.host)],
+        "RST on the HTTP Host header",
+    )
+    h = site("http-diff-consistent")
+    add(
+        "httpDiffWithConsistentDNS",
+        "http",
+        [h],
+        [BlockPage(h.address or "")],
+        "HTTP to the real address is DNATed to a block page",
+    )
+    h = site("http-diff-inconsistent")
+    add(
+        "httpDiffWithInconsistentDNS",
+        "http",
+        [h],
+        [DnsLie(h.host, (BLOCK_PAGE_IP,))],
+        "DNS points to the block page server",
+    )
+    h = site("tls-reset-consistent")
+    add(
+        "tlsBlockingConnectionResetWithConsistentDNS",
+        "https",
+        [h],
+        [ResetOnSni(h.host)],
+        "RST on the TLS SNI",
+    )
+    h = site("throttled-https", content="large")
+    add(
+        "throttlingWithHTTPS",
+        "https",
+        [h],
+        [Throttle(h.address or "")],
+        "tc tbf throttles the site towards the client; the body never finishes in time",
+    )
+    add(
+        "websiteDownNXDOMAIN",
+        "http",
+        [],
+        [],
+        "the name does not exist anywhere",
+        host=_host("website-down-nx"),
+    )
+    h = site("website-down-tcp")
+    add("websiteDownTCPConnect", "http", [h], [], "nothing listens on the port", port=":444")
+    target = site("redirect-reset-https-target")
+    h = site("redirect-reset-https", redirect_to=f"https://{target.host}/")
+    add(
+        "redirectWithConsistentDNSAndThenConnectionResetForHTTPS",
+        "https",
+        [h, target],
+        [ResetOnSni(target.host)],
+        "302 to a name whose TLS SNI gets a RST",
+        path="/21645",
+    )
+    # Beyond the required set.
+    h = site("throttled-http", content="large")
+    add(
+        "throttlingWithHTTP",
+        "http",
+        [h],
+        [Throttle(h.address or "")],
+        "tc tbf throttles the site towards the client; the body never finishes in time",
+    )
+    h = site("tls-reset-inconsistent")
+    add(
+        "tlsBlockingConnectionResetWithInconsistentDNS",
+        "https",
+        [h],
+        [DnsLie(h.host, (PROXY_IP,)), ResetOnSni(h.host)],
+        "DNS points elsewhere and the TLS SNI gets a RST",
+    )
+    ghost = _host("ghost-https")
+    add(
+        "ghostDNSBlockingWithHTTPS",
+        "https",
+        [],
+        [DnsLie(ghost, (GHOST_IP,))],
+        "the name does not exist, the censor's resolver invents it (443 refused)",
+        host=ghost,
+    )
+    h = site("down-noaddrs", address=None)
+    add("websiteDownNoAddrs", "http", [h], [], "the name exists without addresses")
+    target = site("redirect-reset-http-target")
+    h = site("redirect-reset-http", redirect_to=f"http://{target.host}/")
+    add(
+        "redirectWithConsistentDNSAndThenConnectionResetForHTTP",
+        "https",
+        [h, target],
+        [ResetOnHost(target.host)],
+        "302 to a name whose HTTP Host gets a RST",
+        path="/32447",
+    )
+    target = site("redirect-timeout-http-target")
+    h = site("redirect-timeout-http", redirect_to=f"http://{target.host}/")
+    add(
+        "redirectWithConsistentDNSAndThenTimeoutForHTTP",
+        "https",
+        [h, target],
+        [Blackhole(target.address or "")],
+        "302 to a blackholed address",
+        path="/32447",
+    )
+    target = site("redirect-timeout-https-target")
+    h = site("redirect-timeout-https", redirect_to=f"https://{target.host}/")
+    add(
+        "redirectWithConsistentDNSAndThenTimeoutForHTTPS",
+        "https",
+        [h, target],
+        [Blackhole(target.address or "")],
+        "302 to a blackholed address",
+        path="/21645",
+    )
+    target = site("redirect-refused-http-target")
+    h = site("redirect-refused-http", redirect_to=f"http://{target.host}/")
+    add(
+        "redirectWithConsistentDNSAndThenConnectionRefusedForHTTP",
+        "https",
+        [h, target],
+        [RefuseConnect(target.address or "", 80)],
+        "302 to a refused port",
+        path="/32447",
+    )
+    target = site("redirect-refused-https-target")
+    h = site("redirect-refused-https", redirect_to=f"https://{target.host}/")
+    add(
+        "redirectWithConsistentDNSAndThenConnectionRefusedForHTTPS",
+        "https",
+        [h, target],
+        [RefuseConnect(target.address or "", 443)],
+        "302 to a refused port",
+        path="/21645",
+    )
+    target = site("redirect-nx-target")
+    h = site("redirect-nx", redirect_to=f"https://{target.host}/")
+    add(
+        "redirectWithConsistentDNSAndThenNXDOMAIN",
+        "https",
+        [h, target],
+        [DnsLie(target.host, None)],
+        "302 to a name the censor's resolver denies",
+        path="/21645",
+    )
+    return tuple(out)
+
+
+SCENARIOS: tuple[Scenario, ...] = _catalogue()
+REQUIRED = (
+    "successWithHTTP",
+    "successWithHTTPS",
+    "dnsBlockingNXDOMAIN",
+    "dnsBlockingBOGON",
+    "dnsHijackingToProxyWithHTTPURL",
+    "dnsHijackingToProxyWithHTTPSURL",
+    "ghostDNSBlockingWithHTTP",
+    "tcpBlockingConnectTimeout",
+    "httpBlockingConnectionReset",
+    "httpDiffWithConsistentDNS",
+    "httpDiffWithInconsistentDNS",
+    "tlsBlockingConnectionResetWithConsistentDNS",
+    "throttlingWithHTTPS",
+    "websiteDownNXDOMAIN",
+    "websiteDownTCPConnect",
+    "redirectWithConsistentDNSAndThenConnectionResetForHTTPS",
+)
+
+
+def select(names: list[str] | None) -> tuple[Scenario, ...]:
+    """The scenarios called ``names`` (all when empty); unknown names raise with suggestions."""
+    if not names:
+        return SCENARIOS
+    by_name = {s.name.lower(): s for s in SCENARIOS}
+    chosen = []
+    for name in names:
+        scenario = by_name.get(name.lower())
+        if scenario is None:
+            import difflib
+
+            close = difflib.get_close_matches(name, [s.name for s in SCENARIOS], n=3)
+            raise UnknownEntityError("lab scenario", name, close)
+        chosen.append(scenario)
+    return tuple(chosen)

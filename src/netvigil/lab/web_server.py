@@ -1,0 +1,120 @@
+"""The lab's web server: every site of the lab zone, the block page and the transparent proxy.
+
+    ip netns exec NS python -m netvigil.lab.web_server --config web.json --port 443 \
+        --cert chain.pem --key key.pem
+
+One uvicorn process per port, bound to 0.0.0.0 in the servers namespace, where whole TEST-NET
+ranges are routed locally: so any lab address is a live web host. What it serves depends on the
+address the client reached (the block page addresses serve the block page, whatever the name)
+and otherwise on the Host header (a site's page, a large file, or a redirect). A name it does not
+know gets the default page, which is also what the proxy address serves for every name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
+from typing import Any
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+LARGE_BYTES = 4 << 20  # the large file: enough that a throttled link cannot deliver it in time
+_CHUNK = 64 << 10
+
+
+def default_page(host: str) -> bytes:
+    """A page shaped like OONI's QA 'Default Web Page' (about 1.5 kB)."""
+    para = (
+        "<p>This domain is for use in illustrative examples in documents. You may use this "
+        "domain in literature without prior coordination or asking for permission.</p>\n"
+    )
+    return (
+        "<!doctype html>\n<html>\n<head>\n<title>Default Web Page</title>\n"
+        '<meta charset="utf-8" />\n<meta name="viewport" content="width=device-width" />\n'
+        "</head>\n<body>\n<div>\n<h1>Default Web Page</h1>\n"
+        + para * 5
+        + f"<p>Served in the netvigil lab for {host}.</p>\n</div>\n</body>\n</html>\n"
+    ).encode()
+
+
+class LabSites:
+    """The ASGI application."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.sites: dict[str, dict[str, Any]] = config["sites"]
+        self.block_addresses = set(config["block_page_addresses"])
+        self.block_page = config["block_page_html"].encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        host = headers.get("host", "").rsplit(":", 1)[0].lower()
+        local = (scope.get("server") or ("", 0))[0]
+        site = self.sites.get(host, {"content": "page", "redirect_to": None})
+        if local in self.block_addresses:
+            await _reply(send, 200, self.block_page)
+        elif site.get("redirect_to"):
+            await _reply(send, 302, b"", [(b"location", site["redirect_to"].encode())])
+        elif site["content"] == "large":
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [
+                        (b"content-type", b"application/octet-stream"),
+                        (b"content-length", str(LARGE_BYTES).encode()),
+                    ],
+                }
+            )
+            chunk = b"\x00" * _CHUNK
+            for _ in range(LARGE_BYTES // _CHUNK):
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        else:
+            await _reply(send, 200, default_page(host))
+
+
+async def _reply(
+    send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    headers = [
+        (b"content-type", b"text/html; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        *(extra or []),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def main(argv: list[str] | None = None) -> None:
+    import uvicorn
+
+    parser = argparse.ArgumentParser(prog="python -m netvigil.lab.web_server")
+    parser.add_argument("--config", type=Path, required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--cert", type=Path, help="certificate chain (serve TLS)")
+    parser.add_argument("--key", type=Path)
+    args = parser.parse_args(argv)
+    app = LabSites(json.loads(args.config.read_text(encoding="utf-8")))
+    uvicorn.run(
+        app,
+        host="0.0.0.0",
+        port=args.port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        backlog=4096,
+        timeout_keep_alive=5,
+        ssl_certfile=str(args.cert) if args.cert else None,
+        ssl_keyfile=str(args.key) if args.key else None,
+    )
+
+
+if __name__ == "__main__":
+    main()
