@@ -1,9 +1,301 @@
-"""`netvigil incidents`."""
+"""`netvigil incidents`: the incident tracker from the command line.
+
+Who acts: by default the local operator ``cli:<login>`` with the admin role (whoever can open the
+database file or URL already controls it); ``--as EMAIL`` acts as a registered tracker user
+instead, with that user's role enforced.
+"""
 
 from __future__ import annotations
 
+import getpass
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
 import typer
 
+from netvigil.cli._context import err_console, settings_of
 
-def register(app: typer.Typer) -> None:
-    """Add this command group to the root app (filled in by its owner)."""
+if TYPE_CHECKING:
+    from netvigil.incidents import Actor, Tracker
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="Tracker database URL (sqlite:///path or postgresql://...); default setting."
+    ),
+]
+AsOption = Annotated[
+    str | None, typer.Option("--as", help="Act as this registered user (role enforced).")
+]
+
+app = typer.Typer(
+    help=(
+        "The incident tracker: STOP import/export, statistics, workflow, users, audit log.\n\n"
+        "Example: netvigil incidents import ../shared/data/stop/Keepiton_raw_dataset_2016-2022.xlsx"
+    ),
+    no_args_is_help=True,
+)
+user_app = typer.Typer(
+    help="Tracker users.\n\nExample: netvigil incidents user add ed@example.org --role editor",
+    no_args_is_help=True,
+)
+audit_app = typer.Typer(
+    help="The hash-chained audit log.\n\nExample: netvigil incidents audit verify",
+    no_args_is_help=True,
+)
+app.add_typer(user_app, name="user")
+app.add_typer(audit_app, name="audit")
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``netvigil incidents`` to the root app."""
+    root.add_typer(app, name="incidents")
+
+
+def _tracker(ctx: typer.Context, db: str | None) -> Tracker:
+    from netvigil.incidents import Tracker
+
+    return Tracker.from_settings(settings_of(ctx), url=db)
+
+
+def _actor(tracker: Tracker, as_user: str | None) -> Actor:
+    from netvigil._errors import UnknownEntityError
+    from netvigil.incidents import Actor
+
+    if as_user is None:
+        return Actor(f"cli:{getpass.getuser()}", "admin")
+    for user in tracker.list_users():
+        if user.email == as_user.lower() and user.active:
+            return Actor(user.email, user.role, user.id)
+    raise UnknownEntityError("user", as_user)
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="STOP workbook (.xlsx) or CSV, or a stop-csv export."),
+    db: DbOption = None,
+    as_user: AsOption = None,
+    show: int = typer.Option(20, "--show-problems", help="How many bad cells to list."),
+) -> None:
+    """Import Access Now STOP data; re-importing the same file updates, never duplicates.
+
+    Rows become *published* incidents (Access Now's published data); "Need more details" rows
+    become *reported* drafts. Unparseable cells are listed by sheet/row/column; the row is kept.
+
+    Example: netvigil incidents import ../shared/data/stop/Keepiton_raw_dataset_2016-2022.xlsx
+    """
+    from rich.progress import Progress
+
+    from netvigil.incidents.stop_io import read_stop
+
+    rows, sheets = read_stop(file)
+    with _tracker(ctx, db) as tracker:
+        actor = _actor(tracker, as_user)
+        with Progress(console=err_console, transient=True) as progress:
+            task = progress.add_task(f"importing {file.name}", total=len(rows))
+            result = tracker.import_stop_rows(
+                rows, actor, source=file.name,
+                progress=lambda n: progress.update(task, completed=n),
+            )  # fmt: skip
+    for sheet in sheets:
+        typer.echo(f"{sheet.sheet!r}: {sheet.data_rows} data rows ({sheet.generation} schema)")
+    typer.echo(
+        f"created {result.created}, updated {result.updated}, unchanged {result.unchanged}; "
+        f"{len(result.problems)} unparseable cells kept as raw values"
+    )
+    for p in result.problems[:show]:
+        typer.echo(
+            f"  {file.name}: sheet {p['sheet']!r} row {p['row']} column {p['column']!r}"
+            f"{' (' + p['cell'] + ')' if p.get('cell') else ''}: "
+            f"{p['raw']!r} is not {p['expected']}"
+        )
+    if len(result.problems) > show:
+        typer.echo(f"  ... and {len(result.problems) - show} more (--show-problems N)")
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    fmt: str = typer.Option("stop-csv", "--format", help="stop-csv | json"),
+    output: Path | None = typer.Option(None, "--output", "-o", help="File (default stdout)."),
+    include_drafts: bool = typer.Option(
+        False, "--all", help="Every status, and private fields in json (never publish this)."
+    ),
+    db: DbOption = None,
+) -> None:
+    """Export incidents: published only unless --all.
+
+    stop-csv has the 45 STOP 2020-2022 columns plus natural_key, status, report_year,
+    country_code, stop_sheet, stop_row and the original row (stop_raw_json); importing it
+    again gives the same records.
+
+    Example: netvigil incidents export --format stop-csv -o stop.csv
+    """
+    from netvigil._errors import InputError
+    from netvigil.incidents.stop_io import write_json, write_stop_csv
+
+    if fmt not in ("stop-csv", "json"):
+        raise InputError("expected stop-csv or json", field="--format")
+    with _tracker(ctx, db) as tracker:
+        items = tracker.iter_incidents(public=not include_drafts)
+        out = sys.stdout if output is None else output.open("w", encoding="utf-8", newline="")
+        try:
+            if fmt == "stop-csv":
+                count = write_stop_csv(items, out)
+            else:
+                count = write_json(items, out, public=not include_drafts)
+        finally:
+            if output is not None:
+                out.close()
+    err_console.print(f"exported {count} incidents")
+
+
+@app.command("stats")
+def stats(
+    ctx: typer.Context,
+    by: str = typer.Option("year", "--by", help="year | country | type"),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object group -> count."),
+    include_drafts: bool = typer.Option(False, "--all", help="Count every status."),
+    db: DbOption = None,
+) -> None:
+    """Count published incidents per report year, country or shutdown type.
+
+    Example: netvigil incidents stats --by year --json
+    """
+    with _tracker(ctx, db) as tracker:
+        counts = tracker.stats(by, public=not include_drafts)
+    if as_json:
+        typer.echo(json.dumps(counts, ensure_ascii=False))
+        return
+    for group, n in counts.items():
+        typer.echo(f"{group}\t{n}")
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    country: str = typer.Option(..., "--country", help="Country name as STOP writes it."),
+    start_date: str = typer.Option(..., "--start-date", help="YYYY-MM-DD"),
+    shutdown_type: str = typer.Option("Shutdown", "--type", help="Shutdown | Throttle | ..."),
+    title: str | None = typer.Option(None, "--title"),
+    field: list[str] = typer.Option([], "--field", help="Any other field: name=value."),
+    db: DbOption = None,
+    as_user: AsOption = None,
+) -> None:
+    """Create a draft incident (status reported) and print its id.
+
+    Example: netvigil incidents create --country Iran --start-date 2024-01-02 --title Tehran
+    """
+    from netvigil._errors import InputError
+
+    data: dict[str, str] = {"country": country, "start_date": start_date,
+                            "shutdown_type": shutdown_type}  # fmt: skip
+    if title:
+        data["title"] = title
+    for item in field:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise InputError(f"expected name=value, got {item!r}", field="--field")
+        data[name.strip()] = value
+    with _tracker(ctx, db) as tracker:
+        incident = tracker.create_incident(data, _actor(tracker, as_user))
+    typer.echo(str(incident.id))
+
+
+def _move(ctx: typer.Context, incident_id: int, status: str, db: str | None,
+          as_user: str | None, note: str | None = None) -> None:  # fmt: skip
+    with _tracker(ctx, db) as tracker:
+        incident = tracker.set_status(incident_id, status, _actor(tracker, as_user), note)
+    typer.echo(f"incident {incident.id} is now {incident.status}")
+
+
+@app.command("corroborate")
+def corroborate(ctx: typer.Context, incident_id: int = typer.Argument(...),
+                db: DbOption = None, as_user: AsOption = None) -> None:  # fmt: skip
+    """Mark a reported incident corroborated (a second source agrees).
+
+    Example: netvigil incidents corroborate 42
+    """
+    _move(ctx, incident_id, "corroborated", db, as_user)
+
+
+@app.command("verify")
+def verify(ctx: typer.Context, incident_id: int = typer.Argument(...),
+           db: DbOption = None, as_user: AsOption = None) -> None:  # fmt: skip
+    """Mark a corroborated incident verified (a person checked the evidence).
+
+    Example: netvigil incidents verify 42
+    """
+    _move(ctx, incident_id, "verified", db, as_user)
+
+
+@app.command("publish")
+def publish(ctx: typer.Context, incident_id: int = typer.Argument(...),
+            db: DbOption = None, as_user: AsOption = None) -> None:  # fmt: skip
+    """Publish a verified incident (admins only).
+
+    Example: netvigil incidents publish 42
+    """
+    _move(ctx, incident_id, "published", db, as_user)
+
+
+@app.command("withdraw")
+def withdraw(ctx: typer.Context, incident_id: int = typer.Argument(...),
+             reason: str = typer.Option(..., "--reason", help="Why (kept in the audit log)."),
+             db: DbOption = None, as_user: AsOption = None) -> None:  # fmt: skip
+    """Withdraw an incident (it leaves every public view; the audit log keeps the trace).
+
+    Example: netvigil incidents withdraw 42 --reason "source at risk"
+    """
+    _move(ctx, incident_id, "withdrawn", db, as_user, note=reason)
+
+
+@user_app.command("add")
+def user_add(
+    ctx: typer.Context,
+    email: str = typer.Argument(...),
+    role: str = typer.Option("editor", "--role", help="viewer | editor | admin"),
+    name: str | None = typer.Option(None, "--name"),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from stdin (for scripts)."
+    ),
+    db: DbOption = None,
+) -> None:
+    """Add a tracker user (the password is hashed with argon2id).
+
+    Example: netvigil incidents user add admin@example.org --role admin
+    """
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    with _tracker(ctx, db) as tracker:
+        actor = tracker.create_user(email, password, role=role, name=name)
+    typer.echo(f"user {actor.name} ({actor.role}) id {actor.user_id}")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    ctx: typer.Context,
+    expect_head: str | None = typer.Option(
+        None, "--expect-head", help="Head hash noted earlier: detects deleted newest entries."
+    ),
+    db: DbOption = None,
+) -> None:
+    """Check the audit log's hash chain; name the first bad entry (exit 4 if tampered).
+
+    Example: netvigil incidents audit verify --expect-head 3f5a...
+    """
+    from netvigil._errors import StoreError
+
+    with _tracker(ctx, db) as tracker:
+        report = tracker.verify_audit(expect_head)
+    if not report.ok:
+        raise StoreError(
+            f"audit log tampered: entry {report.first_bad_seq}: {report.reason} "
+            f"({report.entries} entries check out before it)"
+        )
+    typer.echo(f"audit log intact: {report.entries} entries, head {report.head}")

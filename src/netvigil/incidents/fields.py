@@ -7,6 +7,7 @@ raise :class:`InputError` naming the field and what was expected.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -40,6 +41,7 @@ EDITABLE_FIELDS = (
 # STOP spellings pycountry does not resolve by name (checked against the 2016-2022 workbook).
 COUNTRY_ALIASES: dict[str, str] = {
     "democratic republic of the congo": "CD",
+    "democratic republic congo": "CD",
     "drc": "CD",
     "republic of the congo": "CG",
     "congo": "CG",
@@ -78,14 +80,20 @@ def country_code_for(name: str | None) -> str | None:
 
     if not name or not name.strip():
         return None
-    key = " ".join(name.split()).lower()
-    if key in COUNTRY_ALIASES:
-        return COUNTRY_ALIASES[key]
-    try:
-        country = pycountry.countries.lookup(key)
-    except LookupError:
-        return None
-    return str(country.alpha_2)
+    text = " ".join(re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name).split())  # "SriLanka"
+    candidates = [text]
+    if "(" in text:  # "Iran (Islamic Republic of)" -> "Iran, Islamic Republic of", "Iran"
+        head, _, tail = text.partition("(")
+        candidates += [f"{head.strip()}, {tail.rstrip(')').strip()}", head.strip()]
+    for candidate in candidates:
+        key = candidate.lower()
+        if key in COUNTRY_ALIASES:
+            return COUNTRY_ALIASES[key]
+        try:
+            return str(pycountry.countries.lookup(key).alpha_2)
+        except LookupError:
+            continue
+    return None
 
 
 def _date(value: Any, field: str) -> dt.date | None:
