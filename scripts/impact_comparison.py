@@ -2,7 +2,7 @@
 
 Usage::
 
-    python scripts/impact_comparison.py    # prints the Markdown table used in docs/impact.md
+    python scripts/impact_comparison.py    # prints the Markdown tables used in docs/impact.md
 
 The scope, type and shares below are *our* reading of each case (stated in the table), since the
 published reports give totals, not per-incident inputs. tests/impact checks that the table in
@@ -11,9 +11,17 @@ docs/impact.md is exactly this script's output.
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 
 from netvigil.impact import estimate
+from netvigil.impact import methods as m
+from netvigil.impact.indicators import load_table
+
+# Deloitte tier cut-offs: countries whose GDP per head is within this band of a tier's implied
+# income, in the year before the report.
+INCOME_BAND = (0.7, 1.4)
+TIER_YEAR = 2015
 
 
 @dataclass(frozen=True)
@@ -139,5 +147,51 @@ def comparison_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
+def tier_medians() -> dict[m.DeloitteTier, tuple[float, int, float]]:
+    """Per tier: (implied GDP per head, countries in the band, their median internet users %).
+
+    Deloitte's two published forms give the GDP per head of its "average" country per tier:
+    (US$ per day per person) / (share of daily GDP) x 365.
+    """
+    table = load_table()
+    out: dict[m.DeloitteTier, tuple[float, int, float]] = {}
+    for tier in ("high", "medium", "low"):
+        income = m.DELOITTE_USD_PER_10M_PEOPLE[tier] / 10e6 / m.DELOITTE_GDP_SHARE[tier] * 365
+        pcts = []
+        for series in table.values():
+            gdp = series["gdp_usd"].get(TIER_YEAR)
+            people = series["population"].get(TIER_YEAR)
+            pct = series["internet_pct"].get(TIER_YEAR)
+            if not (gdp and people and pct is not None):
+                continue
+            if INCOME_BAND[0] * income <= gdp / people <= INCOME_BAND[1] * income:
+                pcts.append(pct)
+        out[tier] = (income, len(pcts), statistics.median(pcts))
+    return out
+
+
+def tier_cutoffs() -> tuple[float, float]:
+    """(high, medium) cut-offs: midpoints of adjacent tiers' medians, rounded to 5 points."""
+    med = tier_medians()
+    high = (med["high"][2] + med["medium"][2]) / 2
+    medium = (med["medium"][2] + med["low"][2]) / 2
+    return round(high / 5) * 5, round(medium / 5) * 5
+
+
+def tiers_markdown() -> str:
+    lines = [
+        "| tier | implied GDP per head (US$) | countries within 0.7-1.4x in 2015 "
+        "| their median internet users % |",
+        "|---|---:|---:|---:|",
+    ]
+    for tier, (income, count, median) in tier_medians().items():
+        lines.append(f"| {tier} | {income:,.0f} | {count} | {median:.1f} |")
+    high, medium = tier_cutoffs()
+    lines.append("")
+    lines.append(f"Cut-offs (midpoints, rounded to 5): high >= {high:g}%, medium >= {medium:g}%.")
+    return "\n".join(lines) + "\n"
+
+
 if __name__ == "__main__":
-    print(comparison_markdown(), end="")
+    print(comparison_markdown())
+    print(tiers_markdown(), end="")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import subprocess
 import sys
 import zipfile
@@ -15,6 +16,7 @@ from conftest import REPO, shared_path
 from netvigil._errors import InputError, UnknownEntityError
 from netvigil.impact import estimate, resolve_country
 from netvigil.impact.indicators import load_table
+from netvigil.impact.methods import DeloitteThresholds
 
 COMMITTED = REPO / "src/netvigil/impact/data/indicators.csv"
 
@@ -100,7 +102,7 @@ def test_country_without_world_bank_series_is_a_clear_error() -> None:
         estimate("TW", 24)
 
 
-def test_docs_comparison_table_is_the_scripts_output() -> None:
+def test_docs_tables_are_the_scripts_output() -> None:
     result = subprocess.run(
         [sys.executable, str(REPO / "scripts/impact_comparison.py")],
         check=True,
@@ -108,5 +110,20 @@ def test_docs_comparison_table_is_the_scripts_output() -> None:
         text=True,
     )
     docs = (REPO / "docs/impact.md").read_text(encoding="utf-8")
-    assert result.stdout.strip() in docs
-    assert "| India, Jul 2015-Jun 2016 (22 shutdowns) | 968 |" in result.stdout
+    comparison, tiers = result.stdout.split("\n\n", 1)
+    assert comparison.strip() in docs
+    assert tiers.strip() in docs
+    assert "| India, Jul 2015-Jun 2016 (22 shutdowns) | 968 |" in comparison
+
+
+def test_deloitte_cutoffs_in_code_are_the_derived_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The thresholds netvigil ships must be the ones the documented derivation gives.
+    spec = importlib.util.spec_from_file_location(
+        "impact_comparison", REPO / "scripts/impact_comparison.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    shipped = DeloitteThresholds()
+    assert module.tier_cutoffs() == (shipped.high, shipped.medium)

@@ -76,8 +76,9 @@ class DeloitteThresholds:
 
     Deloitte does not publish cut-offs we could check. These are netvigil's: the published
     US$/10M people and %GDP figures imply a GDP per head of ~$45k (high), ~$24k (medium) and
-    ~$5.5k (low); in WDI 2015 the median internet penetration of countries near those incomes is
-    86%, 73% and 46%, and the cut-offs are the rounded midpoints.
+    ~$5.5k (low); in WDI 2015 the median internet penetration of countries within 0.7-1.4x of
+    those incomes is 85%, 73% and 46%, and the cut-offs are the midpoints rounded to 5 points
+    (``scripts/impact_comparison.py`` prints the derivation; a test keeps them in step).
     """
 
     high: float = 80.0
