@@ -1,9 +1,60 @@
-"""`netvigil helper`."""
+"""`netvigil helper`: serve OONI's control test-helper protocol from an unfiltered network."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+
+from netvigil.cli._context import err_console, settings_of
+
+HELP = """Serve the control test helper (OONI's TH protocol: POST / with a control request).
+
+Run it where the network is NOT censored; probes compare their view with its answer. It does
+real DNS (the system resolver, or --resolver over UDP), TCP, TLS and HTTP from where it runs.
+
+Example: netvigil helper --host 127.0.0.1 --port 8080 --resolver 198.51.100.53:53
+"""
+
+
+def helper_command(
+    ctx: typer.Context,
+    host: str | None = typer.Option(None, "--host", help="Address to listen on."),
+    port: int | None = typer.Option(None, "--port", min=1, max=65535, help="Port to listen on."),
+    resolver: str | None = typer.Option(
+        None, "--resolver", help="IP:PORT to query over UDP instead of the system resolver."
+    ),
+    ca_bundle: Path | None = typer.Option(
+        None, "--ca-bundle", help="Extra CA bundle to trust (e.g. the lab's CA)."
+    ),
+) -> None:
+    import uvicorn
+
+    from netvigil.helper.server import HelperApp
+    from netvigil.probe.fetch import Network
+    from netvigil.probe.runner import resolver_address, tls_context
+
+    settings = settings_of(ctx)
+    conf = settings.helper
+    chosen_resolver = resolver or conf.resolver
+    probe = settings.probe
+    net = Network(
+        tls=tls_context(ca_bundle or conf.ca_bundle),
+        udp_resolver=resolver_address(chosen_resolver) if chosen_resolver else None,
+        use_system_resolver=chosen_resolver is None,
+        dns_timeout=probe.dns_timeout,
+        tcp_timeout=probe.tcp_timeout,
+        tls_timeout=probe.tls_timeout,
+        http_timeout=probe.http_timeout,
+        max_body=probe.max_body_bytes,
+    )
+    bind_host, bind_port = host or conf.host, port or conf.port
+    err_console.print(f"test helper listening on http://{bind_host}:{bind_port}/", highlight=False)
+    uvicorn.run(
+        HelperApp(net), host=bind_host, port=bind_port, log_level="warning", access_log=False
+    )
 
 
 def register(app: typer.Typer) -> None:
-    """Add this command group to the root app (filled in by its owner)."""
+    """Add ``netvigil helper`` to the root app."""
+    app.command("helper", help=HELP)(helper_command)

@@ -1,0 +1,84 @@
+"""The helper's HTTP server: a tiny ASGI app served by uvicorn.
+
+POST ``/`` with a control request returns the answer as JSON; ``GET /`` says what this is. Bad
+requests get a 400 with ``{"error": ...}`` (never a traceback); bodies are capped at 64 KiB.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+
+from netvigil.helper.control import BadControlRequest, answer, parse_request
+from netvigil.probe.fetch import Network
+
+MAX_REQUEST_BYTES = 64 * 1024
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class HelperApp:
+    """ASGI application answering OONI's test-helper protocol."""
+
+    def __init__(self, net: Network) -> None:
+        self.net = net
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        if scope["method"] == "GET":
+            await _reply(send, 200, {"service": "netvigil test helper", "protocol": "oohelperd"})
+            return
+        if scope["method"] != "POST":
+            await _reply(send, 405, {"error": "use POST / with a control request"})
+            return
+        body = bytearray()
+        more = True
+        while more:
+            message = await receive()
+            body.extend(message.get("body", b""))
+            more = bool(message.get("more_body"))
+            if len(body) > MAX_REQUEST_BYTES:
+                await _reply(send, 413, {"error": f"request larger than {MAX_REQUEST_BYTES} bytes"})
+                return
+        try:
+            request = parse_request(orjson.loads(bytes(body)))
+        except orjson.JSONDecodeError:
+            await _reply(send, 400, {"error": "the body is not JSON"})
+            return
+        except BadControlRequest as exc:
+            await _reply(send, 400, {"error": str(exc)})
+            return
+        await _reply(send, 200, await answer(request, self.net))
+
+
+async def _reply(send: Send, status: int, payload: dict[str, Any]) -> None:
+    body = orjson.dumps(payload)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

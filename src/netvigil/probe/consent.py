@@ -1,0 +1,71 @@
+"""Informed consent: the first run says what is collected and published, and the risks.
+
+The answer is remembered in ``<data_dir>/probe-consent.json`` (with the text's version, so a
+materially changed notice asks again). ``--yes`` records consent for automation; a run that can
+neither ask nor find consent stops with exit code 2 before measuring anything.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from netvigil._errors import InputError
+
+NOTICE_VERSION = 1
+NOTICE = """\
+netvigil probe measures whether websites are reachable from this network and how they are
+blocked. For each URL it records, and may publish as open data (OONI's format):
+  - the DNS answers your network gives, TCP connections, TLS handshakes and the pages fetched;
+  - your network's country code and ASN (probe_cc / probe_asn), when configured or looked up;
+  - the time of the measurement.
+Your IP address is never recorded: probe_ip is always 127.0.0.1 and your addresses are
+scrubbed from everything stored.
+RISKS: testing blocked sites can be visible to your network operator and, in some countries,
+illegal or dangerous. Anyone watching this network can see the sites being tested.
+Measurements are appended to a local spool file that you can inspect before any upload."""
+
+
+def consent_file(data_dir: Path) -> Path:
+    return data_dir / "probe-consent.json"
+
+
+def has_consent(data_dir: Path) -> bool:
+    try:
+        record = json.loads(consent_file(data_dir).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(record, dict) and record.get("notice_version") == NOTICE_VERSION
+
+
+def record_consent(data_dir: Path, how: str) -> None:
+    path = consent_file(data_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {"notice_version": NOTICE_VERSION, "given_at": int(time.time()), "how": how}
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+
+
+def ensure_consent(
+    data_dir: Path,
+    *,
+    yes: bool,
+    interactive: bool,
+    ask: Callable[[str], bool],
+) -> None:
+    """Return if consent is (now) given; raise InputError (exit 2) otherwise."""
+    if yes:
+        if not has_consent(data_dir):
+            record_consent(data_dir, "--yes")
+        return
+    if has_consent(data_dir):
+        return
+    if not interactive:
+        raise InputError(
+            "the probe needs your consent before its first run and cannot ask here (no terminal)",
+            hint="read `netvigil probe --help`, then run once interactively or pass --yes",
+        )
+    if not ask(NOTICE):
+        raise InputError("consent declined: nothing was measured")
+    record_consent(data_dir, "interactive")

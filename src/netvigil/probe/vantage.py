@@ -1,0 +1,74 @@
+"""Where the probe measures from: probe_cc / probe_asn / resolver, never the probe's address.
+
+Sources, in order: the settings (``probe.probe_cc`` / ``probe.probe_asn``), else a MaxMind-format
+database (``probe.mmdb_path``) looked up with the probe's public IP when the user supplies it
+(``--public-ip``; used for the lookup and for scrubbing, never stored), else ``ZZ`` / ``AS0``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Any
+
+import dns.resolver
+
+from netvigil._errors import ConfigError, InputError
+from netvigil._settings import ProbeSettings
+from netvigil.probe.webconnectivity import VantagePoint
+
+
+def system_resolver_ip() -> str:
+    """The first nameserver of /etc/resolv.conf (OONI's ``client_resolver``), or ''."""
+    try:
+        servers = dns.resolver.Resolver(configure=True).nameservers
+    except (dns.resolver.NoResolverConfiguration, OSError):
+        return ""
+    return str(servers[0]) if servers else ""
+
+
+def mmdb_lookup(path: Path, ip: str) -> tuple[str | None, str | None, str]:
+    """(country code, 'AS<n>', network name) of ``ip`` in a GeoLite2/DB-IP/ipinfo-style mmdb."""
+    import maxminddb
+
+    try:
+        with maxminddb.open_database(str(path)) as db:
+            record: Any = db.get(ip)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"probe.mmdb_path {path}: cannot read it as an MMDB file: {exc}") from exc
+    if not isinstance(record, dict):
+        return None, None, ""
+    country = record.get("country")
+    cc = country.get("iso_code") if isinstance(country, dict) else country
+    asn = record.get("autonomous_system_number") or record.get("asn")
+    name = record.get("autonomous_system_organization") or record.get("as_name") or ""
+    asn_text = None
+    if asn is not None:
+        digits = str(asn).upper().removeprefix("AS")
+        asn_text = f"AS{int(digits)}" if digits.isdigit() else None
+    return (str(cc).upper() if cc else None), asn_text, str(name)
+
+
+def vantage_point(probe: ProbeSettings, public_ip: str | None) -> VantagePoint:
+    """The run's vantage point; ``public_ip`` only feeds the lookup and the scrub list."""
+    private: frozenset[str] = frozenset()
+    if public_ip is not None:
+        try:
+            public_ip = str(ipaddress.ip_address(public_ip))
+        except ValueError as exc:
+            raise InputError(f"{public_ip!r} is not an IP address", field="--public-ip") from exc
+        private = frozenset({public_ip})
+    cc, asn, name = probe.probe_cc, probe.probe_asn, ""
+    if probe.mmdb_path is not None and public_ip is not None:
+        found_cc, found_asn, name = mmdb_lookup(probe.mmdb_path, public_ip)
+        # Explicit settings win over the database (a user may withhold their country).
+        cc = cc if cc != "ZZ" else (found_cc or "ZZ")
+        asn = asn if asn != "AS0" else (found_asn or "AS0")
+    resolver = system_resolver_ip()
+    return VantagePoint(
+        probe_cc=cc,
+        probe_asn=asn,
+        probe_network_name=name,
+        resolver_ip=resolver if resolver not in private else "",
+        private_addresses=private,
+    )
