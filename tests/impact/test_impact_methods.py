@@ -122,3 +122,24 @@ def test_estimated_share_widens_the_range() -> None:
     d = result.method("deloitte").cost_usd
     assert result.range.high == pytest.approx(max(2 * b, d))
     assert result.range.low == pytest.approx(min(b / 2, d))
+
+
+def test_every_iso_country_gives_an_ordered_range_or_a_clear_error() -> None:
+    # No country or shutdown type may crash or produce low > central > high; territories the
+    # World Bank does not cover must be a NetvigilError naming the missing series.
+    import pycountry
+
+    from netvigil._errors import NetvigilError
+
+    estimated = 0
+    for record in pycountry.countries:
+        for kwargs in ({}, {"shutdown_type": "mobile", "severity": 0.5}):
+            try:
+                result = estimate(record.alpha_2, 5, **kwargs)  # type: ignore[arg-type]
+            except NetvigilError as exc:
+                assert "World Bank table" in exc.message
+                continue
+            estimated += 1
+            assert 0 < result.range.low <= result.range.central <= result.range.high
+            assert result.people_affected >= 0
+    assert estimated > 380  # ~200 countries x 2 types
