@@ -1,10 +1,18 @@
-"""Rules as versioned data (WORK IN PROGRESS: the table is filled as rules are written)."""
+"""Every verdict rule as versioned data: a stable id, its condition in words, and its source.
+
+A verdict stores the id of the rule that decided it and ``RULES_VERSION``; when a rule's meaning
+changes its id gets a new ``.vN`` and ``RULES_VERSION`` moves, so any tier can be rebuilt from
+raw data and compared. ``docs/rules.md`` lists this table (a test keeps the two in step).
+"""
 
 from __future__ import annotations
 
 import msgspec
 
-RULES_VERSION = "2026.11.0"
+RULES_VERSION = "2026.11.1"
+
+_OONI_CLASSIC = "ooni/probe-cli webconnectivitylte/analysisclassic.go (web_connectivity 0.4 rules)"
+_OONI_MINI = "ooni/probe-cli internal/minipipeline/analysis.go"
 
 
 class Rule(msgspec.Struct, frozen=True):
@@ -13,4 +21,119 @@ class Rule(msgspec.Struct, frozen=True):
     source: str
 
 
-RULES: tuple[Rule, ...] = ()
+class _Step:
+    """The three rules of one failed step: unexpected failure, website down, no step control."""
+
+    def __init__(self, step: str) -> None:
+        self.FAILURE = f"wc.{step}.failure.v1"
+        self.DOWN = f"wc.{step}.down.v1"
+        self.UNEXPLAINED = f"wc.{step}.unexplained.v1"
+
+
+class WC:
+    """web_connectivity rule ids."""
+
+    HTTPS_OK = "wc.https.ok.v1"
+    HTTP_MATCH = "wc.http.match.v1"
+    HTTP_DIFF = "wc.http.diff.v1"
+    NO_CONTROL = "wc.control.missing.v1"
+    DNS_NO_CONTROL = "wc.dns.no_control.v1"
+    DNS_INCONSISTENT = "wc.dns.inconsistent.v1"
+    NOTHING_FETCHED = "wc.nothing_fetched.v1"
+    UNDETERMINED = "wc.undetermined.v1"
+    TCP_PORT_DOWN = "wc.tcp.port_down.v1"
+    HTTP = _Step("http")
+    TLS = _Step("tls")
+    TCP = _Step("tcp")
+    DNS = _Step("dns")
+
+
+class FP:
+    """Blockpage fingerprint rules (apply to every test with HTTP bodies or DNS answers)."""
+
+    HTTP_CONFIRMED = "fp.http.confirmed.v1"
+    DNS_CONFIRMED = "fp.dns.confirmed.v1"
+    HTTP_MATCH = "fp.http.match.v1"
+    DNS_MATCH = "fp.dns.match.v1"
+
+
+ANY_UNKNOWN_TEST = "any.unknown_test.v1"
+ANY_MALFORMED = "any.malformed.v1"
+
+_WC_RULES: tuple[Rule, ...] = (
+    Rule(WC.HTTPS_OK, "the last final response (2xx/4xx/5xx) came over a TLS handshake that "
+         "succeeded: blocking=false, accessible=true", _OONI_CLASSIC),
+    Rule(WC.HTTP_MATCH, "final plain-HTTP response matches the control: status code equal and one "
+         "of body proportion > 0.7, a shared uncommon header, same long title words",
+         _OONI_CLASSIC),
+    Rule(WC.HTTP_DIFF, "final plain-HTTP response differs from the control (none of the matches "
+         "above): blocking=http-diff", _OONI_CLASSIC),
+    Rule(WC.NO_CONTROL, "no control (test helper) result for the deciding step nor for the page: "
+         "blocking=null, accessible=null (dns if DNS is inconsistent)", _OONI_CLASSIC),
+    Rule(WC.DNS_NO_CONTROL, "a system-resolver lookup failed and there is no control at all: "
+         "blocking=false, accessible=true (OONI 0.4 behaviour)", _OONI_CLASSIC),
+    Rule(WC.DNS_INCONSISTENT, "dns_consistency=inconsistent (a depth-0 lookup shares no address "
+         "and no ASN with the control, or failed while the control resolved): any blocking "
+         "becomes dns", _OONI_CLASSIC + "; " + _OONI_MINI),
+    Rule(WC.TCP_PORT_DOWN, "TCP connect of the page fetch failed for probe and control alike, "
+         "but the host accepted connectivity-check connections on another port: "
+         "blocking=null, accessible=null", "OONI probe 0.5.26 output (manual/dnsgoogle80)"),
+    Rule(WC.UNDETERMINED, "no system-resolver lookup and no endpoint it found (e.g. a URL with an "
+         "IP address, which the classic rules skip): blocking=null, accessible=null",
+         _OONI_CLASSIC),
+    Rule(WC.NOTHING_FETCHED, "no final response and no failure (nothing was fetched, e.g. the name "
+         "resolved to localhost): website down, blocking=false, accessible=false (dns if DNS is "
+         "inconsistent)", "OONI QA scenarios localhostWithHTTP, dnsHijackingToLocalhostWithHTTP"),
+)  # fmt: skip
+
+_STEP_TEXT = {
+    "http": ("HTTP round trip", "http-failure"),
+    "tls": ("TLS handshake", "http-failure"),
+    "tcp": ("TCP connect", "tcp_ip"),
+    "dns": ("system-resolver DNS lookup", "dns"),
+}
+
+
+def _step_rules() -> tuple[Rule, ...]:
+    out: list[Rule] = []
+    for step, (what, value) in _STEP_TEXT.items():
+        ids = getattr(WC, step.upper())
+        out.append(Rule(ids.FAILURE, f"{what} failed while the control's succeeded: "
+                        f"blocking={value}, accessible=false", _OONI_CLASSIC))  # fmt: skip
+        out.append(Rule(ids.DOWN, f"{what} failed for the probe and the control alike: website "
+                        "down, blocking=false, accessible=false", _OONI_CLASSIC))  # fmt: skip
+        unexplained = "dns" if step == "dns" else "http-failure"
+        out.append(Rule(ids.UNEXPLAINED, f"{what} failed after a redirect (no control for it) "
+                        f"while the control fetched the page: blocking={unexplained}",
+                        _OONI_CLASSIC))  # fmt: skip
+    return tuple(out)
+
+
+_FP_RULES: tuple[Rule, ...] = (
+    Rule(FP.HTTP_CONFIRMED, "an HTTP body or header matched a blockpage fingerprint whose scope is "
+         "isp or nat, or whose expected_countries include probe_cc (never scope fp): "
+         "outcome=confirmed, blocking_detail=http.blockpage",
+         "ooni/blocking-fingerprints fingerprints_http.csv; OONI pipeline confirmed rule"),
+    Rule(FP.DNS_CONFIRMED, "a DNS answer is a known blocking-server address (dns fingerprint, "
+         "same conditions): outcome=confirmed, blocking_detail=dns.blockpage",
+         "ooni/blocking-fingerprints fingerprints_dns.csv"),
+    Rule(FP.HTTP_MATCH, "an HTTP fingerprint matched but does not confirm (other country, "
+         "prod/inst/vbw scope): fingerprint recorded, outcome unchanged", "netvigil"),
+    Rule(FP.DNS_MATCH, "a DNS fingerprint matched but does not confirm: fingerprint recorded, "
+         "outcome unchanged", "netvigil"),
+)  # fmt: skip
+
+_ANY_RULES: tuple[Rule, ...] = (
+    Rule(ANY_UNKNOWN_TEST, "test_name has no rules here: outcome=failure, other fields null "
+         "(we cannot tell ok from blocked)", "netvigil"),
+    Rule(ANY_MALFORMED, "test_keys missing or not an object: outcome=failure", "netvigil"),
+)  # fmt: skip
+
+
+def all_rules() -> tuple[Rule, ...]:
+    from netvigil.analysis.services import SERVICE_RULES
+
+    return (*_WC_RULES, *_step_rules(), *_FP_RULES, *SERVICE_RULES, *_ANY_RULES)
+
+
+RULES: tuple[Rule, ...] = (*_WC_RULES, *_step_rules(), *_FP_RULES, *_ANY_RULES)
