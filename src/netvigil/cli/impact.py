@@ -65,6 +65,12 @@ def _usd(value: float) -> str:
     return f"US${value:,.0f}"
 
 
+def _value(value: object) -> str:
+    if isinstance(value, float) and value >= 1000:
+        return f"{value:,.0f}"
+    return str(value)
+
+
 def _print_table(data: dict[str, object]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -104,7 +110,7 @@ def _print_table(data: dict[str, object]) -> None:
         if isinstance(value, dict):
             note = value.get("fallback") or value.get("source") or value.get("rule") or ""
             year = value.get("year")
-            used.add_row(name, str(value.get("value")), f"{year} {note}" if year else str(note))
+            used.add_row(name, _value(value.get("value")), f"{year} {note}" if year else str(note))
         elif value not in (None, []):
             used.add_row(name, str(value), "")
     console.print(used)
