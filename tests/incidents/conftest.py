@@ -1,0 +1,46 @@
+"""Fixtures of the tracker tests: a tracker URL on SQLite and on a throwaway PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from netvigil.incidents import Actor, Tracker
+from pg import PostgresServer
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    try:
+        server = PostgresServer()
+    except FileNotFoundError as exc:
+        pytest.skip(f"no PostgreSQL here: {exc} (apt-get install postgresql)")
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'incidents.sqlite'}"
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.new_database()
+
+
+@pytest.fixture
+def tracker(db_url: str) -> Iterator[Tracker]:
+    with Tracker(db_url) as t:
+        yield t
+
+
+@pytest.fixture
+def people(tracker: Tracker) -> dict[str, Actor]:
+    return {
+        role: tracker.create_user(f"{role}@example.org", f"{role}-password", role=role)
+        for role in ("viewer", "editor", "admin")
+    }
