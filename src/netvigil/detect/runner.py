@@ -1,0 +1,51 @@
+"""Detection over the store: load signals, run detectors, fuse per entity, store events."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from netvigil.detect import registry
+from netvigil.detect.intervals import fuse, to_events
+from netvigil.detect.storage import load_series, save_events
+from netvigil.models.events import Event, iso
+
+
+def detect_store(
+    store: Path,
+    *,
+    detectors: Sequence[str],
+    since: datetime | None = None,
+    entity: str | None = None,
+) -> list[Event]:
+    """Events of every stored (entity, signal) series, fused across signals, and stored."""
+    all_events: list[Event] = []
+    series_list = load_series(store, since=since, entity=entity)
+    for name in detectors:
+        per_signal: list[Event] = []
+        for one in series_list:
+            found = registry.run(name, one.values, one.step, one.signal)[0]
+            per_signal.extend(to_events(one, found, detector=name, version=registry.version(name)))
+        all_events.extend(fuse(per_signal, combine=registry.FUSION[name]))
+    save_events(store, all_events)
+    return all_events
+
+
+def print_table(events: Sequence[Event]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(events)} events")
+    for col in ("entity", "start", "end", "score", "signals", "detector"):
+        table.add_column(col)
+    for ev in events:
+        table.add_row(
+            ev.entity,
+            iso(ev.start),
+            "ongoing" if ev.end is None else iso(ev.end),
+            f"{ev.score:.0f}",
+            ",".join(ev.signals),
+            f"{ev.detector} {ev.detector_version}",
+        )
+    Console().print(table)

@@ -1,0 +1,173 @@
+"""netvigil's outage detector: seasonal median baseline x local level, MAD band, inpainting.
+
+Why not IODA's 7-day median: a flat median of the last week sits in the middle of a diurnal cycle,
+so every night of a strongly diurnal signal looks like a drop (false alarms), and short windows
+flicker around the threshold. Here the expected value of bin *t* is
+
+    baseline(t) = profile(t) x level(t)
+    profile(t)  = median of cleaned value / level at the same time of day on the previous 7
+                  days (whatever of them exist: missing data just narrows the median)
+    level(t)    = median over the previous 6 h of cleaned value / profile (follows level shifts
+                  and the weekly cycle within hours, while an outage cannot drag it down
+                  because flagged bins are inpainted)
+
+and a bin is *low* when ``value / baseline < 1 - max(MIN_DROP, K_MAD x 1.4826 x MAD)`` of the last
+day's cleaned ratios. An event opens when CONFIRM consecutive non-missing bins are low (onset =
+the first of them, detected at the last) and closes at the first bin of CONFIRM consecutive normal
+bins (recovery to the bin). Low bins are inpainted with the baseline for at most INPAINT_MAX
+(7 days, as IODA) so a permanent drop eventually becomes the new normal. Missing bins neither open
+nor close events. Partial drops (ratio >= 0.5) are inpainted for 12 h only: a lasting partial drop
+is more often a level shift than an outage, and IODA's own notes say the two cannot be told apart
+from the data. Everything is computed for many series at once: the loop runs over hour blocks
+(each block depends only on earlier blocks), numpy does the series and bins within a block.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from netvigil.detect.intervals import Interval
+from netvigil.detect.series import FloatArray
+
+NAME = "netvigil"
+VERSION = "1.0"
+
+
+@dataclass(frozen=True, slots=True)
+class SeasonalParams:
+    days: int = 7  # previous days in the seasonal profile
+    level_hours: float = 6.0
+    min_drop: float = 0.25  # never alert on less than a 25% drop (level shifts, weekly cycle)
+    k_mad: float = 4.0  # chosen on benchmark seed 1; results reported on other seeds
+    confirm: int = 2  # bins
+    inpaint_max: int = 7 * 86400  # deep drops (ratio < 0.5): as IODA's inpainting maxduration
+    shallow_max: int = 12 * 3600  # partial drops: a level shift is accepted after 12 h
+
+
+DEFAULT = SeasonalParams()
+
+
+def ratios(
+    values: FloatArray, step: int, p: SeasonalParams = DEFAULT
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """``(ratio, threshold, baseline)`` arrays shaped like ``values`` (n_series, n_bins); NaN = no verdict."""
+    x = np.atleast_2d(np.asarray(values, dtype=np.float64))
+    n, length = x.shape
+    per_day = max(1, 86400 // step)
+    block = max(1, 3600 // step)
+    level_bins = max(1, int(p.level_hours * 3600 // step))
+    inpaint_bins = max(1, p.inpaint_max // step)
+    shallow_bins = max(1, p.shallow_max // step)
+    clean = x.copy()
+    shape = np.full_like(x, np.nan)  # seasonal shape (level-free) used at each bin
+    level_at = np.full_like(x, np.nan)  # level used at each bin
+    ratio = np.full_like(x, np.nan)
+    thresh = np.full_like(x, np.nan)
+    baseline = np.full_like(x, np.nan)
+    low_run = np.zeros(n, dtype=np.int64)
+    level_at[:, :per_day] = _nanmedian(x[:, :per_day], axis=1)[:, None]
+    for b0 in range(per_day, length, block):
+        b1 = min(b0 + block, length)
+        idx = np.arange(b0, b1)
+        lags = np.stack([idx - k * per_day for k in range(1, p.days + 1) if b0 - k * per_day >= 0])
+        lo = max(per_day, b0 - per_day)
+        with np.errstate(all="ignore"):
+            # The shape divides each past day by the level it had, so a level shift inside the
+            # 7-day history does not bend the profile when the median flips between days.
+            prof = _nanmedian(clean[:, lags] / level_at[:, lags], axis=1)  # (n, block)
+            past = clean[:, lo:b0] / shape[:, lo:b0]
+            recent = past[:, -level_bins:]
+            if recent.shape[1]:
+                level = _nanmedian(recent, axis=1)
+            else:
+                level = level_at[:, b0 - 1]
+            level = np.where(np.isfinite(level) & (level > 0), level, level_at[:, b0 - 1])
+            base = prof * level[:, None]
+            if past.shape[1]:
+                mad = _nanmedian(np.abs(past / level[:, None] - 1.0), axis=1)
+                mad = np.where(np.isfinite(mad), mad, 0.0)
+            else:
+                mad = np.zeros(n)
+            thr = 1.0 - np.maximum(p.min_drop, p.k_mad * 1.4826 * mad)
+            r = np.where(base > 0, x[:, idx] / base, np.nan)
+        shape[:, idx] = prof
+        level_at[:, idx] = level[:, None]
+        ratio[:, idx] = r
+        baseline[:, idx] = base
+        thresh[:, idx] = thr[:, None]
+        low = r < thr[:, None]
+        # Inpaint low bins (and missing ones) with the baseline, capped like IODA's maxduration.
+        for j in range(b1 - b0):
+            col = low[:, j]
+            low_run = np.where(col, low_run + 1, np.where(np.isnan(r[:, j]), low_run, 0))
+            cap = np.where(r[:, j] < 0.5, inpaint_bins, shallow_bins)
+            use_base = (col & (low_run <= cap)) | np.isnan(x[:, b0 + j])
+            ok = use_base & np.isfinite(base[:, j])
+            clean[:, b0 + j] = np.where(ok, base[:, j], x[:, b0 + j])
+    return ratio, thresh, baseline
+
+
+def _nanmedian(a: FloatArray, axis: int) -> FloatArray:
+    # np.nanmedian warns on all-NaN slices (expected at the start of a series); result is NaN.
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.asarray(np.nanmedian(a, axis=axis), dtype=np.float64)
+
+
+def intervals_from(
+    ratio: FloatArray, thresh: FloatArray, step: int, p: SeasonalParams = DEFAULT
+) -> list[Interval]:
+    """Event intervals of one series from its ratios (the onset/recovery rules above)."""
+    out: list[Interval] = []
+    state_open: int | None = None
+    run_start: int | None = None
+    run_len = 0
+    for i in range(len(ratio)):
+        r = float(ratio[i])
+        if r != r:
+            continue  # missing: neither opens nor closes
+        low = r < float(thresh[i])
+        if state_open is None:
+            if low:
+                if run_start is None:
+                    run_start, run_len = i, 0
+                run_len += 1
+                if run_len >= p.confirm:
+                    state_open, run_start, run_len = run_start, None, 0
+                    detected = i
+            else:
+                run_start, run_len = None, 0
+        else:
+            if not low:
+                if run_start is None:
+                    run_start, run_len = i, 0
+                run_len += 1
+                if run_len >= p.confirm:
+                    out.append(_interval(state_open, run_start, detected, ratio, step))
+                    state_open, run_start, run_len = None, None, 0
+            else:
+                run_start, run_len = None, 0
+    if state_open is not None:
+        out.append(_interval(state_open, None, detected, ratio, step))
+    return out
+
+
+def _interval(first: int, stop: int | None, detected: int, ratio: FloatArray, step: int) -> Interval:
+    seg = ratio[first:stop]
+    seg = seg[~np.isnan(seg)]
+    score = float((np.clip(1.0 - seg, 0.0, None) * 100.0).sum() * step / 60.0)
+    return Interval(first, stop, detected, score, "critical" if (seg < 0.5).any() else "warning")
+
+
+def detect_many(values: FloatArray, step: int, p: SeasonalParams = DEFAULT) -> list[list[Interval]]:
+    ratio, thresh, _ = ratios(values, step, p)
+    return [intervals_from(ratio[i], thresh[i], step, p) for i in range(ratio.shape[0])]
+
+
+def detect(values: FloatArray, start: int, step: int, signal: str = "") -> list[Interval]:
+    """netvigil events over one regular series (NaN = missing)."""
+    return detect_many(np.atleast_2d(values), step)[0]
