@@ -1,9 +1,168 @@
-"""`netvigil lab`."""
+"""`netvigil lab`: build the censorship lab, run OONI's QA scenarios in it, tear it down."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import typer
+
+from netvigil.cli._context import err_console, settings_of
+
+lab_app = typer.Typer(
+    help=(
+        "The censorship lab: a censored network in network namespaces (needs root).\n\n"
+        "Example: sudo netvigil lab run --yes --output lab.jsonl"
+    ),
+    no_args_is_help=True,
+)
+
+
+def _prefix(ctx: typer.Context, prefix: str | None) -> str:
+    chosen = prefix or settings_of(ctx).lab.prefix
+    if not chosen.replace("-", "").isalnum() or len(chosen) > 12:
+        from netvigil._errors import InputError
+
+        raise InputError("use up to 12 letters, digits or '-'", field="--prefix")
+    return chosen
+
+
+def _ooni_dir(ctx: typer.Context, given: Path | None) -> Path | None:
+    chosen = given or settings_of(ctx).lab.ooni_scenarios
+    if chosen is None:
+        guess = Path("../shared/data/ooni/probecli_minipipeline/generated")
+        return guess if guess.is_dir() else None
+    return chosen
+
+
+PREFIX = typer.Option(None, "--prefix", help="Name prefix of the lab (default: lab.prefix).")
+SCENARIO = typer.Option([], "--scenario", "-s", help="Scenario name (repeatable; default: all).")
+
+
+@lab_app.command("scenarios")
+def scenarios_command() -> None:
+    """List the scenarios: OONI's QA name, the URL measured in the lab and the faults.
+
+    Example: netvigil lab scenarios
+    """
+    from rich.table import Table
+
+    from netvigil.lab.scenarios import SCENARIOS
+
+    table = Table(title=f"{len(SCENARIOS)} lab scenarios")
+    for column in ("scenario", "URL", "what happens"):
+        table.add_column(column)
+    for s in SCENARIOS:
+        table.add_row(s.name, s.url, s.why)
+    err_console.print(table)
+
+
+@lab_app.command("up")
+def up_command(
+    ctx: typer.Context,
+    prefix: str | None = PREFIX,
+    scenario: list[str] = SCENARIO,
+    helper: bool = typer.Option(True, help="Also start the test helper in the open namespace."),
+) -> None:
+    """Build the lab and leave it running (remove it with `netvigil lab down`).
+
+    Example: sudo netvigil lab up && sudo netvigil lab down
+    """
+    from netvigil.lab import topology
+    from netvigil.lab.plan import make_plan
+    from netvigil.lab.run import LAB_TIMEOUTS, probe_environment
+    from netvigil.lab.scenarios import select
+
+    name = _prefix(ctx, prefix)
+    chosen = select(scenario)
+    lab = topology.build(name, make_plan(chosen))
+    try:
+        if helper:
+            topology.start_helper(lab)
+    except BaseException:
+        topology.teardown(name)
+        raise
+    env = probe_environment(lab, LAB_TIMEOUTS)
+    exports = " ".join(f"{k}={v}" for k, v in env.items() if k.startswith(("NETVIGIL_", "XDG_")))
+    err_console.print(f"lab {name!r} is up ({len(chosen)} scenarios). Measure inside it with:\n")
+    typer.echo(
+        f"  sudo env {exports} \\\n    ip netns exec {lab.ns('client')} "
+        f"netvigil probe --yes {chosen[0].url}\n"
+    )
+    err_console.print(
+        f"scenario URLs: netvigil lab scenarios; remove it: sudo netvigil lab down --prefix {name}",
+        highlight=False,
+    )
+
+
+@lab_app.command("down")
+def down_command(ctx: typer.Context, prefix: str | None = PREFIX) -> None:
+    """Remove every namespace, rule, process and file of the lab.
+
+    Example: sudo netvigil lab down --prefix nv
+    """
+    from netvigil.lab import topology
+
+    topology.check_environment()
+    removed = topology.teardown(_prefix(ctx, prefix))
+    err_console.print(f"removed {len(removed)} item(s)" if removed else "nothing to remove")
+
+
+@lab_app.command("run")
+def run_command(
+    ctx: typer.Context,
+    output: Path = typer.Option(..., "--output", "-o", help="JSONL file for the measurements."),
+    scenario: list[str] = SCENARIO,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Consent for the probe (automation)."),
+    prefix: str | None = PREFIX,
+    ooni: Path | None = typer.Option(
+        None, "--ooni-scenarios", help="OONI's QA scenarios dir (expected verdicts)."
+    ),
+) -> None:
+    """Build the lab, run the real probe on each scenario, compare with OONI, tear it down.
+
+    Example: sudo netvigil lab run --yes --scenario dnsBlockingBOGON --output lab.jsonl
+    """
+    from rich.table import Table
+
+    from netvigil._errors import InputError
+    from netvigil.lab import topology
+    from netvigil.lab.plan import make_plan
+    from netvigil.lab.run import run_scenarios
+    from netvigil.lab.scenarios import select
+
+    chosen = select(scenario)
+    if not yes:
+        raise InputError(
+            "the probe measures inside the lab only; confirm with --yes", field="--yes"
+        )
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.open("ab").close()
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror}", path=output) from exc
+    name = f"{_prefix(ctx, prefix)}{os.getpid() % 100000}"
+    ooni_dir = _ooni_dir(ctx, ooni)
+    with topology.running_lab(name, make_plan(chosen)) as lab:
+        topology.start_helper(lab)
+        results = run_scenarios(lab, chosen, output, ooni_dir)
+    table = Table(title="lab scenarios: probe vs OONI (blocking / accessible / dns_consistency)")
+    for column in ("scenario", "netvigil", "OONI", "match"):
+        table.add_column(column)
+    for r in results:
+        measured = r.measured.render() if r.measured else f"[red]{r.error}[/]"
+        expected = r.expected.render() if r.expected else "?"
+        match = {True: "[green]yes[/]", False: "[red]no[/]", None: "?"}[r.matches]
+        table.add_row(r.scenario.name, measured, expected, match)
+    err_console.print(table)
+    bad = sum(1 for r in results if r.matches is False or r.measurement is None)
+    err_console.print(
+        f"{len(results) - bad}/{len(results)} scenarios match; measurements appended to {output}"
+    )
+    if bad:
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this command group to the root app (filled in by its owner)."""
+    """Add ``netvigil lab`` to the root app."""
+    app.add_typer(lab_app, name="lab")

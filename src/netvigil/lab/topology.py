@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from netvigil.lab import censor
 from netvigil.lab.pki import LabCertificates, make_certificates
 from netvigil.lab.plan import (
     BENCH_RANGE,
+    BLOCK_PAGE_IP,
     CENSOR_CLIENT_IP,
     CENSOR_OPEN_IP,
     CENSOR_SERVERS_IP,
@@ -41,6 +42,7 @@ from netvigil.lab.plan import (
     ZONE,
     LabPlan,
 )
+from netvigil.lab.web_server import BLOCK_PAGE_PORT
 
 RUN_ROOT = Path("/run/netvigil-lab")
 NETNS_ETC = Path("/etc/netns")
@@ -244,6 +246,30 @@ def _build_network(lab: Lab) -> None:
         _run(lab.exec_argv("censor", "iptables", "-w", "-t", table, *rule))
     for argv in censor.tc_commands(lab.plan.faults):
         _run(lab.exec_argv("censor", "tc", *argv))
+    # HTTP to the block page addresses goes to the block page server (its own port: the sites'
+    # server holds :80 on every address).
+    for addr in (BLOCK_PAGE_IP, GHOST_IP):
+        _run(
+            lab.exec_argv(
+                "servers",
+                "iptables",
+                "-w",
+                "-t",
+                "nat",
+                "-A",
+                "PREROUTING",
+                "-p",
+                "tcp",
+                "-d",
+                addr,
+                "--dport",
+                "80",
+                "-j",
+                "REDIRECT",
+                "--to-ports",
+                str(BLOCK_PAGE_PORT),
+            )
+        )
     # The ghost address is a block page server that does not speak HTTPS: its host refuses 443.
     _run(
         lab.exec_argv(
@@ -314,12 +340,16 @@ def _start_servers(lab: Lab) -> None:
             str(lab.certs.key_pem),
         ],
     )
+    block_page = ["--config", str(web_json), "--port", str(BLOCK_PAGE_PORT), "--block-page"]
+    lab.start("servers", "block-page", [*py, "netvigil.lab.web_server", *block_page])
     wanted = [
         f"{p}:{a}:53"
         for a in (ISP_RESOLVER, PUBLIC_RESOLVER, LYING_RESOLVER)
         for p in ("udp", "tcp")
     ]
-    lab.wait_listening("servers", [*wanted, "tcp:0.0.0.0:80", "tcp:0.0.0.0:443"])
+    lab.wait_listening(
+        "servers", [*wanted, "tcp:0.0.0.0:80", "tcp:0.0.0.0:443", f"tcp:0.0.0.0:{BLOCK_PAGE_PORT}"]
+    )
 
 
 def start_helper(lab: Lab) -> None:
@@ -363,10 +393,8 @@ def _kill(pids: list[int]) -> None:
         alive = [p for p in alive if _reap(p)]
         time.sleep(0.05)
     for pid in alive:
-        try:
+        with suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         _reap(pid)
 
 

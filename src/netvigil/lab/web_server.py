@@ -77,7 +77,9 @@ class LabSites:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b""})
         else:
-            await _reply(send, 200, default_page(host))
+            # Like the web servers of OONI's QA (netem), real sites send an uncommon header the
+            # block page lacks, so OONI's headers_match can tell them apart.
+            await _reply(send, 200, default_page(host), [(b"alt-svc", b'h3=":443"')])
 
 
 async def _reply(
@@ -92,6 +94,38 @@ async def _reply(
     await send({"type": "http.response.body", "body": body})
 
 
+BLOCK_PAGE_PORT = 8081  # the servers namespace REDIRECTs :80 of the block page addresses here
+
+
+async def serve_block_page(port: int, html: bytes) -> None:
+    """A censor's block page, answered the way middleboxes inject them.
+
+    Not uvicorn: an injected block page carries no server headers at all (OONI's QA block page
+    has none), just a status line, a content type and a body delimited by closing the
+    connection; a web framework would add Date, Server and Content-Length.
+    """
+    import asyncio
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + html)
+            await writer.drain()
+        except (
+            TimeoutError,
+            asyncio.IncompleteReadError,
+            asyncio.LimitOverrunError,
+            ConnectionError,
+        ):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(answer, "0.0.0.0", port, backlog=1024)
+    async with server:
+        await server.serve_forever()
+
+
 def main(argv: list[str] | None = None) -> None:
     import uvicorn
 
@@ -100,8 +134,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--cert", type=Path, help="certificate chain (serve TLS)")
     parser.add_argument("--key", type=Path)
+    parser.add_argument("--block-page", action="store_true", help="serve only the block page")
     args = parser.parse_args(argv)
-    app = LabSites(json.loads(args.config.read_text(encoding="utf-8")))
+    config = json.loads(args.config.read_text(encoding="utf-8"))
+    if args.block_page:
+        import asyncio
+        import contextlib
+
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve_block_page(args.port, config["block_page_html"].encode()))
+        return
+    app = LabSites(config)
     uvicorn.run(
         app,
         host="0.0.0.0",

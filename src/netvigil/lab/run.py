@@ -1,0 +1,142 @@
+"""Running the real probe on lab scenarios and comparing its verdicts with OONI's.
+
+The probe is ``python -m netvigil probe`` run in the client namespace (the system resolver there
+is the lab's "ISP" resolver); its helper is ``netvigil helper`` in the open namespace. One probe
+process per scenario, so each measurement carries ``annotations.lab_scenario``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from netvigil.lab.plan import Scenario
+from netvigil.lab.topology import Lab
+
+# Short timeouts keep a full run fast; each is still well above the lab's sub-millisecond RTTs,
+# so only a fault (blackhole, throttling) can make a step time out.
+LAB_TIMEOUTS = {
+    "dns_timeout": 2.0,
+    "tcp_timeout": 3.0,
+    "tls_timeout": 3.0,
+    "http_timeout": 5.0,
+    "control_timeout": 20.0,
+}
+VERDICT_KEYS = ("blocking", "accessible", "dns_consistency")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    blocking: str | bool | None
+    accessible: bool | None
+    dns_consistency: str | None
+
+    @classmethod
+    def of(cls, measurement: dict[str, object]) -> Verdict:
+        keys = measurement.get("test_keys")
+        tk = keys if isinstance(keys, dict) else {}
+        return cls(tk.get("blocking"), tk.get("accessible"), tk.get("dns_consistency"))
+
+    def render(self) -> str:
+        return " / ".join(
+            json.dumps(v) for v in (self.blocking, self.accessible, self.dns_consistency)
+        )
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    scenario: Scenario
+    measurement: dict[str, object] | None  # None: the probe produced nothing (see error)
+    error: str | None
+    expected: Verdict | None  # OONI's, when its QA scenarios are available
+
+    @property
+    def measured(self) -> Verdict | None:
+        return None if self.measurement is None else Verdict.of(self.measurement)
+
+    @property
+    def matches(self) -> bool | None:
+        if self.expected is None:
+            return None
+        return self.measured == self.expected
+
+
+def expected_verdict(ooni_dir: Path | None, name: str) -> Verdict | None:
+    """OONI's verdict for scenario ``name`` from its ``measurement.json``, if available."""
+    if ooni_dir is None:
+        return None
+    path = ooni_dir / name / "measurement.json"
+    if not path.is_file():
+        return None
+    return Verdict.of(json.loads(path.read_text(encoding="utf-8")))
+
+
+def probe_argv(
+    lab: Lab, output: Path, url: str, annotations: dict[str, str], extra: list[str] | None = None
+) -> list[str]:
+    notes = [a for k, v in annotations.items() for a in ("--annotation", f"{k}={v}")]
+    return lab.exec_argv(
+        "client",
+        sys.executable,
+        "-m",
+        "netvigil",
+        "probe",
+        "--yes",
+        "--no-progress",
+        "--output",
+        str(output),
+        *notes,
+        *(extra or []),
+        url,
+    )
+
+
+def probe_environment(lab: Lab, timeouts: dict[str, float] | None = None) -> dict[str, str]:
+    """The process environment of a probe in the lab: ours minus NETVIGIL_*, plus the lab's."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NETVIGIL_")}
+    env["XDG_DATA_HOME"] = str(lab.run_dir / "probe-data")  # consent record and spool
+    env["XDG_CONFIG_HOME"] = str(lab.run_dir / "probe-config")  # no stray config file
+    env.update(lab.probe_env(**(timeouts if timeouts is not None else LAB_TIMEOUTS)))
+    return env
+
+
+def _run_one(
+    lab: Lab, scenario: Scenario, out_dir: Path, env: dict[str, str], ooni_dir: Path | None
+) -> ScenarioResult:
+    output = out_dir / f"{scenario.name}.jsonl"
+    argv = probe_argv(lab, output, scenario.url, {"lab_scenario": scenario.name})
+    done = subprocess.run(
+        argv, env=env, capture_output=True, text=True, timeout=180, cwd=lab.run_dir
+    )
+    lines = output.read_text(encoding="utf-8").splitlines() if output.exists() else []
+    measurement = json.loads(lines[-1]) if lines else None
+    error = None
+    if measurement is None:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+        error = f"probe exit {done.returncode}: {' | '.join(tail)}"
+    return ScenarioResult(scenario, measurement, error, expected_verdict(ooni_dir, scenario.name))
+
+
+def run_scenarios(
+    lab: Lab,
+    scenarios: tuple[Scenario, ...],
+    output: Path,
+    ooni_dir: Path | None,
+    parallel: int = 6,
+) -> list[ScenarioResult]:
+    """Probe every scenario (a few at once: they use distinct names and addresses)."""
+    out_dir = lab.run_dir / "measurements"
+    out_dir.mkdir(exist_ok=True)
+    env = probe_environment(lab)
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        results = list(pool.map(lambda s: _run_one(lab, s, out_dir, env, ooni_dir), scenarios))
+    with output.open("ab") as out:
+        for result in results:
+            if result.measurement is not None:
+                out.write(json.dumps(result.measurement, ensure_ascii=False).encode() + b"\n")
+    return results
