@@ -16,9 +16,12 @@ from __future__ import annotations
 from netvigil.analysis._uid import measurement_uid
 from netvigil.analysis.fingerprints import Fingerprint, Fingerprints
 from netvigil.analysis.observations import observations_of
-from netvigil.analysis.rules import RULES, RULES_VERSION, Rule
+from netvigil.analysis.rules import BASE_RULES, RULES_VERSION, Rule
+from netvigil.analysis.services import SERVICE_RULES
 from netvigil.analysis.verdict import verdict_of
 from netvigil.analysis.webconnectivity import WebConnectivityAnalysis, analyze_web_connectivity
+
+RULES: tuple[Rule, ...] = (*BASE_RULES, *SERVICE_RULES)
 
 __all__ = [
     "RULES",

@@ -130,10 +130,5 @@ _ANY_RULES: tuple[Rule, ...] = (
 )  # fmt: skip
 
 
-def all_rules() -> tuple[Rule, ...]:
-    from netvigil.analysis.services import SERVICE_RULES
-
-    return (*_WC_RULES, *_step_rules(), *_FP_RULES, *SERVICE_RULES, *_ANY_RULES)
-
-
-RULES: tuple[Rule, ...] = (*_WC_RULES, *_step_rules(), *_FP_RULES, *_ANY_RULES)
+# Rules defined here; ``netvigil.analysis.RULES`` adds the per-service rules (services.py).
+BASE_RULES: tuple[Rule, ...] = (*_WC_RULES, *_step_rules(), *_FP_RULES, *_ANY_RULES)
