@@ -75,6 +75,7 @@ class LabSettings(BaseModel):
     """The censorship lab (network namespaces)."""
 
     prefix: str = "nv"  # namespace and interface names start with this
+    ooni_scenarios: Path | None = None  # OONI's QA scenarios dir, for expected verdicts
 
 
 class AnalysisSettings(BaseModel):
