@@ -12,14 +12,16 @@ from typing import Any
 import msgspec
 
 
-class DnsAnswer(msgspec.Struct, frozen=True, omit_defaults=True):
+class DnsAnswer(msgspec.Struct, frozen=True, omit_defaults=True, kw_only=True):
+    # Always written, as OONI does (asn 0 / "" when the probe has no ASN database).
     answer_type: str  # "A" | "AAAA" | "CNAME"
-    ttl: int | None = None
+    ttl: int | None
+    asn: int
+    as_org_name: str
+    # Written only for the matching answer_type.
     ipv4: str | None = None
     ipv6: str | None = None
     hostname: str | None = None  # CNAME target
-    asn: int = 0
-    as_org_name: str = ""
 
 
 class DnsQuery(msgspec.Struct, frozen=True):

@@ -95,8 +95,8 @@ def endpoint(ip: str, port: int) -> str:
 
 def _answer(ip: str) -> DnsAnswer:
     if ipaddress.ip_address(ip).version == 6:
-        return DnsAnswer(answer_type="AAAA", ipv6=ip)
-    return DnsAnswer(answer_type="A", ipv4=ip)
+        return DnsAnswer(answer_type="AAAA", ttl=None, asn=0, as_org_name="", ipv6=ip)
+    return DnsAnswer(answer_type="A", ttl=None, asn=0, as_org_name="", ipv4=ip)
 
 
 async def lookup_system(trace: Trace, host: str, timeout: float, tags: list[str]) -> list[str]:
@@ -165,14 +165,20 @@ async def _udp_query(
             failure = dns_rcode_failure(dns.rcode.to_text(rcode))
         for rrset in reply.answer:
             for rdata in rrset:
-                if rrset.rdtype == dns.rdatatype.A:
-                    answers.append(DnsAnswer(answer_type="A", ipv4=rdata.address, ttl=rrset.ttl))
-                elif rrset.rdtype == dns.rdatatype.AAAA:
-                    answers.append(DnsAnswer(answer_type="AAAA", ipv6=rdata.address, ttl=rrset.ttl))
-                elif rrset.rdtype == dns.rdatatype.CNAME:
-                    answers.append(
-                        DnsAnswer(answer_type="CNAME", hostname=str(rdata.target), ttl=rrset.ttl)
+                kind = dns.rdatatype.to_text(rrset.rdtype)
+                if kind not in ("A", "AAAA", "CNAME"):
+                    continue
+                answers.append(
+                    DnsAnswer(
+                        answer_type=kind,
+                        ttl=rrset.ttl,
+                        asn=0,
+                        as_org_name="",
+                        ipv4=rdata.address if kind == "A" else None,
+                        ipv6=rdata.address if kind == "AAAA" else None,
+                        hostname=str(rdata.target) if kind == "CNAME" else None,
                     )
+                )
         if failure is None and not any(a.answer_type == qtype for a in answers):
             failure = "dns_no_answer"
     except Exception as exc:

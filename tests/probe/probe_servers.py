@@ -1,0 +1,331 @@
+"""Real servers on loopback for the probe's tests: web (HTTP/HTTPS), DNS, test helper, blackhole.
+
+The web server is hand-written on asyncio streams on purpose: it must misbehave the way censors
+and broken sites do (reset, close early, never answer), which no web framework will do. The DNS
+server answers real queries with dnspython; the test helper is netvigil's own, under uvicorn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dns.message
+import dns.rcode
+import dns.rrset
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+
+PAGE = (
+    b"<!doctype html><html><head><title>Netvigil test page</title></head>"
+    b"<body><p>The page the probe should see when nothing is blocked.</p></body></html>"
+)
+
+
+class LoopThread:
+    """An asyncio loop in a daemon thread, so servers run while a test drives the probe."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=30)
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=5)
+
+
+@dataclass
+class World:
+    """Addresses of the running servers and the CA the probe must trust."""
+
+    http: str  # http://127.0.0.1:PORT
+    https: str  # https://localhost:PORT (certificate for localhost)
+    wrong_name: str  # https://localhost:PORT serving a certificate for another name
+    expired: str  # https://localhost:PORT serving an expired certificate
+    dns: str  # 127.0.0.1:PORT, answers the zone below, NXDOMAIN otherwise
+    helper_url: str
+    ca_bundle: Path
+    behaviour: WebBehaviour
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """The probe's settings for this world, as the environment B's lab also uses."""
+        return {
+            "NETVIGIL_PROBE__HELPER_URL": self.helper_url,
+            "NETVIGIL_PROBE__RESOLVER": self.dns,
+            "NETVIGIL_PROBE__CA_BUNDLE": str(self.ca_bundle),
+            "NETVIGIL_PROBE__TCP_TIMEOUT": "2",
+            "NETVIGIL_PROBE__TLS_TIMEOUT": "2",
+            "NETVIGIL_PROBE__HTTP_TIMEOUT": "2",
+            "NETVIGIL_PROBE__DNS_TIMEOUT": "2",
+            "NETVIGIL_PROBE__CONTROL_TIMEOUT": "10",
+            **extra,
+        }
+
+
+# --- a test CA -------------------------------------------------------------------------------
+
+
+@dataclass
+class CertAuthority:
+    directory: Path
+    key: ec.EllipticCurvePrivateKey = field(
+        default_factory=lambda: ec.generate_private_key(ec.SECP256R1())
+    )
+    cert: x509.Certificate | None = None
+
+    def __post_init__(self) -> None:
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "netvigil test CA")])
+        now = dt.datetime.now(dt.UTC)
+        self.cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(self.key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .sign(self.key, hashes.SHA256())
+        )
+        self.bundle.write_bytes(self.cert.public_bytes(serialization.Encoding.PEM))
+
+    @property
+    def bundle(self) -> Path:
+        return self.directory / "test-ca.pem"
+
+    def issue(self, *names: str, expired: bool = False) -> ssl.SSLContext:
+        """A server TLS context with a certificate for ``names`` signed by this CA."""
+        assert self.cert is not None
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = dt.datetime.now(dt.UTC)
+        start, end = (
+            (now - dt.timedelta(days=10), now - dt.timedelta(days=1))
+            if expired
+            else (now - dt.timedelta(days=1), now + dt.timedelta(days=10))
+        )
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
+            .issuer_name(self.cert.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(start)
+            .not_valid_after(end)
+            .add_extension(
+                x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False
+            )
+            .sign(self.key, hashes.SHA256())
+        )
+        stem = self.directory / f"{names[0]}{'-expired' if expired else ''}"
+        cert_path, key_path = stem.with_suffix(".crt"), stem.with_suffix(".key")
+        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        key_path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert_path, key_path)
+        return context
+
+
+# --- the web server --------------------------------------------------------------------------
+
+
+@dataclass
+class WebBehaviour:
+    """What the web server does; ``public_ip`` is what it echoes as the client's public address."""
+
+    public_ip: str = ""
+    slow_seconds: float = 0.0
+    requests: list[str] = field(default_factory=list)
+
+
+async def _handle(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, how: WebBehaviour
+) -> None:
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+        writer.close()
+        return
+    path = head.split(b" ", 2)[1].decode()
+    how.requests.append(path)
+    peer = writer.get_extra_info("peername")[0]
+    if path == "/hang":
+        await asyncio.sleep(3600)
+        return
+    if path == "/eof":
+        writer.close()  # a graceful FIN before any response
+        return
+    if path == "/reset":
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        writer.transport.abort()  # close with SO_LINGER 0: the kernel sends a RST
+        return
+    headers: list[tuple[str, str]] = [("Content-Type", "text/html"), ("X-Test-Server", "netvigil")]
+    status, body = "200 OK", PAGE
+    if path.startswith("/redirect/"):
+        left = int(path.rsplit("/", 1)[1])
+        if left > 0:
+            status, body = "302 Found", b""
+            headers.append(("Location", f"/redirect/{left - 1}"))
+    elif path == "/echo":
+        # Like "what is my IP" pages: the client's address shows up in body, headers and links.
+        body = (
+            f"<html><head><title>Your address</title></head><body>You are {peer}; "
+            f"public {how.public_ip}. <a href='/?from={peer}'>again</a></body></html>"
+        ).encode()
+        headers += [("X-Client-Ip", peer), ("X-Public-Ip", how.public_ip)]
+    elif path == "/slow":
+        await asyncio.sleep(how.slow_seconds)
+    elif path == "/blockpage":
+        body = b"<html><head><title>Blocked</title></head><body>Access denied</body></html>"
+    elif path != "/":
+        status, body = "404 Not Found", b"not here"
+    lines = [f"HTTP/1.1 {status}", *(f"{k}: {v}" for k, v in headers)]
+    lines += [f"Content-Length: {len(body)}", "Connection: close", "", ""]
+    writer.write("\r\n".join(lines).encode() + body)
+    with contextlib.suppress(ConnectionError):
+        await writer.drain()
+    writer.close()
+
+
+async def start_web(
+    host: str, port: int, how: WebBehaviour, tls: ssl.SSLContext | None = None
+) -> asyncio.Server:
+    return await asyncio.start_server(
+        lambda r, w: _handle(r, w, how), host, port, ssl=tls, reuse_address=True
+    )
+
+
+# --- DNS -------------------------------------------------------------------------------------
+
+
+class _Dns(asyncio.DatagramProtocol):
+    def __init__(self, zone: dict[str, list[str]]) -> None:
+        self.zone = zone
+        self.transport: Any = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        query = dns.message.from_wire(data)
+        reply = dns.message.make_response(query)
+        question = query.question[0]
+        name = question.name.to_text().rstrip(".").lower()
+        qtype = dns.rdatatype.to_text(question.rdtype)
+        if name not in self.zone:
+            reply.set_rcode(dns.rcode.NXDOMAIN)
+        else:
+            wanted = [ip for ip in self.zone[name] if (":" in ip) == (qtype == "AAAA")]
+            if wanted and qtype in ("A", "AAAA"):
+                reply.answer.append(
+                    dns.rrset.from_text_list(question.name, 60, "IN", qtype, wanted)
+                )
+        assert self.transport is not None
+        self.transport.sendto(reply.to_wire(), addr)
+
+
+async def start_dns(host: str, port: int, zone: dict[str, list[str]]) -> Any:
+    transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(
+        lambda: _Dns(zone), local_addr=(host, port)
+    )
+    return transport
+
+
+# --- helper, blackhole, closed port ----------------------------------------------------------
+
+
+def start_helper(host: str, port: int, resolver: str | None, ca_bundle: Path | None) -> Any:
+    """netvigil's own test helper under uvicorn, in a thread; returns the uvicorn server."""
+    import uvicorn
+
+    from netvigil.helper.server import HelperApp
+    from netvigil.probe.fetch import Network
+    from netvigil.probe.runner import resolver_address, tls_context
+
+    net = Network(
+        tls=tls_context(ca_bundle),
+        udp_resolver=resolver_address(resolver) if resolver else None,
+        use_system_resolver=resolver is None,
+        dns_timeout=2,
+        tcp_timeout=2,
+        tls_timeout=2,
+        http_timeout=3,
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(HelperApp(net), host=host, port=port, log_level="warning")
+    )
+    threading.Thread(target=server.run, daemon=True).start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the test helper did not start")
+        time.sleep(0.02)
+    return server
+
+
+def blackhole(host: str = "127.0.0.1") -> tuple[socket.socket, list[socket.socket]]:
+    """A port whose SYNs are dropped: backlog 0, already full, so connect() times out."""
+    listener = socket.socket()
+    listener.bind((host, 0))
+    listener.listen(0)
+    filler = socket.create_connection(listener.getsockname(), timeout=2)
+    return listener, [filler]
+
+
+def closed_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on (connect is refused)."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def ooni_measurement(scenario: str) -> dict[str, Any]:
+    """OONI Probe's own measurement of a QA scenario, from ../shared/data (skip when absent)."""
+    import json
+
+    import pytest
+
+    path = (
+        SHARED_DATA / "ooni" / "probecli_minipipeline" / "generated" / scenario / "measurement.json"
+    )
+    if not path.exists():
+        pytest.skip(f"reference data {path} is absent (it lives in ../shared beside the clone)")
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
