@@ -159,6 +159,7 @@ class CertAuthority:
         )
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(cert_path, key_path)
+        context.set_alpn_protocols(["http/1.1"])
         return context
 
 

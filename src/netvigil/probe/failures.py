@@ -73,11 +73,10 @@ def failure_of(exc: BaseException) -> str:
     if isinstance(exc, ConnectionRefusedError):
         return "connection_refused"
     if isinstance(exc, h11.RemoteProtocolError):
-        # The peer closed or sent garbage mid-response; OONI reports the read that ended early.
+        # The peer closed mid-body ("peer closed connection without sending complete message
+        # body") -- OONI reports the read that ended early -- or sent something not HTTP.
         text = str(exc)
-        return (
-            "eof_error" if "without" in text or "incomplete" in text else f"unknown_failure: {text}"
-        )
+        return "eof_error" if "closed" in text else f"unknown_failure: {text}"
     if isinstance(exc, OSError) and exc.errno in ERRNO_FAILURES:
         return ERRNO_FAILURES[exc.errno]
     return f"unknown_failure: {exc}"

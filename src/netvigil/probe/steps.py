@@ -372,7 +372,9 @@ async def _exchange(
         event = h.next_event()
         if event is h11.NEED_DATA:
             data = await conn.reader.read(READ_CHUNK)
-            h.receive_data(data)  # b"" marks EOF; h11 then raises if the message was incomplete
+            if not data and status == 0:
+                raise EOFError("the peer closed the connection before any response")
+            h.receive_data(data)  # b"" marks EOF; h11 then raises if the body was incomplete
             continue
         if isinstance(event, h11.Response):
             status = event.status_code
