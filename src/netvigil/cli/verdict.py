@@ -1,9 +1,117 @@
-"""`netvigil verdict`."""
+"""`netvigil verdict`: one JSON verdict per measurement of OONI JSONL / .jsonl.gz / JSON files."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
 import typer
+
+HELP = """Decide what happened in each measurement and print one JSON verdict per line.
+
+Reads OONI measurements: JSONL, .jsonl.gz, or a single JSON / .jsonc (JSON with // comments)
+document. A bad line is reported as `file:line: reason` on stderr and skipped. Verdict fields:
+docs/outcomes.md; rules: docs/rules.md.
+
+Example: netvigil verdict measurements.jsonl.gz --fingerprints ../shared/data/ooni/blocking-fingerprints
+"""
 
 
 def register(app: typer.Typer) -> None:
-    """Add this command group to the root app (filled in by its owner)."""
+    """Add ``netvigil verdict`` to the root app."""
+    app.command("verdict", help=HELP)(verdict)
+
+
+def verdict(
+    ctx: typer.Context,
+    files: list[Path] = typer.Argument(..., help="Measurement files (.jsonl, .jsonl.gz, .json)."),
+    fingerprints: str | None = typer.Option(
+        None,
+        "--fingerprints",
+        help="Directory or URL with OONI's fingerprints_{dns,http}.csv "
+        "(default: settings analysis.fingerprints).",
+    ),
+) -> None:
+    import sys
+
+    import orjson
+
+    from netvigil._errors import InputError
+    from netvigil.analysis import Fingerprints, verdict_of
+    from netvigil.cli._context import settings_of
+
+    source = fingerprints or settings_of(ctx).analysis.fingerprints
+    fps = Fingerprints.load(source) if source else None
+    for path in files:
+        if not path.is_file():
+            raise InputError("no such file", path=path)
+    out = sys.stdout.buffer
+    bad = 0
+    for path in files:
+        for line_no, doc, problem in read_measurements(path):
+            if problem is not None:
+                bad += 1
+                typer.echo(f"{path}:{line_no}: {problem}", err=True)
+                continue
+            out.write(orjson.dumps(verdict_of(doc, fingerprints=fps).to_json_dict()) + b"\n")
+    out.flush()
+    if bad:
+        typer.echo(f"{bad} bad line(s) skipped", err=True)
+
+
+def read_measurements(path: Path) -> Iterator[tuple[int, dict[str, Any], str | None]]:
+    """(line, measurement, problem) for each measurement of a file; problem None when good."""
+    import gzip
+    import zlib
+
+    import orjson
+
+    name = path.name.lower()
+    if name.endswith((".json", ".jsonc")):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if name.endswith(".jsonc"):
+            # JSON with comments: OONI's testdata only uses whole-line // comments
+            text = "\n".join("" if ln.lstrip().startswith("//") else ln for ln in text.split("\n"))
+        try:
+            doc = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            yield 1, {}, f"invalid JSON: {exc}"
+            return
+        yield 1, *_checked(_wrap_bare_test_keys(doc))
+        return
+    opener: Any = gzip.open if name.endswith(".gz") else open
+    line_no = 0
+    try:
+        with opener(path, "rb") as fh:
+            for line_no, raw in enumerate(fh, 1):  # noqa: B007 - line_no is used after the loop
+                if not raw.strip():
+                    continue
+                try:
+                    doc = orjson.loads(raw)
+                except orjson.JSONDecodeError as exc:
+                    yield line_no, {}, f"invalid JSON: {exc}"
+                    continue
+                yield line_no, *_checked(doc)
+    except (EOFError, OSError, zlib.error) as exc:
+        # a gz file cut in the middle: what was read stays printed, the rest is reported
+        yield line_no + 1, {}, f"unreadable from here on: {exc}"
+
+
+def _wrap_bare_test_keys(doc: Any) -> Any:
+    """A bare web_connectivity ``test_keys`` object (as in OONI's testdata) -> a measurement."""
+    if isinstance(doc, dict) and "test_name" not in doc and "queries" in doc and "control" in doc:
+        request = doc.get("x_control_request")
+        url = request.get("http_request") if isinstance(request, dict) else None
+        return {"test_name": "web_connectivity", "input": url, "test_keys": doc}
+    return doc
+
+
+def _checked(doc: Any) -> tuple[dict[str, Any], str | None]:
+    if not isinstance(doc, dict):
+        return {}, f"expected a JSON object, got {type(doc).__name__}"
+    if not isinstance(doc.get("test_name"), str):
+        return {}, "field test_name: expected a string"
+    if not isinstance(doc.get("test_keys"), dict):
+        return {}, "field test_keys: expected an object"
+    return doc, None
