@@ -29,7 +29,9 @@ def register(app: typer.Typer) -> None:
         asn_country: Annotated[
             Path | None, typer.Option(help="CSV asn,cc for per-country BGP counts")
         ] = None,
-        min_peers: Annotated[int, typer.Option(min=1, help="MRT: peers that must see a prefix")] = 1,
+        min_peers: Annotated[
+            int, typer.Option(min=1, help="MRT: peers that must see a prefix")
+        ] = 1,
     ) -> None:
         """Import signals into <store>/signals (re-importing a file replaces its rows).
 
@@ -67,8 +69,9 @@ def register(app: typer.Typer) -> None:
             elif fmt == "plain":
                 points, skipped = external.read_plain(path), 0
             else:
-                raise InputError(f"unknown format {fmt!r}", field="format",
-                                 hint="plain, ioda, mrt or verdicts")
+                raise InputError(
+                    f"unknown format {fmt!r}", field="format", hint="plain, ioda, mrt or verdicts"
+                )
             dest = save_signals(store, points, source=source_id(path.read_bytes()))
             typer.echo(f"{path}: {len(points)} points ({skipped} skipped) -> {dest}")
 

@@ -58,7 +58,9 @@ def _routes(msg: dict[str, Any]) -> tuple[list[str], list[str], int | None]:
         if kind == "14":  # MP_REACH_NLRI (IPv6 and others)
             announced += [f"{n['prefix']}/{n['length']}" for n in value.get("nlri") or []]
         elif kind == "15":  # MP_UNREACH_NLRI
-            withdrawn += [f"{n['prefix']}/{n['length']}" for n in value.get("withdrawn_routes") or []]
+            withdrawn += [
+                f"{n['prefix']}/{n['length']}" for n in value.get("withdrawn_routes") or []
+            ]
     return announced, withdrawn, _origin(attrs)
 
 

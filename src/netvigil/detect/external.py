@@ -30,7 +30,9 @@ def _point(obj: dict[str, Any], *, path: Path, line: int) -> SignalPoint:
     if etype not in ENTITY_TYPES:
         raise InputError(
             f"{etype!r} is not one of {', '.join(ENTITY_TYPES)}",
-            path=path, line=line, field="entity_type",
+            path=path,
+            line=line,
+            field="entity_type",
         )
     try:
         entity = check_entity(f"{etype}:{str(obj['entity_code']).strip()}")
@@ -41,7 +43,9 @@ def _point(obj: dict[str, Any], *, path: Path, line: int) -> SignalPoint:
     except ValueError:
         raise InputError(
             f"{obj['timestamp']!r} is neither ISO-8601 nor epoch seconds",
-            path=path, line=line, field="timestamp",
+            path=path,
+            line=line,
+            field="timestamp",
         ) from None
     try:
         value = float(obj["value"])

@@ -26,8 +26,20 @@ _SHORT = re.compile(
 _MONTHS = {
     m: i + 1
     for i, m in enumerate(
-        ["january", "february", "march", "april", "may", "june", "july", "august",
-         "september", "october", "november", "december"]
+        [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ]
     )
 }
 
@@ -95,7 +107,10 @@ def read_outage_list(path: Path) -> tuple[list[OutageLabel], list[BadRow]]:
         col = {name.strip(): i for i, name in enumerate(header)}
         for row in reader:
             line = reader.line_num
-            get = lambda name: row[col[name]].strip() if col[name] < len(row) else ""  # noqa: E731
+
+            def get(name: str, row: list[str] = row) -> str:
+                return row[col[name]].strip() if col[name] < len(row) else ""
+
             try:
                 start = parse_us_time(get("Begin time"))
                 end = parse_us_time(get("End time"))

@@ -23,7 +23,14 @@ def verdict_points(store: Path, *, since: datetime | None = None) -> list[Signal
     with open_store(store, writable=False) as st:
         table = st.verdicts(
             since=since,
-            columns=["measurement_start_time", "probe_cc", "probe_asn", "test_name", "outcome", "domain"],
+            columns=[
+                "measurement_start_time",
+                "probe_cc",
+                "probe_asn",
+                "test_name",
+                "outcome",
+                "domain",
+            ],
         )
     total: dict[tuple[str, str, str, int], list[int]] = defaultdict(lambda: [0, 0])
     for row in table.to_pylist():

@@ -19,7 +19,10 @@ def _netvigil_many(values: FloatArray, step: int, signal: str = "") -> list[list
     return seasonal.detect_many(values, step)
 
 
-DETECTORS = {ioda.NAME: (_ioda_many, ioda.VERSION), seasonal.NAME: (_netvigil_many, seasonal.VERSION)}
+DETECTORS = {
+    ioda.NAME: (_ioda_many, ioda.VERSION),
+    seasonal.NAME: (_netvigil_many, seasonal.VERSION),
+}
 FUSION = {ioda.NAME: "product", seasonal.NAME: "sum"}
 
 

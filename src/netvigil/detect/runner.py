@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from netvigil.detect import registry
+from netvigil.detect.blocking import blocking_events
 from netvigil.detect.intervals import fuse, to_events
 from netvigil.detect.storage import load_series, save_events
 from netvigil.models.events import Event, iso
@@ -28,8 +29,37 @@ def detect_store(
             found = registry.run(name, one.values, one.step, one.signal)[0]
             per_signal.extend(to_events(one, found, detector=name, version=registry.version(name)))
         all_events.extend(fuse(per_signal, combine=registry.FUSION[name]))
+    all_events.extend(blocking_from_verdicts(store, since=since, entity=entity))
     save_events(store, all_events)
     return all_events
+
+
+def blocking_from_verdicts(
+    store: Path, *, since: datetime | None = None, entity: str | None = None
+) -> list[Event]:
+    """CUSUM blocking events over the verdicts tier, when the store has one."""
+    from netvigil.store import open_store
+
+    if not (store / "verdicts").exists():
+        return []
+    cc = entity.split(":", 1)[1] if entity and entity.startswith("country:") else None
+    with open_store(store, writable=False) as st:
+        table = st.verdicts(
+            since=since,
+            probe_cc=cc,
+            columns=[
+                "measurement_start_time",
+                "probe_cc",
+                "probe_asn",
+                "test_name",
+                "outcome",
+                "domain",
+            ],
+        )
+    events = blocking_events(table.to_pylist())
+    if entity and not entity.startswith("country:"):
+        events = [ev for ev in events if f"/{entity}/" in f"/{ev.entity}/"]
+    return events
 
 
 def print_table(events: Sequence[Event]) -> None:

@@ -52,7 +52,7 @@ DEFAULT = SeasonalParams()
 def ratios(
     values: FloatArray, step: int, p: SeasonalParams = DEFAULT
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """``(ratio, threshold, baseline)`` arrays shaped like ``values`` (n_series, n_bins); NaN = no verdict."""
+    """``(ratio, threshold, baseline)`` shaped like ``values`` (n_series, n_bins); NaN = none."""
     x = np.atleast_2d(np.asarray(values, dtype=np.float64))
     n, length = x.shape
     per_day = max(1, 86400 // step)
@@ -79,10 +79,7 @@ def ratios(
             prof = _nanmedian(clean[:, lags] / level_at[:, lags], axis=1)  # (n, block)
             past = clean[:, lo:b0] / shape[:, lo:b0]
             recent = past[:, -level_bins:]
-            if recent.shape[1]:
-                level = _nanmedian(recent, axis=1)
-            else:
-                level = level_at[:, b0 - 1]
+            level = _nanmedian(recent, axis=1) if recent.shape[1] else level_at[:, b0 - 1]
             level = np.where(np.isfinite(level) & (level > 0), level, level_at[:, b0 - 1])
             base = prof * level[:, None]
             if past.shape[1]:
@@ -156,7 +153,9 @@ def intervals_from(
     return out
 
 
-def _interval(first: int, stop: int | None, detected: int, ratio: FloatArray, step: int) -> Interval:
+def _interval(
+    first: int, stop: int | None, detected: int, ratio: FloatArray, step: int
+) -> Interval:
     seg = ratio[first:stop]
     seg = seg[~np.isnan(seg)]
     score = float((np.clip(1.0 - seg, 0.0, None) * 100.0).sum() * step / 60.0)

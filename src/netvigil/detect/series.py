@@ -18,6 +18,7 @@ import csv
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -84,7 +85,7 @@ def grid(times: list[int], values: list[float], *, entity: str, signal: str) -> 
     if len(times) == 1:
         step = 300
     else:
-        gaps = Counter(b - a for a, b in zip(times, times[1:], strict=False))
+        gaps = Counter(b - a for a, b in pairwise(times))
         step = gaps.most_common(1)[0][0]
     start = times[0]
     length = (times[-1] - start) // step + 1

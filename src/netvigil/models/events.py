@@ -17,7 +17,8 @@ EventKind = Literal["outage", "blocking"]
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    entity: str  # "country:IR", "region:1473", "asn:AS12880", "country:IR/asn:AS197207/domain:x.org"
+    # "country:IR", "region:1473", "asn:AS12880", "country:IR/asn:AS197207/domain:x.org"
+    entity: str
     kind: EventKind
     start: datetime
     end: datetime | None
