@@ -64,8 +64,17 @@ def start_server(db_url: str, port: int, data_dir: Path) -> subprocess.Popen[byt
     env = {**os.environ, "NETVIGIL_DATA_DIR": str(data_dir)}
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "netvigil", "serve",
-            "--host", "127.0.0.1", "--port", str(port), "--db", db_url, "--insecure-cookies",
+            sys.executable,
+            "-m",
+            "netvigil",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--db",
+            db_url,
+            "--insecure-cookies",
         ],
         env=env,
         stdout=subprocess.DEVNULL,
@@ -123,7 +132,9 @@ async def drive(base: str, urls: list[str], rate: float, max_duration_s: float) 
 
         tasks = [asyncio.create_task(one(i, url)) for i, url in enumerate(urls)]
         # Bounded in time as well as count: whatever has not finished by then counts as an error.
-        finished, pending = await asyncio.wait(tasks, timeout=max_duration_s + REQUEST_TIMEOUT_S + 5)
+        finished, pending = await asyncio.wait(
+            tasks, timeout=max_duration_s + REQUEST_TIMEOUT_S + 5
+        )
         for task in pending:
             task.cancel()
         outcomes = [t.result() for t in finished]
@@ -139,10 +150,15 @@ def percentile(values: list[float], q: float) -> float:
 def report(outcomes: list[Outcome], rate: float, duration: float, wall_s: float) -> None:
     ok = [o for o in outcomes if o.error is None]
     errors = [o for o in outcomes if o.error is not None]
-    print(f"requests: {len(outcomes)} planned at {rate:g}/s for {duration:g} s; wall {wall_s:.1f} s")
+    print(
+        f"requests: {len(outcomes)} planned at {rate:g}/s for {duration:g} s; wall {wall_s:.1f} s"
+    )
     print(f"achieved rate: {len(outcomes) / wall_s:.1f} req/s; errors: {len(errors)}")
-    for kind, pick in (("all", ok), ("list JSON", [o for o in ok if ".json" in o.url]),
-                       ("incident page", [o for o in ok if ".json" not in o.url])):
+    for kind, pick in (
+        ("all", ok),
+        ("list JSON", [o for o in ok if ".json" in o.url]),
+        ("incident page", [o for o in ok if ".json" not in o.url]),
+    ):
         if not pick:
             continue
         lat = [o.latency_s * 1000 for o in pick]
@@ -187,7 +203,9 @@ def main() -> None:
             # Warm-up outside the measurement: first-request template compilation and caches.
             asyncio.run(drive(f"http://127.0.0.1:{port}", urls[:50], 50, 2))
             t = time.perf_counter()
-            outcomes = asyncio.run(drive(f"http://127.0.0.1:{port}", urls, args.rate, args.duration))
+            outcomes = asyncio.run(
+                drive(f"http://127.0.0.1:{port}", urls, args.rate, args.duration)
+            )
             report(outcomes, args.rate, args.duration, time.perf_counter() - t)
         finally:
             server.terminate()

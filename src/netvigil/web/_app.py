@@ -14,6 +14,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from netvigil import __version__
 from netvigil._settings import Settings
+from netvigil.incidents import Tracker
 from netvigil.web import _problems
 from netvigil.web._i18n import Catalogues
 from netvigil.web._render import build_templates
@@ -35,7 +36,7 @@ Every public page is also available as JSON by adding `.json` to its path
 """
 
 
-def create_app(settings: Settings, *, tracker: object | None = None) -> FastAPI:
+def create_app(settings: Settings, *, tracker: Tracker | None = None) -> FastAPI:
     """The tracker's web app over ``settings.tracker_url`` (or an already open ``tracker``)."""
     app = FastAPI(
         title="netvigil incident tracker",
@@ -54,10 +55,11 @@ def create_app(settings: Settings, *, tracker: object | None = None) -> FastAPI:
     app.state.throttle = LoginThrottle()
     app.state.tracker = tracker if tracker is not None else open_tracker(settings.tracker_url)
 
-    from netvigil.web import _editor, _public
+    from netvigil.web._editor import router as editor_router
+    from netvigil.web._public import router as public_router
 
-    app.include_router(_public.router)
-    app.include_router(_editor.router)
+    app.include_router(public_router)
+    app.include_router(editor_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _problems.install(app)
 

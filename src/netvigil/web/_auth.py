@@ -10,8 +10,9 @@ from typing import Any
 
 from fastapi import HTTPException, Request
 
-from netvigil.web._security import CSRF_FIELD, CSRF_HEADER
 from netvigil.incidents import Actor
+from netvigil.web._security import CSRF_FIELD, CSRF_HEADER
+
 
 def client_ip(request: Request) -> str:
     # The peer address as uvicorn saw it; behind a proxy, run uvicorn with --proxy-headers so
@@ -27,7 +28,7 @@ def session_user(request: Request) -> Actor | None:
     user_id = request.session.get("user_id")
     if not isinstance(user_id, int):
         return None
-    user = request.app.state.tracker.get_user(user_id)
+    user: Actor | None = request.app.state.tracker.get_user(user_id)
     if user is None:  # deleted or deactivated since login
         request.session.clear()
         return None

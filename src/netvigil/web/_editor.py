@@ -23,8 +23,8 @@ from netvigil.web._auth import (
     require_editor,
     require_viewer,
     safe_next,
-    session_user,
 )
+from netvigil.web._i18n import N_
 from netvigil.web._render import render
 
 router = APIRouter(include_in_schema=False)
@@ -32,30 +32,30 @@ EDITOR_PAGE_SIZE = 200
 
 # The incident form: (field, label, widget). Field names are the tracker's (STOP codebook).
 INCIDENT_FORM: tuple[tuple[str, str, str], ...] = (
-    ("title", "Title", "text"),
-    ("summary", "Summary", "textarea"),
-    ("country", "Country", "text"),
-    ("start_date", "Start date", "date"),
-    ("end_date", "End date", "date"),
-    ("geo_scope", "Geographic scope", "text"),
-    ("area_name", "Area", "text"),
-    ("shutdown_type", "Shutdown type", "text"),
-    ("shutdown_extent", "Extent", "text"),
-    ("affected_network", "Affected network", "text"),
-    ("ordered_by", "Ordered by", "text"),
-    ("decision_maker", "Decision maker", "text"),
-    ("gov_justification", "Government justification", "text"),
-    ("legal_just", "Legal justification", "text"),
-    ("facebook_affected", "Facebook affected", "yesno"),
-    ("whatsapp_affected", "WhatsApp affected", "yesno"),
-    ("twitter_affected", "Twitter affected", "yesno"),
-    ("internal_notes", "Internal notes (never published)", "textarea"),
+    ("title", N_("Title"), "text"),
+    ("summary", N_("Summary"), "textarea"),
+    ("country", N_("Country"), "text"),
+    ("start_date", N_("Start date"), "date"),
+    ("end_date", N_("End date"), "date"),
+    ("geo_scope", N_("Geographic scope"), "text"),
+    ("area_name", N_("Area"), "text"),
+    ("shutdown_type", N_("Shutdown type"), "text"),
+    ("shutdown_extent", N_("Extent"), "text"),
+    ("affected_network", N_("Affected network"), "text"),
+    ("ordered_by", N_("Ordered by"), "text"),
+    ("decision_maker", N_("Decision maker"), "text"),
+    ("gov_justification", N_("Government justification"), "text"),
+    ("legal_just", N_("Legal justification"), "text"),
+    ("facebook_affected", N_("Facebook affected"), "yesno"),
+    ("whatsapp_affected", N_("WhatsApp affected"), "yesno"),
+    ("twitter_affected", N_("Twitter affected"), "yesno"),
+    ("internal_notes", N_("Internal notes (never published)"), "textarea"),
 )
 SOURCE_FORM: tuple[tuple[str, str], ...] = (
-    ("source_description", "Source"),
-    ("source_url", "Source URL"),
-    ("reporter_name", "Reporter name"),
-    ("reporter_contact", "Reporter contact"),
+    ("source_description", N_("Source")),
+    ("source_url", N_("Source URL")),
+    ("reporter_name", N_("Reporter name")),
+    ("reporter_contact", N_("Reporter contact")),
 )
 
 
@@ -116,8 +116,13 @@ def editor_home(
     )
     data = {
         "incidents": [
-            {"id": r.id, "title": r.title, "country_code": r.country_code,
-             "start_date": r.start_date, "status": r.status}  # fmt: skip
+            {
+                "id": r.id,
+                "title": r.title,
+                "country_code": r.country_code,
+                "start_date": r.start_date,
+                "status": r.status,
+            }
             for r in rows
         ],
         "statuses": STATUSES,
@@ -128,13 +133,24 @@ def editor_home(
 
 
 def _form_page(
-    request: Request, *, heading: str, action: str, values: dict[str, Any], with_source: bool,
-    error: str | None = None, status_code: int = 200,
-) -> Response:  # fmt: skip
+    request: Request,
+    *,
+    heading: str,
+    action: str,
+    values: dict[str, Any],
+    with_source: bool,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
     data = {
-        "heading": heading, "action": action, "values": values, "fields": INCIDENT_FORM,
-        "with_source": with_source, "source_fields": SOURCE_FORM, "error": error,
-    }  # fmt: skip
+        "heading": heading,
+        "action": action,
+        "values": values,
+        "fields": INCIDENT_FORM,
+        "with_source": with_source,
+        "source_fields": SOURCE_FORM,
+        "error": error,
+    }
     return render(request, "editor_form.html", data, status_code=status_code)
 
 
@@ -147,9 +163,12 @@ async def _incident_form(request: Request) -> dict[str, str]:
 @router.get("/editor/incidents/new")
 def new_incident_page(request: Request, user: Actor = Depends(require_editor)) -> Response:
     return _form_page(
-        request, heading="New incident", action="/editor/incidents/new", values={},
+        request,
+        heading="New incident",
+        action="/editor/incidents/new",
+        values={},
         with_source=True,
-    )  # fmt: skip
+    )
 
 
 @router.post("/editor/incidents/new", dependencies=[Depends(check_csrf)])
@@ -162,15 +181,23 @@ async def create_incident(request: Request, user: Actor = Depends(require_editor
         incident = tracker.create_incident(fields, user)
         if source:
             tracker.add_source(
-                incident.id, user, description=source.get("source_description"),
-                url=source.get("source_url"), reporter_name=source.get("reporter_name"),
+                incident.id,
+                user,
+                description=source.get("source_description"),
+                url=source.get("source_url"),
+                reporter_name=source.get("reporter_name"),
                 reporter_contact=source.get("reporter_contact"),
-            )  # fmt: skip
+            )
     except InputError as exc:
         return _form_page(
-            request, heading="New incident", action="/editor/incidents/new", values=values,
-            with_source=True, error=exc.render(), status_code=400,
-        )  # fmt: skip
+            request,
+            heading="New incident",
+            action="/editor/incidents/new",
+            values=values,
+            with_source=True,
+            error=exc.render(),
+            status_code=400,
+        )
     return RedirectResponse(f"/editor/incidents/{incident.id}", status_code=303)
 
 
@@ -185,9 +212,11 @@ def _next_statuses(user: Actor, current: str) -> list[str]:
 
 @router.get("/editor/incidents/{incident_id:int}")
 def incident_page(
-    request: Request, incident_id: int, notice: str | None = Query(None),
+    request: Request,
+    incident_id: int,
+    notice: str | None = Query(None),
     user: Actor = Depends(require_viewer),
-) -> Response:  # fmt: skip
+) -> Response:
     record = private_dict(request.app.state.tracker.get_incident(incident_id, public=False))
     can_edit = user.can("editor") and (record["status"] != "published" or user.can("admin"))
     data = {
@@ -207,9 +236,12 @@ def edit_incident_page(
     record = private_dict(request.app.state.tracker.get_incident(incident_id, public=False))
     values = {**record.get("stop", {}), **record}
     return _form_page(
-        request, heading=f"Edit incident #{incident_id}",
-        action=f"/editor/incidents/{incident_id}/edit", values=values, with_source=False,
-    )  # fmt: skip
+        request,
+        heading=f"Edit incident #{incident_id}",
+        action=f"/editor/incidents/{incident_id}/edit",
+        values=values,
+        with_source=False,
+    )
 
 
 @router.post("/editor/incidents/{incident_id:int}/edit", dependencies=[Depends(check_csrf)])
@@ -222,10 +254,14 @@ async def edit_incident(
         request.app.state.tracker.update_incident(incident_id, fields, user)
     except InputError as exc:
         return _form_page(
-            request, heading=f"Edit incident #{incident_id}",
-            action=f"/editor/incidents/{incident_id}/edit", values=values, with_source=False,
-            error=exc.render(), status_code=400,
-        )  # fmt: skip
+            request,
+            heading=f"Edit incident #{incident_id}",
+            action=f"/editor/incidents/{incident_id}/edit",
+            values=values,
+            with_source=False,
+            error=exc.render(),
+            status_code=400,
+        )
     return RedirectResponse(f"/editor/incidents/{incident_id}", status_code=303)
 
 

@@ -25,6 +25,36 @@ LANGUAGES: Mapping[str, str] = {"en": "English", "zh_Hant": "繁體中文"}
 LANG_COOKIE = "lang"
 
 
+def N_(message: str) -> str:
+    """Mark a string for extraction without translating it here (translated where shown)."""
+    return message
+
+
+# Values shown through ``_(value)`` in templates: tracker vocabularies (statuses, roles, evidence
+# and instrument kinds). Listed here so the catalogue extractor sees them.
+VOCABULARY: tuple[str, ...] = (
+    N_("reported"),
+    N_("corroborated"),
+    N_("verified"),
+    N_("published"),
+    N_("withdrawn"),
+    N_("viewer"),
+    N_("editor"),
+    N_("admin"),
+    N_("measurement"),
+    N_("event"),
+    N_("url"),
+    N_("document"),
+    N_("law"),
+    N_("emergency_regulation"),
+    N_("cybercrime_law"),
+    N_("treaty"),
+    N_("decree"),
+    N_("court_order"),
+    N_("other"),
+)
+
+
 def load_catalogue(lang: str, locales_dir: Path = LOCALES_DIR) -> NullTranslations:
     """The gettext translations for ``lang`` (identity for the source language)."""
     po_path = locales_dir / lang / "LC_MESSAGES" / f"{DOMAIN}.po"

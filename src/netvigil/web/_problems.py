@@ -12,6 +12,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -56,7 +57,7 @@ def error_response(
         # A person browsing to the editor area is sent to the login form, and back afterwards.
         target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
         return RedirectResponse(f"/login?next={target}", status_code=303)
-    templates = getattr(request.app.state, "templates", None)
+    templates: Jinja2Templates | None = getattr(request.app.state, "templates", None)
     if templates is None:  # pragma: no cover - only before the app is fully built
         return JSONResponse(error_body(status, message), status_code=status, headers=headers)
     from netvigil.web._render import page_context

@@ -15,6 +15,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from starlette.responses import Response
 
 from netvigil.web import _tracker as tracker_api
+from netvigil.web._i18n import N_
 from netvigil.web._render import render
 from netvigil.web._tracker import CSV_COLUMNS, ListQuery
 
@@ -25,49 +26,49 @@ MAX_PAGE_SIZE = 500
 
 # Fact labels on the incident page, in the STOP codebook's order of importance.
 FACT_LABELS: tuple[tuple[str, str], ...] = (
-    ("country", "Country"),
-    ("report_year", "Report year"),
-    ("start_date_type", "Start date type"),
-    ("start_date", "Start date"),
-    ("end_date", "End date"),
-    ("duration", "Duration"),
-    ("shutdown_status", "Shutdown status"),
-    ("geo_scope", "Geographic scope"),
-    ("area_name", "Area"),
-    ("shutdown_type", "Shutdown type"),
-    ("shutdown_extent", "Extent"),
-    ("affected_network", "Affected network"),
-    ("facebook_affected", "Facebook affected"),
-    ("twitter_affected", "Twitter affected"),
-    ("whatsapp_affected", "WhatsApp affected"),
-    ("instagram_affected", "Instagram affected"),
-    ("telegram_affected", "Telegram affected"),
-    ("other_affected", "Other services affected"),
-    ("sms_affected", "SMS affected"),
-    ("phonecall_affected", "Phone calls affected"),
-    ("ordered_by", "Ordered by"),
-    ("decision_maker", "Decision maker"),
-    ("actual_cause", "Actual cause"),
-    ("actual_cause_details", "Details of the cause"),
-    ("gov_justification", "Government justification"),
-    ("gov_just_details", "Details of the justification"),
-    ("gov_ack", "Government acknowledged"),
-    ("gov_ack_quote", "Government statement"),
-    ("legal_just", "Legal justification"),
-    ("legal_method", "Legal method"),
-    ("telcos_involved", "Telecom operators involved"),
-    ("telco_ack", "Operator acknowledged"),
-    ("telco_ack_quote", "Operator statement"),
-    ("election", "Election"),
-    ("violence", "Violence"),
-    ("hr_abuse_reported", "Human rights abuses reported"),
-    ("users_targeted", "Users targeted"),
-    ("users_notified", "Users notified"),
-    ("econ_impact", "Economic impact"),
-    ("event", "Event"),
-    ("info_source", "Information source"),
-    ("info_source_link", "Source link"),
-    ("an_link", "Access Now link"),
+    ("country", N_("Country")),
+    ("report_year", N_("Report year")),
+    ("start_date_type", N_("Start date type")),
+    ("start_date", N_("Start date")),
+    ("end_date", N_("End date")),
+    ("duration", N_("Duration")),
+    ("shutdown_status", N_("Shutdown status")),
+    ("geo_scope", N_("Geographic scope")),
+    ("area_name", N_("Area")),
+    ("shutdown_type", N_("Shutdown type")),
+    ("shutdown_extent", N_("Extent")),
+    ("affected_network", N_("Affected network")),
+    ("facebook_affected", N_("Facebook affected")),
+    ("twitter_affected", N_("Twitter affected")),
+    ("whatsapp_affected", N_("WhatsApp affected")),
+    ("instagram_affected", N_("Instagram affected")),
+    ("telegram_affected", N_("Telegram affected")),
+    ("other_affected", N_("Other services affected")),
+    ("sms_affected", N_("SMS affected")),
+    ("phonecall_affected", N_("Phone calls affected")),
+    ("ordered_by", N_("Ordered by")),
+    ("decision_maker", N_("Decision maker")),
+    ("actual_cause", N_("Actual cause")),
+    ("actual_cause_details", N_("Details of the cause")),
+    ("gov_justification", N_("Government justification")),
+    ("gov_just_details", N_("Details of the justification")),
+    ("gov_ack", N_("Government acknowledged")),
+    ("gov_ack_quote", N_("Government statement")),
+    ("legal_just", N_("Legal justification")),
+    ("legal_method", N_("Legal method")),
+    ("telcos_involved", N_("Telecom operators involved")),
+    ("telco_ack", N_("Operator acknowledged")),
+    ("telco_ack_quote", N_("Operator statement")),
+    ("election", N_("Election")),
+    ("violence", N_("Violence")),
+    ("hr_abuse_reported", N_("Human rights abuses reported")),
+    ("users_targeted", N_("Users targeted")),
+    ("users_notified", N_("Users notified")),
+    ("econ_impact", N_("Economic impact")),
+    ("event", N_("Event")),
+    ("info_source", N_("Information source")),
+    ("info_source_link", N_("Source link")),
+    ("an_link", N_("Access Now link")),
 )
 
 
@@ -76,22 +77,36 @@ def _twin(path: str, name: str, summary: str) -> Callable[[Callable[..., Any]], 
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         router.add_api_route(
-            path + ".json", view, methods=["GET"], name=f"{name}.json",
-            operation_id=f"{name}_json", summary=f"{summary} (JSON)",
-        )  # fmt: skip
+            path + ".json",
+            view,
+            methods=["GET"],
+            name=f"{name}.json",
+            operation_id=f"{name}_json",
+            summary=f"{summary} (JSON)",
+        )
         router.add_api_route(
-            path, view, methods=["GET"], name=name, operation_id=f"{name}_html",
-            summary=f"{summary} (HTML)", response_class=Response,
-        )  # fmt: skip
+            path,
+            view,
+            methods=["GET"],
+            name=name,
+            operation_id=f"{name}_html",
+            summary=f"{summary} (HTML)",
+            response_class=Response,
+        )
         return view
 
     return decorate
 
 
 def _list_query(
-    country: str | None, year: int | None, type_: str | None, platform: str | None,
-    status: str | None, limit: int, offset: int,
-) -> ListQuery:  # fmt: skip
+    country: str | None,
+    year: int | None,
+    type_: str | None,
+    platform: str | None,
+    status: str | None,
+    limit: int,
+    offset: int,
+) -> ListQuery:
     if status and status not in tracker_api.PUBLIC_STATUSES:
         raise HTTPException(404, f"no public incidents have status {status!r}")
     if platform and platform not in tracker_api.PLATFORMS:
@@ -99,9 +114,14 @@ def _list_query(
             422, f"platform: unknown platform {platform!r}; one of {sorted(tracker_api.PLATFORMS)}"
         )
     return ListQuery(
-        country=country.upper() if country else None, year=year, type=type_ or None,
-        platform=platform or None, status=status or None, limit=limit, offset=offset,
-    )  # fmt: skip
+        country=country.upper() if country else None,
+        year=year,
+        type=type_ or None,
+        platform=platform or None,
+        status=status or None,
+        limit=limit,
+        offset=offset,
+    )
 
 
 def _page_url(base: str, params: dict[str, Any], offset: int) -> str:
@@ -109,12 +129,6 @@ def _page_url(base: str, params: dict[str, Any], offset: int) -> str:
     if offset:
         kept["offset"] = offset
     return f"{base}?{urlencode(kept)}" if kept else base
-
-
-@router.get("/", include_in_schema=False)
-def home(request: Request) -> Response:
-    """The start page is the incident list, newest first."""
-    return incidents(request, None, None, None, None, None, PAGE_SIZE, 0)
 
 
 def incidents(
@@ -134,12 +148,23 @@ def incidents(
         rows = tracker_api.iter_public_rows(request.app.state.tracker, query)
         return render(request, "incidents.html", {}, csv_rows=rows, csv_columns=CSV_COLUMNS)
     items, total = tracker_api.list_public(request.app.state.tracker, query)
-    params = {"country": query.country, "year": year, "type": type, "platform": platform,
-              "status": status, "limit": limit if limit != PAGE_SIZE else None}  # fmt: skip
+    params = {
+        "country": query.country,
+        "year": year,
+        "type": type,
+        "platform": platform,
+        "status": status,
+        "limit": limit if limit != PAGE_SIZE else None,
+    }
     base = request.url.path
     data: dict[str, Any] = {
-        "filters": {"country": query.country, "year": year, "type": query.type,
-                    "platform": query.platform, "status": query.status},  # fmt: skip
+        "filters": {
+            "country": query.country,
+            "year": year,
+            "type": query.type,
+            "platform": query.platform,
+            "status": query.status,
+        },
         "total": total,
         "offset": offset,
         "limit": limit,
@@ -155,11 +180,17 @@ def incidents(
 
 
 router.add_api_route(
-    "/incidents.csv", incidents, methods=["GET"], name="incidents.csv",
-    operation_id="incidents_csv", summary="Published incidents, filtered (CSV, all rows)",
+    "/incidents.csv",
+    incidents,
+    methods=["GET"],
+    name="incidents.csv",
+    operation_id="incidents_csv",
+    summary="Published incidents, filtered (CSV, all rows)",
     response_class=Response,
-)  # fmt: skip
+)
 _twin("/incidents", "incidents", "Published incidents, filtered")(incidents)
+# The start page is the incident list, newest first.
+router.add_api_route("/", incidents, methods=["GET"], name="home", include_in_schema=False)
 
 
 @_twin("/incidents/{incident_id:int}", "incident", "One published incident")
@@ -168,7 +199,7 @@ def incident(request: Request, incident_id: int) -> Response:
     tracker = request.app.state.tracker
     record = tracker_api.get_public(tracker, incident_id)
     impact, impact_note = tracker_api.impact_of(record)
-    data = {
+    data: dict[str, Any] = {
         "incident": record,
         "impact": impact,
         "impact_note": impact_note,
@@ -180,9 +211,11 @@ def incident(request: Request, incident_id: int) -> Response:
 
 
 @router.get(
-    "/incidents/{incident_id:int}/impact.json", name="incident_impact",
-    operation_id="incident_impact_json", summary="Impact estimate of a published incident",
-)  # fmt: skip
+    "/incidents/{incident_id:int}/impact.json",
+    name="incident_impact",
+    operation_id="incident_impact_json",
+    summary="Impact estimate of a published incident",
+)
 def incident_impact(request: Request, incident_id: int) -> Response:
     """People affected and economic cost, with method and range (netvigil.impact)."""
     record = tracker_api.get_public(request.app.state.tracker, incident_id)
@@ -217,9 +250,7 @@ def legal_instruments(
 ) -> Response:
     """Laws, emergency regulations, cybercrime laws and treaties used to order shutdowns."""
     data = {
-        "legal_instruments": tracker_api.legal_instruments(
-            request.app.state.tracker, jurisdiction
-        ),
+        "legal_instruments": tracker_api.legal_instruments(request.app.state.tracker, jurisdiction),
         "json_url": "/legal.json",
     }
     return render(request, "legal_list.html", data)

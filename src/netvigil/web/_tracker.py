@@ -19,13 +19,21 @@ from netvigil._errors import NetvigilError, UnknownEntityError
 from netvigil.incidents import IncidentFilter, Tracker, instrument_dict, public_dict
 from netvigil.incidents.model import PLATFORMS, STOP_COLUMNS, Incident
 from netvigil.incidents.serialise import OUTAGE_FIELDS
+from netvigil.web._i18n import N_
 
 # Only published incidents are public; drafts and withdrawn ones never are.
 PUBLIC_STATUSES: tuple[str, ...] = ("published",)
 CSV_COLUMNS: tuple[str, ...] = (
-    "id", "title", "summary", "country_code", "report_year", *STOP_COLUMNS, *OUTAGE_FIELDS,
-    "published_at", "url",
-)  # fmt: skip
+    "id",
+    "title",
+    "summary",
+    "country_code",
+    "report_year",
+    *STOP_COLUMNS,
+    *OUTAGE_FIELDS,
+    "published_at",
+    "url",
+)
 CSV_BATCH = 500
 LATEST_ON_COUNTRY_PAGE = 20
 
@@ -44,11 +52,14 @@ class ListQuery:
 
     def to_filter(self, *, limit: int | None = None, offset: int | None = None) -> IncidentFilter:
         return IncidentFilter(
-            country=self.country, year=self.year, shutdown_type=self.type,
-            platform=self.platform, status=self.status,
+            country=self.country,
+            year=self.year,
+            shutdown_type=self.type,
+            platform=self.platform,
+            status=self.status,
             limit=self.limit if limit is None else limit,
             offset=self.offset if offset is None else offset,
-        )  # fmt: skip
+        )
 
 
 def open_tracker(url: str) -> Tracker:
@@ -115,7 +126,7 @@ def countries(tracker: Tracker) -> list[dict[str, Any]]:
     with tracker.session() as s:
         rows = list(s.execute(query))
     out = [
-        {"code": code, "name": country_name(code, stop_name), "incident_count": int(n)}
+        {"code": code, "name": country_name(str(code), stop_name), "incident_count": int(n)}
         for code, stop_name, n in rows
     ]
     return sorted(out, key=lambda c: (-c["incident_count"], c["name"]))
@@ -173,7 +184,7 @@ def _hours(record: dict[str, Any]) -> float | None:
         return (end - start).total_seconds() / 3600 or None
     stop = record.get("stop") or {}
     if stop.get("start_date") and stop.get("end_date"):
-        days = (dt.date.fromisoformat(stop["end_date"]) - dt.date.fromisoformat(stop["start_date"]))
+        days = dt.date.fromisoformat(stop["end_date"]) - dt.date.fromisoformat(stop["start_date"])
         # STOP counts both the first and the last day (its duration column is DAYS(end,start)+1).
         return (days.days + 1) * 24.0 if days.days >= 0 else None
     return None
@@ -185,26 +196,30 @@ def impact_inputs(record: dict[str, Any]) -> tuple[dict[str, Any] | None, str | 
 
     stop = record.get("stop") or {}
     if not record.get("country_code"):
-        return None, "No estimate: the country is not known."
+        return None, N_("No estimate: the country is not known.")
     hours = _hours(record)
     if hours is None:
-        return None, "No estimate: the incident has no known end."
+        return None, N_("No estimate: the incident has no known end.")
     scope = " ".join(
-        str(v or "") for v in (stop.get("geo_scope"), (record.get("outage") or {}).get("outage_type"))
+        str(v or "")
+        for v in (stop.get("geo_scope"), (record.get("outage") or {}).get("outage_type"))
     ).lower()
     if not any(word in scope for word in NATIONAL_SCOPES):
         # A regional estimate needs the affected share of the population, which STOP does not
         # record; estimating it from the area's name would be a guess presented as a figure.
-        return None, "No estimate: the affected share of the population is not recorded."
+        return None, N_("No estimate: the affected share of the population is not recorded.")
     extent = str(stop.get("shutdown_extent") or "").lower()
     args: dict[str, Any] = {"country": record["country_code"], "hours": hours, "scope": "national"}
     if record.get("report_year"):
         args["year"] = record["report_year"]
     if "service" in extent and "full" not in extent:
-        services = [p for p, col in PLATFORMS.items() if p in KNOWN_SERVICES
-                    and str(stop.get(col) or "").lower() == "yes"]  # fmt: skip
+        services = [
+            p
+            for p, col in PLATFORMS.items()
+            if p in KNOWN_SERVICES and str(stop.get(col) or "").lower() == "yes"
+        ]
         if not services:
-            return None, "No estimate: the blocked services are not recorded."
+            return None, N_("No estimate: the blocked services are not recorded.")
         args.update(shutdown_type="service", services=services)
     elif str(stop.get("affected_network") or "").strip().lower() == "mobile":
         args["shutdown_type"] = "mobile"
