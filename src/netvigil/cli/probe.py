@@ -88,7 +88,8 @@ def probe_command(
     elif category:
         raise InputError("--category filters a test list: add --test-list FILE.csv")
     for problem in inputs.rejected:
-        err_console.print(f"[yellow]skipped[/] {problem.render()}", highlight=False)
+        # one unwrapped line per problem: people grep these and editors jump to file:line
+        err_console.print(f"[yellow]skipped[/] {problem.render()}", highlight=False, soft_wrap=True)
     if not inputs.targets:
         raise InputError(
             "nothing to measure",
