@@ -57,7 +57,7 @@ RENAMES_2016: dict[str, tuple[str, ...]] = {
     "service_details": ("other_affected",),
 }
 EXPORT_EXTRA = ("natural_key", "status", "report_year", "country_code", "stop_sheet", "stop_row")
-EXPORT_COLUMNS = (*EXPORT_EXTRA, *STOP_COLUMNS, "stop_raw_json")
+EXPORT_COLUMNS = (*EXPORT_EXTRA, *STOP_COLUMNS, "stop_raw_json", "import_problems_json")
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,8 @@ def _text(value: Any) -> str | None:
         return str(int(value))
     if isinstance(value, dt.date | dt.time):
         return str(_json_cell(value))
-    return str(value)
+    # Outer whitespace is noise in STOP cells ("India ", "Yes "); ``raw`` keeps it verbatim.
+    return str(value).strip()
 
 
 _DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%d %B %Y", "%B %d, %Y")
@@ -229,17 +230,23 @@ def _natural_key(sheet: str, gen: str, headers: list[str], values: list[Any],
 
 def netvigil_row(record: dict[str, str], row: int, sheet: str) -> StopRow:
     """A row of our own stop-csv export (all text) back into a StopRow."""
-    problems: list[dict[str, Any]] = []
+    # Cells found bad at the first import travel with the record (their original sheet, row
+    # and column); only a newly bad cell (the CSV was edited) is a new problem.
+    carried = record.get("import_problems_json")
+    problems: list[dict[str, Any]] = json.loads(carried) if carried else []
+    known = {header_key(p.get("column")) for p in problems}
     fields: dict[str, Any] = {}
     for name in STOP_COLUMNS:
-        value = record.get(name) or None
+        value = (record.get(name) or "").strip() or None
         if name in STOP_DATE_COLUMNS:
             try:
                 fields[name] = parse_date(value)
             except ValueError:
+                fields[name] = None
+                if name in known:
+                    continue
                 problems.append({"sheet": sheet, "row": row, "column": name, "raw": value,
                                  "expected": "a date YYYY-MM-DD"})  # fmt: skip
-                fields[name] = None
         else:
             fields[name] = value
     year = record.get("report_year") or None
@@ -271,6 +278,8 @@ def export_record(incident: Incident) -> dict[str, str]:
             value = _raw_date(incident, name, bad)
         out[name] = "" if value is None else str(_json_cell(value))
     out["stop_raw_json"] = json.dumps(incident.stop_raw or {}, ensure_ascii=False, sort_keys=True)
+    problems = incident.import_problems or []
+    out["import_problems_json"] = json.dumps(problems, ensure_ascii=False) if problems else ""
     return out
 
 

@@ -1,0 +1,60 @@
+"""`netvigil incidents` in-process: workflow commands, roles via --as, users, errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from netvigil.cli.main import app
+from netvigil.incidents import Tracker
+
+runner = CliRunner()
+
+
+def _run(*args: str, stdin: str | None = None) -> tuple[int, str]:
+    result = runner.invoke(app, ["incidents", *args], input=stdin)
+    return result.exit_code, " ".join(result.output.split())
+
+
+def test_create_to_publish_with_roles(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 't.sqlite'}"
+    assert _run("user", "add", "ed@example.org", "--role", "editor", "--password-stdin",
+                "--db", db, stdin="editor-password\n")[0] == 0  # fmt: skip
+    code, out = _run("create", "--country", "Iran", "--start-date", "2024-01-02",
+                     "--title", "Tehran", "--field", "whatsapp_affected=Yes",
+                     "--as", "ed@example.org", "--db", db)  # fmt: skip
+    assert code == 0, out
+    incident_id = out.strip()
+    assert _run("corroborate", incident_id, "--as", "ed@example.org", "--db", db)[0] == 0
+    assert _run("verify", incident_id, "--as", "ed@example.org", "--db", db)[0] == 0
+    code, out = _run("publish", incident_id, "--as", "ed@example.org", "--db", db)
+    assert code == 6 and "may not" in out and "needs admin" in out
+    assert json.loads(_run("stats", "--json", "--db", db)[1]) == {}
+    code, out = _run("publish", incident_id, "--db", db)  # the local operator is admin
+    assert code == 0 and "published" in out
+    assert json.loads(_run("stats", "--json", "--db", db)[1]) == {"2024": 1}
+    assert _run("export", "--format", "json", "-o", str(tmp_path / "x.json"), "--db", db)[0] == 0
+    record = json.loads((tmp_path / "x.json").read_text())[0]
+    assert record["stop"]["whatsapp_affected"] == "Yes" and "created_by" not in record
+    assert _run("withdraw", incident_id, "--reason", "source at risk", "--db", db)[0] == 0
+    assert json.loads(_run("stats", "--json", "--db", db)[1]) == {}
+    with Tracker(db) as tracker:
+        last = tracker.audit_entries(limit=1)[0]
+    assert last.action == "status" and last.detail["note"] == "source at risk"
+
+
+def test_errors_are_one_line(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 't.sqlite'}"
+    code, out = _run("create", "--country", "Iran", "--start-date", "tomorrow", "--db", db)
+    assert code == 2 and "start_date" in out and "YYYY-MM-DD" in out
+    code, out = _run("publish", "41", "--db", db)
+    assert code == 2 and "unknown incident '41'" in out
+    code, out = _run("create", "--country", "X", "--start-date", "2024-01-01", "--as",
+                     "ghost@example.org", "--db", db)  # fmt: skip
+    assert code == 2 and "unknown user" in out
+    code, out = _run("stats", "--by", "colour", "--db", db)
+    assert code == 2 and "year, country, type" in out
+    code, out = _run("stats", "--db", "mysql://nowhere/x")
+    assert code == 2 and "not supported" in out
