@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
 # Observation types, in the order the linear analysis sorts them (descending = most complex first).
@@ -220,7 +220,7 @@ def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _seq(value: Any) -> bool:
+def _seq(value: Any) -> TypeGuard[list[Any] | tuple[Any, ...]]:
     return isinstance(value, list | tuple)
 
 
@@ -242,10 +242,8 @@ def _tags(ev: Mapping[str, Any]) -> tuple[int | None, bool | None]:
             if not isinstance(tag, str):
                 continue
             if tag.startswith("depth="):
-                try:
-                    depth = int(tag[6:])
-                except ValueError:
-                    pass
+                digits = tag[6:]
+                depth = int(digits) if digits.isdigit() else depth
             elif tag.startswith("fetch_body="):
                 fetch = tag[11:] == "true"
     return depth, fetch
@@ -256,7 +254,7 @@ def body_length(body: Any) -> int:
     if isinstance(body, str):
         return len(body) if body.isascii() else len(body.encode("utf-8", "surrogatepass"))
     if isinstance(body, Mapping) and isinstance(body.get("data"), str):
-        data = body["data"]
+        data: str = body["data"]
         # base64: 4 chars -> 3 bytes, minus padding; no need to decode to know the length.
         return len(data) * 3 // 4 - data[-2:].count("=")
     return 0

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-import ahocorasick
+import ahocorasick  # type: ignore[import-not-found]  # C extension without stubs
 import msgspec
 
 from netvigil._errors import InputError, RemoteError

@@ -107,15 +107,15 @@ def observations_of(m: Mapping[str, Any], *, uid: str | None = None) -> list[Obs
         )
     for h in _events(tk, "tls_handshakes"):
         address = _s(h.get("address")) or ""
-        ip, _, port = address.rpartition(":")
+        host, _, port_text = address.rpartition(":")
         failure = _s(h.get("failure"))
         ctl = _m(ctl_tls.get(address)) if address in ctl_tls else None
         add(
             kind="tls",
             transaction_id=_i(h.get("transaction_id")),
             hostname=_s(h.get("server_name")),
-            ip=ip.strip("[]") or None,
-            port=int(port) if port.isdigit() else None,
+            ip=host.strip("[]") or None,
+            port=int(port_text) if port_text.isdigit() else None,
             failure=failure,
             ok=failure is None,
             tls_server_name=_s(h.get("server_name")),

@@ -245,10 +245,8 @@ class _HttpDiff:
             )
 
     def is_diff(self) -> bool:
-        if self.status_code_match:
-            if self.body_length_match or self.headers_match or self.title_match:
-                return False
-        return True
+        matches = self.body_length_match or self.headers_match or self.title_match
+        return not (self.status_code_match and matches)
 
 
 def _title_words(title: str) -> set[str]:

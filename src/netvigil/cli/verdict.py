@@ -14,7 +14,7 @@ Reads OONI measurements: JSONL, .jsonl.gz, or a single JSON / .jsonc (JSON with 
 document. A bad line is reported as `file:line: reason` on stderr and skipped. Verdict fields:
 docs/outcomes.md; rules: docs/rules.md.
 
-Example: netvigil verdict measurements.jsonl.gz --fingerprints ../shared/data/ooni/blocking-fingerprints
+Example: netvigil verdict m.jsonl.gz --fingerprints ../shared/data/ooni/blocking-fingerprints
 """
 
 
@@ -84,7 +84,7 @@ def read_measurements(path: Path) -> Iterator[tuple[int, dict[str, Any], str | N
     line_no = 0
     try:
         with opener(path, "rb") as fh:
-            for line_no, raw in enumerate(fh, 1):  # noqa: B007 - line_no is used after the loop
+            for line_no, raw in enumerate(fh, 1):
                 if not raw.strip():
                     continue
                 try:

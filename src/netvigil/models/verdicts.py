@@ -2,7 +2,8 @@
 
 The fields printed by ``netvigil verdict`` (``to_json_dict``) are exactly the ones issue 3 names;
 ``domain`` and ``blocking_type`` are extra columns kept for aggregation (OONI's API groups by
-domain and by a blocking-type bucket). Vocabulary: ``docs/outcomes.md``; rule ids: ``docs/rules.md``.
+domain and by a blocking-type bucket). Vocabulary: ``docs/outcomes.md``; rule ids:
+``docs/rules.md``.
 """
 
 from __future__ import annotations
