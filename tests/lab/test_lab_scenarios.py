@@ -1,0 +1,181 @@
+"""The real probe in the lab agrees with OONI on every scenario (OONI's own measurement.json).
+
+One lab build for the module: every scenario is probed once, then each test checks one thing
+(a scenario's verdict, the output, privacy, sealing) on that run or on the still-running lab.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from conftest import SHARED_DATA, running_as_root, shared_path
+from netvigil.lab import topology
+from netvigil.lab.censor import SEAL_CHAIN
+from netvigil.lab.plan import BOGON_IP, CLIENT_IP, LAB_SUBNETS, make_plan
+from netvigil.lab.run import ScenarioResult, Verdict, run_scenarios
+from netvigil.lab.scenarios import REQUIRED, SCENARIOS
+from netvigil.lab.topology import ROLES, Lab
+
+pytestmark = pytest.mark.lab
+
+OONI_SCENARIOS = SHARED_DATA / "ooni" / "probecli_minipipeline" / "generated"
+
+
+def lab_skip_reason() -> str | None:
+    """Why the lab cannot run here, or None. As root with the tools, nothing is skipped."""
+    if not running_as_root():
+        return "the censorship lab needs root (network namespaces, iptables)"
+    missing = [t for t in ("ip", "iptables", "tc", "ss") if shutil.which(t) is None]
+    if missing:
+        return f"the censorship lab needs {', '.join(missing)} (apt-get install iproute2 iptables)"
+    return None
+
+
+@dataclass(frozen=True)
+class LabRun:
+    lab: Lab
+    results: list[ScenarioResult]  # in catalogue order
+    output: Path
+    host_links_before: list[str]
+
+
+def host_links() -> list[str]:
+    out = subprocess.run(["ip", "-j", "link"], capture_output=True, text=True, check=True)
+    return sorted(link["ifname"] for link in json.loads(out.stdout))
+
+
+@pytest.fixture(scope="module")
+def lab_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabRun]:
+    """Build the lab with every scenario, start the helper, probe every scenario once."""
+    reason = lab_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    before = host_links()
+    output = tmp_path_factory.mktemp("lab") / "lab.jsonl"
+    prefix = f"nvt{os.getpid() % 100000}"
+    with topology.running_lab(prefix, make_plan(SCENARIOS)) as lab:
+        topology.start_helper(lab)
+        ooni = OONI_SCENARIOS if OONI_SCENARIOS.is_dir() else None
+        results = run_scenarios(lab, SCENARIOS, output, ooni)
+        yield LabRun(lab, list(results), output, before)
+
+
+def _result(lab_run: LabRun, name: str) -> ScenarioResult:
+    for result in lab_run.results:
+        if result.scenario.name == name:
+            return result
+    raise AssertionError(f"scenario {name} was not run")
+
+
+def test_catalogue_has_every_required_scenario_and_names_are_oonis() -> None:
+    names = [s.name for s in SCENARIOS]
+    assert set(REQUIRED) <= set(names)
+    assert len(names) == len(set(names))
+    for name in names:  # each one is an OONI QA scenario we can compare against
+        shared_path("ooni", "probecli_minipipeline", "generated", name, "measurement.json")
+
+
+@pytest.mark.parametrize("name", [s.name for s in SCENARIOS])
+def test_probe_verdict_equals_oonis(lab_run: LabRun, name: str) -> None:
+    ooni = json.loads(
+        shared_path(
+            "ooni", "probecli_minipipeline", "generated", name, "measurement.json"
+        ).read_text(encoding="utf-8")
+    )
+    result = _result(lab_run, name)
+    assert result.measurement is not None, result.error
+    assert result.measurement["annotations"]["lab_scenario"] == name
+    assert Verdict.of(result.measurement) == Verdict.of(ooni)
+
+
+def test_output_has_one_measurement_per_scenario(lab_run: LabRun) -> None:
+    lines = lab_run.output.read_text(encoding="utf-8").splitlines()
+    scenarios = [json.loads(line)["annotations"]["lab_scenario"] for line in lines]
+    assert sorted(scenarios) == sorted(s.name for s in SCENARIOS)
+    for line in lines:
+        m = json.loads(line)
+        assert m["data_format_version"] == "0.2.0"
+        assert m["test_name"] == "web_connectivity"
+
+
+def test_no_measurement_contains_the_probes_address(lab_run: LabRun) -> None:
+    raw = lab_run.output.read_text(encoding="utf-8")
+    assert not re.search(rf"(?<![\d.]){re.escape(CLIENT_IP)}(?![\d])", raw)
+    for line in raw.splitlines():
+        assert json.loads(line)["probe_ip"] == "127.0.0.1"  # OONI's redacted value
+
+
+# --- sealing: checked on the same running lab -------------------------------------------------
+
+LAB_NETS = [ipaddress.ip_network(n) for n in (*LAB_SUBNETS, "127.0.0.0/8")]
+
+
+def _ns_run(lab: Lab, role: str, *argv: str) -> str:
+    done = subprocess.run(lab.exec_argv(role, *argv), capture_output=True, text=True)
+    return done.stdout
+
+
+def _seal_packets(lab: Lab) -> int:
+    out = _ns_run(lab, "censor", "iptables", "-w", "-L", SEAL_CHAIN, "-v", "-n", "-x")
+    return int(out.splitlines()[2].split()[0])
+
+
+def test_every_lab_address_is_test_net_or_loopback(lab_run: LabRun) -> None:
+    lab = lab_run.lab
+    for role in ROLES:
+        for link in json.loads(_ns_run(lab, role, "ip", "-j", "addr")):
+            for info in link.get("addr_info", []):
+                addr = ipaddress.ip_address(info["local"])
+                assert any(addr in net for net in LAB_NETS), (role, link["ifname"], addr)
+        for route in json.loads(_ns_run(lab, role, "ip", "-j", "route", "show", "table", "all")):
+            dst = route.get("dst", "default")
+            if dst in ("default", "local", "broadcast") or route.get("type") == "broadcast":
+                continue
+            net = ipaddress.ip_network(dst, strict=False)
+            assert any(net.subnet_of(n) for n in LAB_NETS), (role, route)
+
+
+def test_the_host_namespace_gets_no_link(lab_run: LabRun) -> None:
+    assert host_links() == lab_run.host_links_before
+
+
+def test_packets_to_a_bogon_or_the_internet_are_dropped_and_counted(lab_run: LabRun) -> None:
+    lab = lab_run.lab
+    before = _seal_packets(lab)
+    script = (
+        "import socket\n"
+        "s = socket.socket(); s.settimeout(1.5)\n"
+        "try:\n    s.connect(('10.10.34.35', 443)); print('connected')\n"
+        "except OSError as e:\n    print(type(e).__name__)\n"
+        "u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+        "for dst in ('8.8.8.8', '1.1.1.1', '10.10.34.35'):\n    u.sendto(b'x', (dst, 53))\n"
+    )
+    out = _ns_run(lab, "client", sys.executable, "-c", script)
+    assert out.strip() == "TimeoutError"  # the bogon answers nothing: it never left the lab
+    assert _seal_packets(lab) >= before + 4  # SYN (+ retries) and three datagrams, all counted
+    stats = json.loads(_ns_run(lab, "censor", "ip", "-j", "-s", "link", "show", "dead-end"))
+    assert stats[0]["stats64"]["tx"]["packets"] == 0  # nothing was routed past the seal
+
+
+def test_censored_name_is_spoofed_for_the_client_only(lab_run: LabRun) -> None:
+    lab = lab_run.lab
+    script = (
+        "import socket, sys\n"
+        "print(sorted({a[4][0] for a in socket.getaddrinfo(sys.argv[1], 443, socket.AF_INET)}))"
+    )
+    host = next(s for s in SCENARIOS if s.name == "dnsBlockingBOGON").sites[0]
+    client = _ns_run(lab, "client", sys.executable, "-c", script, host.host)
+    vantage = _ns_run(lab, "open", sys.executable, "-c", script, host.host)
+    assert client.strip() == str([BOGON_IP])
+    assert vantage.strip() == str([host.address])
