@@ -183,8 +183,9 @@ async def _handle(
     except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
         writer.close()
         return
-    path = head.split(b" ", 2)[1].decode()
-    how.requests.append(path)
+    target = head.split(b" ", 2)[1].decode()
+    how.requests.append(target)
+    path = target.split("?", 1)[0]
     peer = writer.get_extra_info("peername")[0]
     if path == "/hang":
         await asyncio.sleep(3600)

@@ -105,7 +105,10 @@ async def measure(url: str, run: RunContext) -> dict[str, Any]:
     }
     test_keys.update(verdict_keys(test_keys, url))
     measurement = envelope(url, run, started_wall, time.monotonic() - started, test_keys)
-    own = run.vantage.private_addresses | trace.own_addresses
+    # The probe's own addresses: what its sockets were bound to, plus its public address when
+    # known. An address the probe connected *to* is a server's, public in DNS, and stays.
+    targets = {t.ip for t in trace.tcp_connect}
+    own = (run.vantage.private_addresses | trace.own_addresses) - targets - {REDACTED_IP}
     scrubbed: dict[str, Any] = scrub(measurement, own)
     return scrubbed
 
@@ -144,13 +147,12 @@ def _helper_type(run: RunContext) -> str:
 
 
 def scrub(value: Any, addresses: frozenset[str] | set[str]) -> Any:
-    """Replace every one of the probe's own addresses, wherever it appears, by ``[scrubbed]``.
+    """Replace every one of ``addresses``, wherever it appears, by ``[scrubbed]``.
 
-    Servers echo the client address (in bodies, headers, redirect URLs); OONI scrubs the probe's
-    IP from the whole measurement and so do we. Loopback addresses identify nobody and are what
-    local services legitimately resolve to, so they stay.
+    Servers echo the client's address (in bodies, headers, redirect URLs); OONI scrubs the
+    probe's IP from the whole measurement and so do we, in keys and values alike.
     """
-    targets = sorted(a for a in addresses if a and not _loopback(a))
+    targets = sorted((a for a in addresses if a), key=len, reverse=True)
     if not targets:
         return value
     pattern = re.compile(
@@ -167,7 +169,3 @@ def _walk(value: Any, pattern: re.Pattern[str]) -> Any:
     if isinstance(value, list | tuple):
         return [_walk(v, pattern) for v in value]
     return value
-
-
-def _loopback(address: str) -> bool:
-    return address.startswith("127.") or address == "::1"

@@ -1,0 +1,94 @@
+"""Store-and-forward and consent: nothing is measured without a writable spool and consent;
+a kill -9 keeps every measurement completed before it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from probe_servers import World
+from typer.testing import CliRunner
+
+from netvigil.cli.main import app
+from netvigil.probe.consent import consent_file
+
+
+def sent_requests(world: World) -> int:
+    return len(world.behaviour.requests)
+
+
+def test_unwritable_output_fails_before_any_measuring(world: World, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    before = sent_requests(world)
+    for target in (blocker / "out.jsonl", tmp_path):  # parent is a file; target is a directory
+        result = CliRunner().invoke(
+            app, ["probe", "--yes", "-o", str(target), f"{world.http}/?spool"], env=world.env()
+        )
+        assert result.exit_code == 3, result.output  # EnvironmentProblem
+        assert f"cannot write measurements to {target}" in " ".join(result.output.split())
+    assert sent_requests(world) == before  # not one request reached the server
+
+
+def test_without_consent_and_without_a_terminal_nothing_is_measured(
+    world: World, tmp_path: Path
+) -> None:
+    out = tmp_path / "m.jsonl"
+    before = sent_requests(world)
+    result = CliRunner().invoke(app, ["probe", "-o", str(out), f"{world.http}/"], env=world.env())
+    assert result.exit_code == 2
+    assert "consent" in result.output and "--yes" in result.output
+    assert not out.exists()
+    assert sent_requests(world) == before
+
+
+def test_consent_is_asked_once_and_remembered(world: World, tmp_path: Path) -> None:
+    out = tmp_path / "m.jsonl"
+    runner = CliRunner()
+    from netvigil._settings import load_settings
+
+    data_dir = load_settings().data_dir
+    declined = runner.invoke(
+        app, ["probe", "-o", str(out), f"{world.http}/"], input="n\n", env=world.env()
+    )
+    # CliRunner's stdin is not a TTY: the probe must not pretend it asked
+    assert declined.exit_code == 2 and not consent_file(data_dir).exists()
+    given = runner.invoke(app, ["probe", "--yes", "-o", str(out), f"{world.http}/"])
+    assert given.exit_code == 0, given.output
+    record = json.loads(consent_file(data_dir).read_text())
+    assert record["how"] == "--yes" and record["notice_version"] == 1
+    again = runner.invoke(app, ["probe", "-o", str(out), f"{world.http}/"], env=world.env())
+    assert again.exit_code == 0, again.output
+    assert len(out.read_text().splitlines()) == 2
+
+
+def test_kill_9_keeps_every_completed_measurement(world: World, tmp_path: Path) -> None:
+    out = tmp_path / "spool.jsonl"
+    urls = [f"{world.http}/slow?n={i}" for i in range(40)]  # 0.4 s each, 2 at a time: ~8 s
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NETVIGIL_")}
+    env.update(world.env())
+    cmd = [sys.executable, "-m", "netvigil", "probe", "--yes", "--no-progress"]
+    cmd += ["--concurrency", "2", "-o", str(out), *urls]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if out.exists() and out.read_bytes().count(b"\n") >= 5:
+                break
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+        assert proc.wait(timeout=10) == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    data = out.read_bytes()
+    assert data.endswith(b"\n"), "a partial line was left behind"
+    lines = [json.loads(line) for line in data.splitlines()]
+    assert 5 <= len(lines) < len(urls), "killed mid-run, with completed lines kept"
+    assert len({m["input"] for m in lines}) == len(lines)
+    assert all(m["test_keys"]["requests"][0]["response"]["code"] == 200 for m in lines)
