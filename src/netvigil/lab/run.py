@@ -133,8 +133,12 @@ def run_scenarios(
     out_dir = lab.run_dir / "measurements"
     out_dir.mkdir(exist_ok=True)
     env = probe_environment(lab)
-    with ThreadPoolExecutor(max_workers=parallel) as pool:
+    pool = ThreadPoolExecutor(max_workers=parallel)
+    try:
         results = list(pool.map(lambda s: _run_one(lab, s, out_dir, env, ooni_dir), scenarios))
+    finally:
+        # On Ctrl-C do not wait for running probes: the lab's teardown kills them.
+        pool.shutdown(wait=False, cancel_futures=True)
     with output.open("ab") as out:
         for result in results:
             if result.measurement is not None:
