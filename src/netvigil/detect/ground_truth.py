@@ -1,9 +1,12 @@
 """IODA's curated outage list (Bischof et al., SIGCOMM 2023) as ground truth for the benchmark.
 
 The CSV has long US-format dates ("Wednesday, March 17, 2021, 4:40:00 PM", sometimes without
-seconds) and a few short ones with a 24-hour clock and a stray AM/PM ("7/28/2020  17:00:00 PM",
-"4/14/2020  22:0:00 PM"). Rows whose dates cannot be read, or that end before they begin, are
-reported as bad rows (line and reason), never silently used.
+seconds, with an empty seconds field "2:30: AM" or without the comma after the weekday) and a few
+short ones with a 24-hour clock and a stray AM/PM ("7/28/2020  17:00:00 PM", "4/14/2020  22:0:00
+PM"). About sixty outages cross midnight with the end written on the start's date (begins 21:30,
+"ends" 00:20 the same day): when the end is earlier on the *same date*, it is moved to the next
+day and the label says so (``note``). Rows whose dates cannot be read, that last zero minutes, or
+that end days before they begin are reported as bad rows (line and reason), never silently used.
 """
 
 from __future__ import annotations
@@ -11,17 +14,17 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from netvigil._errors import InputError
 
 _LONG = re.compile(
-    r"^\s*(?:[A-Za-z]+,\s*)?([A-Za-z]+)\s+(\d{1,2}),\s*(\d{4}),?\s+(\d{1,2}):(\d{1,2})"
-    r"(?::(\d{1,2}))?\s*([AaPp][Mm])?\s*$"
+    r"^\s*(?:[A-Za-z]+day,?\s*)?([A-Za-z]+)\s+(\d{1,2}),\s*(\d{4}),?\s+(\d{1,2}):(\d{1,2})"
+    r"(?::(\d{1,2})?)?\s*([AaPp][Mm])?\s*$"
 )
 _SHORT = re.compile(
-    r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s+(\d{1,2}):(\d{1,2})(?::(\d{1,2}))?\s*([AaPp][Mm])?\s*$"
+    r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s+(\d{1,2}):(\d{1,2})(?::(\d{1,2})?)?\s*([AaPp][Mm])?\s*$"
 )
 _MONTHS = {
     m: i + 1
@@ -52,6 +55,7 @@ class OutageLabel:
     country: str
     scope: str  # "country" | "region" | "as"
     cause: str  # "" when blank
+    note: str = ""  # "end moved to the next day" for the midnight-crossing repair
 
     @property
     def minutes(self) -> float:
@@ -117,6 +121,10 @@ def read_outage_list(path: Path) -> tuple[list[OutageLabel], list[BadRow]]:
             except ValueError as exc:
                 bad.append(BadRow(line, str(exc)))
                 continue
+            note = ""
+            if end < start and end.date() == start.date():
+                end += timedelta(days=1)
+                note = "end moved to the next day"
             if end <= start:
                 bad.append(BadRow(line, f"ends ({end}) before it begins ({start})"))
                 continue
@@ -132,6 +140,7 @@ def read_outage_list(path: Path) -> tuple[list[OutageLabel], list[BadRow]]:
                     country=get("Country"),
                     scope=scope,
                     cause=get("Cause"),
+                    note=note,
                 )
             )
     return labels, bad
