@@ -22,7 +22,12 @@ def measurement_uid(m: Mapping[str, Any]) -> str:
     and would break if a reader skipped fields it does not need.
     """
     start = m.get("measurement_start_time")
-    digits = "".join(ch for ch in start if ch.isdigit())[:14] if isinstance(start, str) else ""
+    if isinstance(start, str) and len(start) == 19 and start[4] == "-" and start[10] == " ":
+        digits = f"{start[0:4]}{start[5:7]}{start[8:10]}{start[11:13]}{start[14:16]}{start[17:19]}"
+    elif isinstance(start, str):
+        digits = "".join(ch for ch in start if ch.isdigit())[:14]
+    else:
+        digits = ""
     stamp = (digits or "0" * 14).ljust(14, "0")
     cc = m.get("probe_cc")
     cc = cc.upper() if isinstance(cc, str) and cc else "ZZ"

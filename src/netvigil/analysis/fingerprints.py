@@ -77,6 +77,26 @@ class Fingerprints:
             self._automaton.make_automaton()
         self._has_contains = bool(contains)
         self._prefixes = tuple(fp.pattern for fp in self._body_prefix)
+        # per header: (prefix tuple for one C-level startswith, their rows, full values, rest)
+        self._header_index: dict[
+            str,
+            tuple[
+                tuple[str, ...], list[Fingerprint], dict[str, list[Fingerprint]], list[Fingerprint]
+            ],
+        ] = {}
+        for header, fps in self._headers.items():
+            prefix_fps = [fp for fp in fps if fp.pattern_type == "prefix"]
+            full_values: dict[str, list[Fingerprint]] = {}
+            for fp in fps:
+                if fp.pattern_type == "full":
+                    full_values.setdefault(fp.pattern, []).append(fp)
+            rest = [fp for fp in fps if fp.pattern_type in ("contains", "regexp")]
+            self._header_index[header] = (
+                tuple(fp.pattern for fp in prefix_fps),
+                prefix_fps,
+                full_values,
+                rest,
+            )
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -104,17 +124,18 @@ class Fingerprints:
         if not self._headers:
             return found
         for name, value in headers.items():
-            fps = self._headers.get(name.lower())
-            if not fps or not isinstance(value, str):
+            index = self._header_index.get(name.lower())
+            if index is None or not isinstance(value, str):
                 continue
-            for fp in fps:
-                kind, pattern = fp.pattern_type, fp.pattern
-                if (
-                    (kind == "prefix" and value.startswith(pattern))
-                    or (kind == "contains" and pattern in value)
-                    or (kind == "full" and value == pattern)
-                    or (kind == "regexp" and re.search(pattern, value))
-                ):
+            prefixes, prefix_fps, full, others = index
+            if prefixes and value.startswith(prefixes):
+                found.extend(fp for fp in prefix_fps if value.startswith(fp.pattern))
+            found.extend(full.get(value, ()))
+            for fp in others:
+                if fp.pattern_type == "contains":
+                    if fp.pattern in value:
+                        found.append(fp)
+                elif re.search(fp.pattern, value):
                     found.append(fp)
         return found
 

@@ -24,18 +24,18 @@ def _i(v: Any) -> int | None:
 
 
 def _m(v: Any) -> Mapping[str, Any]:
-    return v if isinstance(v, Mapping) else {}
+    return v if isinstance(v, dict) else {}
 
 
 def _events(tk: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
     value = tk.get(key)
-    return [e for e in value if isinstance(e, Mapping)] if isinstance(value, list) else []
+    return [e for e in value if isinstance(e, dict)] if isinstance(value, list) else []
 
 
 def observations_of(m: Mapping[str, Any], *, uid: str | None = None) -> list[Observation]:
     """One row per network step of ``m`` (web_connectivity and any test using OONI's events)."""
     tk = m.get("test_keys")
-    if not isinstance(tk, Mapping):
+    if not isinstance(tk, dict):
         return []
     inp = _s(m.get("input"))
     base: dict[str, Any] = {
@@ -73,7 +73,7 @@ def observations_of(m: Mapping[str, Any], *, uid: str | None = None) -> list[Obs
             "dns_resolver_address": _s(q.get("resolver_address")),
             "control_dns_failure": _s(ctl_dns.get("failure")) if same else None,
         }
-        answers = [a for a in q.get("answers") or () if isinstance(a, Mapping)]
+        answers = [a for a in q.get("answers") or () if isinstance(a, dict)]
         if failure is not None or not answers:
             add(kind="dns", **dns)
             continue

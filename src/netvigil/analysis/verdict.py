@@ -44,7 +44,7 @@ def verdict_of(
         "domain": domain_of(inp),
     }
     tk = m.get("test_keys")
-    if not isinstance(tk, Mapping):
+    if not isinstance(tk, dict):
         return _failure(common, ANY_MALFORMED)
     if test in WEB_TESTS:
         wc = analyze_web_connectivity(tk, input_url=inp)
@@ -146,18 +146,18 @@ def _http_matches(tk: Mapping[str, Any], fps: Fingerprints) -> list[Fingerprint]
     if not isinstance(requests, list):
         return found
     for req in requests:
-        if not isinstance(req, Mapping) or req.get("failure") is not None:
+        if not isinstance(req, dict) or req.get("failure") is not None:
             continue
-        url = req.get("request", {}).get("url") if isinstance(req.get("request"), Mapping) else None
+        url = req.get("request", {}).get("url") if isinstance(req.get("request"), dict) else None
         # A page fetched over verified TLS is the real site's, never a censor's blockpage;
         # skipping those bodies halves the matching work on typical data.
         if isinstance(url, str) and url.startswith("https://"):
             continue
         resp = req.get("response")
-        if not isinstance(resp, Mapping):
+        if not isinstance(resp, dict):
             continue
         headers = resp.get("headers")
-        if isinstance(headers, Mapping):
+        if isinstance(headers, dict):
             found.extend(fps.match_headers(headers))
         found.extend(fps.match_body(body_text(resp.get("body"))))
     return found
@@ -169,11 +169,11 @@ def _dns_matches(tk: Mapping[str, Any], fps: Fingerprints) -> list[Fingerprint]:
     if not isinstance(queries, list):
         return found
     for q in queries:
-        answers = q.get("answers") if isinstance(q, Mapping) else None
+        answers = q.get("answers") if isinstance(q, dict) else None
         if not isinstance(answers, list):
             continue
         for ans in answers:
-            if isinstance(ans, Mapping):
+            if isinstance(ans, dict):
                 ip = ans.get("ipv4") or ans.get("ipv6")
                 if isinstance(ip, str):
                     found.extend(fps.match_dns(ip))

@@ -50,7 +50,7 @@ def analyze_web_connectivity(
 
     ``input_url`` is only needed when ``test_keys`` lacks ``x_control_request`` (0.4 data).
     """
-    full = wo.build(test_keys, input_url)
+    full = wo.build(test_keys, input_url, system_only=True)
     c = _classic(full)
     dns = _DnsMetrics(c, _asn_table(test_keys, full))
     consistency = dns.consistency(c)
