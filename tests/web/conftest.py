@@ -3,7 +3,9 @@ marker strings in every private field, and a TestClient over HTTPS (so Secure co
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +19,7 @@ from netvigil.incidents import Actor, Tracker
 from netvigil.incidents.model import Incident
 from netvigil.web import create_app
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery staple"
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 # Every private value seeded below contains this, so one substring search finds any leak.
@@ -131,11 +134,24 @@ def db_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'tracker.sqlite'}"
 
 
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Seeded]:
+    """Seed once per run (argon2 hashing and migrations are slow on purpose); tests get copies."""
+    path = tmp_path_factory.mktemp("seed") / "tracker.sqlite"
+    tracker = Tracker(f"sqlite:///{path}")
+    try:
+        return path, seed(tracker)
+    finally:
+        tracker.close()  # the last connection closing checkpoints the WAL into the file
+
+
 @pytest.fixture
-def seeded(db_url: str) -> Iterator[Seeded]:
+def seeded(seeded_template: tuple[Path, Seeded], db_url: str) -> Iterator[Seeded]:
+    template, data = seeded_template
+    shutil.copyfile(template, db_url.removeprefix("sqlite:///"))
     tracker = Tracker(db_url)
     try:
-        yield seed(tracker)
+        yield dataclasses.replace(data, tracker=tracker)
     finally:
         tracker.close()
 
