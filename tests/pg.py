@@ -55,12 +55,33 @@ class PostgresServer:
 
     def start(self) -> PostgresServer:
         data = self.dir / "data"
-        self._run(str(self.bin / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-                  "-E", "UTF8", "--no-sync", "--locale=C")  # fmt: skip
-        options = (f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")  # fmt: skip
-        self._run(str(self.bin / "pg_ctl"), "-D", str(data), "-o", options, "-w",
-                  "-l", str(self.dir / "server.log"), "start")  # fmt: skip
+        self._run(
+            str(self.bin / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--locale=C",
+        )
+        options = (
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        self._run(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-w",
+            "-l",
+            str(self.dir / "server.log"),
+            "start",
+        )
         self.started = True
         return self
 
@@ -79,7 +100,14 @@ class PostgresServer:
 
     def stop(self) -> None:
         if self.started:
-            self._run(str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "immediate",
-                      "-w", "stop")  # fmt: skip
+            self._run(
+                str(self.bin / "pg_ctl"),
+                "-D",
+                str(self.dir / "data"),
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+            )
             self.started = False
         shutil.rmtree(self.dir, ignore_errors=True)

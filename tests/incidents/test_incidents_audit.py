@@ -24,10 +24,14 @@ def test_records_who_did_what(tracker: Tracker, people: dict[str, Actor]) -> Non
     _history(tracker, people)
     entries = list(reversed(tracker.audit_entries()))
     assert [(e.action, e.entity) for e in entries] == [
-        ("create", "user"), ("create", "user"), ("create", "user"),
-        ("create", "incident"), ("update", "incident"), ("status", "incident"),
+        ("create", "user"),
+        ("create", "user"),
+        ("create", "user"),
+        ("create", "incident"),
+        ("update", "incident"),
+        ("status", "incident"),
         ("evidence", "incident"),
-    ]  # fmt: skip
+    ]
     assert entries[4].actor == "editor@example.org"
     assert entries[4].detail["changed"]["title"] == {"from": None, "to": "exam shutdown"}
     assert entries[5].detail == {"from": "reported", "to": "corroborated", "note": None}
@@ -82,8 +86,10 @@ def test_truncated_tail_found_against_known_head(
 def test_cli_audit_verify(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 't.sqlite'}"
     with Tracker(url) as tracker:
-        people = {r: tracker.create_user(f"{r}@example.org", f"{r}-password", role=r)
-                  for r in ("editor", "admin")}  # fmt: skip
+        people = {
+            r: tracker.create_user(f"{r}@example.org", f"{r}-password", role=r)
+            for r in ("editor", "admin")
+        }
         _history(tracker, people)
     runner = CliRunner()
     ok = runner.invoke(app, ["incidents", "audit", "verify", "--db", url])

@@ -20,11 +20,35 @@ def _run(*args: str, stdin: str | None = None) -> tuple[int, str]:
 
 def test_create_to_publish_with_roles(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 't.sqlite'}"
-    assert _run("user", "add", "ed@example.org", "--role", "editor", "--password-stdin",
-                "--db", db, stdin="editor-password\n")[0] == 0  # fmt: skip
-    code, out = _run("create", "--country", "Iran", "--start-date", "2024-01-02",
-                     "--title", "Tehran", "--field", "whatsapp_affected=Yes",
-                     "--as", "ed@example.org", "--db", db)  # fmt: skip
+    assert (
+        _run(
+            "user",
+            "add",
+            "ed@example.org",
+            "--role",
+            "editor",
+            "--password-stdin",
+            "--db",
+            db,
+            stdin="editor-password\n",
+        )[0]
+        == 0
+    )
+    code, out = _run(
+        "create",
+        "--country",
+        "Iran",
+        "--start-date",
+        "2024-01-02",
+        "--title",
+        "Tehran",
+        "--field",
+        "whatsapp_affected=Yes",
+        "--as",
+        "ed@example.org",
+        "--db",
+        db,
+    )
     assert code == 0, out
     incident_id = out.strip()
     assert _run("corroborate", incident_id, "--as", "ed@example.org", "--db", db)[0] == 0
@@ -51,8 +75,17 @@ def test_errors_are_one_line(tmp_path: Path) -> None:
     assert code == 2 and "start_date" in out and "YYYY-MM-DD" in out
     code, out = _run("publish", "41", "--db", db)
     assert code == 2 and "unknown incident '41'" in out
-    code, out = _run("create", "--country", "X", "--start-date", "2024-01-01", "--as",
-                     "ghost@example.org", "--db", db)  # fmt: skip
+    code, out = _run(
+        "create",
+        "--country",
+        "X",
+        "--start-date",
+        "2024-01-01",
+        "--as",
+        "ghost@example.org",
+        "--db",
+        db,
+    )
     assert code == 2 and "unknown user" in out
     code, out = _run("stats", "--by", "colour", "--db", db)
     assert code == 2 and "year, country, type" in out

@@ -77,14 +77,25 @@ def test_drafts_never_public(tracker: Tracker, people: dict[str, Actor]) -> None
 def test_private_fields_never_in_public_dict(tracker: Tracker, people: dict[str, Actor]) -> None:
     inc_id = _published(tracker, people, title="Tehran blackout", internal_notes=SECRET_NOTE)
     admin = people["admin"]
-    tracker.add_source(inc_id, admin, description="phone call", reporter_name="Reza",
-                       reporter_contact=SECRET_CONTACT)  # fmt: skip
+    tracker.add_source(
+        inc_id,
+        admin,
+        description="phone call",
+        reporter_name="Reza",
+        reporter_contact=SECRET_CONTACT,
+    )
     tracker.attach_evidence(inc_id, "document", "order.pdf", admin, sha256="ab" * 32)
     law = tracker.add_legal_instrument(
-        {"name": "Cybercrime Law", "kind": "cybercrime_law", "jurisdiction": "IR",
-         "articles": "art. 11", "adopted_on": "2009-06-07", "links": "https://example.org/law"},
+        {
+            "name": "Cybercrime Law",
+            "kind": "cybercrime_law",
+            "jurisdiction": "IR",
+            "articles": "art. 11",
+            "adopted_on": "2009-06-07",
+            "links": "https://example.org/law",
+        },
         admin,
-    )  # fmt: skip
+    )
     tracker.link_legal_basis(inc_id, law.id, admin, articles="art. 11")
     tracker.add_episode(inc_id, admin, area_name="Tehran")
 
@@ -100,10 +111,12 @@ def test_private_fields_never_in_public_dict(tracker: Tracker, people: dict[str,
 
 
 def test_filters(tracker: Tracker, people: dict[str, Actor]) -> None:
-    a = _published(tracker, people, country="India", start_date="2019-08-05",
-                   whatsapp_affected="Yes")  # fmt: skip
-    b = _published(tracker, people, country="Ethiopia", start_date="2020-11-04",
-                   shutdown_type="Throttle")  # fmt: skip
+    a = _published(
+        tracker, people, country="India", start_date="2019-08-05", whatsapp_affected="Yes"
+    )
+    b = _published(
+        tracker, people, country="Ethiopia", start_date="2020-11-04", shutdown_type="Throttle"
+    )
     ids = lambda f: [i.id for i in tracker.list_incidents(f, public=True)]  # noqa: E731
     assert ids(IncidentFilter(country="in")) == [a]
     assert ids(IncidentFilter(country="Ethiopia")) == [b]
@@ -158,5 +171,8 @@ def test_episodes_and_daily_windows(tracker: Tracker, people: dict[str, Actor]) 
     data = public_dict(tracker.get_incident(inc_id, public=True))
     assert [e["area_name"] for e in data["episodes"]] == ["Damascus", "Aleppo"]
     assert data["episodes"][0]["windows"][2] == {
-        "day": "2023-06-14", "start_time": "06:00:00", "end_time": "10:30:00", "timezone": "UTC",
-    }  # fmt: skip
+        "day": "2023-06-14",
+        "start_time": "06:00:00",
+        "end_time": "10:30:00",
+        "timezone": "UTC",
+    }

@@ -107,8 +107,11 @@ def test_bad_cells_reported_and_rows_kept(tmp_path: Path, shared_path: Any) -> N
     assert "9 unparseable cells kept as raw values" in out
     assert "sheet '2019' row 24 column 'end_date' (C24): 'Unkown ' is not a date" in out
     with Tracker(url) as tracker:
-        rows = [i for i in tracker.iter_incidents(public=True)
-                if (i.stop_sheet, i.stop_row) == ("2019", 24)]  # fmt: skip
+        rows = [
+            i
+            for i in tracker.iter_incidents(public=True)
+            if (i.stop_sheet, i.stop_row) == ("2019", 24)
+        ]
     assert len(rows) == 1
     assert rows[0].end_date is None and rows[0].stop_raw["end_date"] == "Unkown "
     assert rows[0].country == "Sudan" or rows[0].country  # the rest of the row is there
@@ -167,8 +170,10 @@ def test_round_trip_is_lossless_and_matches_the_source(
     )
 
     # Every STOP cell of the 2020-2022 sheets, as openpyxl reads it, is in the export.
-    exported = {(r["stop_sheet"], int(r["stop_row"])): r
-                for r in csv.DictReader(io.StringIO(export1.read_text()))}  # fmt: skip
+    exported = {
+        (r["stop_sheet"], int(r["stop_row"])): r
+        for r in csv.DictReader(io.StringIO(export1.read_text()))
+    }
     book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     checked = 0
     for title in ("2022 Data", "2021 Data", "2020 Data"):

@@ -97,9 +97,11 @@ def import_(
         with Progress(console=err_console, transient=True) as progress:
             task = progress.add_task(f"importing {file.name}", total=len(rows))
             result = tracker.import_stop_rows(
-                rows, actor, source=file.name,
+                rows,
+                actor,
+                source=file.name,
                 progress=lambda n: progress.update(task, completed=n),
-            )  # fmt: skip
+            )
     for sheet in sheets:
         typer.echo(f"{sheet.sheet!r}: {sheet.data_rows} data rows ({sheet.generation} schema)")
     typer.echo(
@@ -159,14 +161,23 @@ def stats(
     by: str = typer.Option("year", "--by", help="year | country | type"),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object group -> count."),
     include_drafts: bool = typer.Option(False, "--all", help="Count every status."),
+    convention: str = typer.Option(
+        "incidents",
+        "--count",
+        help="incidents (STOP rows) | outages (Cloudflare: one per episode) | "
+        "events (IODA: one per daily window)",
+    ),
     db: DbOption = None,
 ) -> None:
     """Count published incidents per report year, country or shutdown type.
 
+    A STOP row's year is the report year of its sheet (the year column in 2016-2018), as
+    Access Now counts.
+
     Example: netvigil incidents stats --by year --json
     """
     with _tracker(ctx, db) as tracker:
-        counts = tracker.stats(by, public=not include_drafts)
+        counts = tracker.stats(by, public=not include_drafts, convention=convention)
     if as_json:
         typer.echo(json.dumps(counts, ensure_ascii=False))
         return
@@ -191,8 +202,11 @@ def create(
     """
     from netvigil._errors import InputError
 
-    data: dict[str, str] = {"country": country, "start_date": start_date,
-                            "shutdown_type": shutdown_type}  # fmt: skip
+    data: dict[str, str] = {
+        "country": country,
+        "start_date": start_date,
+        "shutdown_type": shutdown_type,
+    }
     if title:
         data["title"] = title
     for item in field:
@@ -205,16 +219,26 @@ def create(
     typer.echo(str(incident.id))
 
 
-def _move(ctx: typer.Context, incident_id: int, status: str, db: str | None,
-          as_user: str | None, note: str | None = None) -> None:  # fmt: skip
+def _move(
+    ctx: typer.Context,
+    incident_id: int,
+    status: str,
+    db: str | None,
+    as_user: str | None,
+    note: str | None = None,
+) -> None:
     with _tracker(ctx, db) as tracker:
         incident = tracker.set_status(incident_id, status, _actor(tracker, as_user), note)
     typer.echo(f"incident {incident.id} is now {incident.status}")
 
 
 @app.command("corroborate")
-def corroborate(ctx: typer.Context, incident_id: int = typer.Argument(...),
-                db: DbOption = None, as_user: AsOption = None) -> None:  # fmt: skip
+def corroborate(
+    ctx: typer.Context,
+    incident_id: int = typer.Argument(...),
+    db: DbOption = None,
+    as_user: AsOption = None,
+) -> None:
     """Mark a reported incident corroborated (a second source agrees).
 
     Example: netvigil incidents corroborate 42
@@ -223,8 +247,12 @@ def corroborate(ctx: typer.Context, incident_id: int = typer.Argument(...),
 
 
 @app.command("verify")
-def verify(ctx: typer.Context, incident_id: int = typer.Argument(...),
-           db: DbOption = None, as_user: AsOption = None) -> None:  # fmt: skip
+def verify(
+    ctx: typer.Context,
+    incident_id: int = typer.Argument(...),
+    db: DbOption = None,
+    as_user: AsOption = None,
+) -> None:
     """Mark a corroborated incident verified (a person checked the evidence).
 
     Example: netvigil incidents verify 42
@@ -233,8 +261,12 @@ def verify(ctx: typer.Context, incident_id: int = typer.Argument(...),
 
 
 @app.command("publish")
-def publish(ctx: typer.Context, incident_id: int = typer.Argument(...),
-            db: DbOption = None, as_user: AsOption = None) -> None:  # fmt: skip
+def publish(
+    ctx: typer.Context,
+    incident_id: int = typer.Argument(...),
+    db: DbOption = None,
+    as_user: AsOption = None,
+) -> None:
     """Publish a verified incident (admins only).
 
     Example: netvigil incidents publish 42
@@ -243,9 +275,13 @@ def publish(ctx: typer.Context, incident_id: int = typer.Argument(...),
 
 
 @app.command("withdraw")
-def withdraw(ctx: typer.Context, incident_id: int = typer.Argument(...),
-             reason: str = typer.Option(..., "--reason", help="Why (kept in the audit log)."),
-             db: DbOption = None, as_user: AsOption = None) -> None:  # fmt: skip
+def withdraw(
+    ctx: typer.Context,
+    incident_id: int = typer.Argument(...),
+    reason: str = typer.Option(..., "--reason", help="Why (kept in the audit log)."),
+    db: DbOption = None,
+    as_user: AsOption = None,
+) -> None:
     """Withdraw an incident (it leaves every public view; the audit log keeps the trace).
 
     Example: netvigil incidents withdraw 42 --reason "source at risk"

@@ -651,8 +651,21 @@ class Tracker:
 
         return self._write(work, attempts=2)
 
-    def stats(self, by: str, *, public: bool = True) -> dict[str, int]:
-        """Incident counts per report year, country (STOP name) or shutdown type."""
+    def stats(
+        self, by: str, *, public: bool = True, convention: str = "incidents"
+    ) -> dict[str, int]:
+        """Counts per report year, country (STOP name) or shutdown type: STOP incidents, or
+        Cloudflare-style outages / IODA-style events (see :mod:`netvigil.incidents.counting`)."""
+        from netvigil.incidents import counting
+
+        if convention not in counting.CONVENTIONS:
+            raise InputError(
+                f"--count must be one of {', '.join(counting.CONVENTIONS)}", field="count"
+            )
+        if convention != "incidents":
+            if by not in ("year", "country", "type"):
+                raise InputError("--by must be one of year, country, type", field="by")
+            return counting.tally(self.iter_incidents(public=public), by, convention)
         columns = {
             "year": Incident.report_year,
             "country": Incident.country,

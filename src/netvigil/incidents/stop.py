@@ -165,13 +165,17 @@ def _cell_ref(col: int) -> str:
     return str(get_column_letter(col + 1))
 
 
-def map_row(sheet: str, gen: str, headers: list[str], original: list[str],
-            values: list[Any], row: int) -> StopRow:  # fmt: skip
+def map_row(
+    sheet: str, gen: str, headers: list[str], original: list[str], values: list[Any], row: int
+) -> StopRow:
     """One source row -> StopRow. ``headers`` are header_key()s, ``original`` the headers as
     written (keys of ``raw``), ``row`` the 1-based line for messages."""
     problems: list[dict[str, Any]] = []
-    raw = {original[i]: _json_cell(v) for i, v in enumerate(values)
-           if i < len(original) and not is_blank(v)}  # fmt: skip
+    raw = {
+        original[i]: _json_cell(v)
+        for i, v in enumerate(values)
+        if i < len(original) and not is_blank(v)
+    }
     renames = {"2019": RENAMES_2019, "2016-2018": RENAMES_2016}.get(gen, {})
     fields: dict[str, Any] = {}
     cells: dict[str, tuple[int, Any]] = {}
@@ -181,9 +185,16 @@ def map_row(sheet: str, gen: str, headers: list[str], original: list[str],
                 cells.setdefault(target, (i, value))
 
     def problem(col: int, column: str, value: Any, expected: str) -> None:
-        problems.append({"sheet": sheet, "row": row, "column": column,
-                         "cell": f"{_cell_ref(col)}{row}", "raw": _json_cell(value),
-                         "expected": expected})  # fmt: skip
+        problems.append(
+            {
+                "sheet": sheet,
+                "row": row,
+                "column": column,
+                "cell": f"{_cell_ref(col)}{row}",
+                "raw": _json_cell(value),
+                "expected": expected,
+            }
+        )
 
     for name, (i, value) in cells.items():
         if name in STOP_DATE_COLUMNS:
@@ -209,21 +220,43 @@ def map_row(sheet: str, gen: str, headers: list[str], original: list[str],
         report_year = fields["start_date"].year
     return StopRow(
         natural_key=_natural_key(sheet, gen, headers, values, fields, report_year),
-        sheet=sheet, row=row, report_year=report_year, fields=fields, raw=raw,
-        problems=problems, country_code=country_code_for(fields.get("country")),
-    )  # fmt: skip
+        sheet=sheet,
+        row=row,
+        report_year=report_year,
+        fields=fields,
+        raw=raw,
+        problems=problems,
+        country_code=country_code_for(fields.get("country")),
+    )
 
 
-def _natural_key(sheet: str, gen: str, headers: list[str], values: list[Any],
-                 fields: dict[str, Any], year: int | None) -> str:  # fmt: skip
+def _natural_key(
+    sheet: str,
+    gen: str,
+    headers: list[str],
+    values: list[Any],
+    fields: dict[str, Any],
+    year: int | None,
+) -> str:
     for id_column in ("id",):
         if id_column in headers and not is_blank(values[headers.index(id_column)]):
             return f"stop:{header_key(sheet)}:id={_text(values[headers.index(id_column)])}"
     # The 2020-2022 sheets have no id column: identify the row by what makes it this shutdown.
     # Editing other columns later updates it in place; identical twins get #2, #3 (see importer).
-    identity = [year, *(str(fields.get(c)) for c in
-                        ("start_date", "country", "area_name", "shutdown_type",
-                         "affected_network", "info_source_link"))]  # fmt: skip
+    identity = [
+        year,
+        *(
+            str(fields.get(c))
+            for c in (
+                "start_date",
+                "country",
+                "area_name",
+                "shutdown_type",
+                "affected_network",
+                "info_source_link",
+            )
+        ),
+    ]
     digest = hashlib.sha256(json.dumps(identity, default=str).encode()).hexdigest()[:20]
     return f"stop:{header_key(sheet)}:{digest}"
 
@@ -245,19 +278,30 @@ def netvigil_row(record: dict[str, str], row: int, sheet: str) -> StopRow:
                 fields[name] = None
                 if name in known:
                     continue
-                problems.append({"sheet": sheet, "row": row, "column": name, "raw": value,
-                                 "expected": "a date YYYY-MM-DD"})  # fmt: skip
+                problems.append(
+                    {
+                        "sheet": sheet,
+                        "row": row,
+                        "column": name,
+                        "raw": value,
+                        "expected": "a date YYYY-MM-DD",
+                    }
+                )
         else:
             fields[name] = value
     year = record.get("report_year") or None
     raw = json.loads(record["stop_raw_json"]) if record.get("stop_raw_json") else {}
     return StopRow(
-        natural_key=record["natural_key"], sheet=record.get("stop_sheet") or sheet,
+        natural_key=record["natural_key"],
+        sheet=record.get("stop_sheet") or sheet,
         row=int(record["stop_row"]) if record.get("stop_row") else row,
-        report_year=int(year) if year else None, fields=fields, raw=raw, problems=problems,
+        report_year=int(year) if year else None,
+        fields=fields,
+        raw=raw,
+        problems=problems,
         status=record.get("status") or "published",
         country_code=record.get("country_code") or country_code_for(fields.get("country")),
-    )  # fmt: skip
+    )
 
 
 def export_record(incident: Incident) -> dict[str, str]:

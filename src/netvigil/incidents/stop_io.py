@@ -111,8 +111,11 @@ def _table_rows(path: Path, sheet: str, table: list[tuple[Any, ...]]) -> tuple[l
         if not is_data_row(values):
             continue
         if gen == "netvigil":
-            record = {headers[i]: ("" if v is None else str(v)) for i, v in enumerate(values)
-                      if i < len(headers)}  # fmt: skip
+            record = {
+                headers[i]: ("" if v is None else str(v))
+                for i, v in enumerate(values)
+                if i < len(headers)
+            }
             rows.append(netvigil_row(record, offset, sheet))
         else:
             rows.append(map_row(sheet, gen, headers, original, list(values), offset))
@@ -127,12 +130,23 @@ def _need_more_details(sheet: str, table: list[tuple[Any, ...]]) -> list[StopRow
         cells = [*values, None, None, None][:3]
         year = int(float(cells[0])) if isinstance(cells[0], int | float) else None
         country = None if is_blank(cells[1]) else str(cells[1]).strip()
-        fields = {"country": country,
-                  "info_source_link": None if is_blank(cells[2]) else str(cells[2])}  # fmt: skip
+        fields = {
+            "country": country,
+            "info_source_link": None if is_blank(cells[2]) else str(cells[2]),
+        }
         raw = {str(i): v for i, v in enumerate(values) if not is_blank(v)}
-        rows.append(StopRow(f"stop:{NEED_MORE_DETAILS}:{year}:{country}", sheet, line, year,
-                            fields, raw, status="reported",
-                            country_code=country_code_for(country)))  # fmt: skip
+        rows.append(
+            StopRow(
+                f"stop:{NEED_MORE_DETAILS}:{year}:{country}",
+                sheet,
+                line,
+                year,
+                fields,
+                raw,
+                status="reported",
+                country_code=country_code_for(country),
+            )
+        )
     return _unique_keys(rows)
 
 
