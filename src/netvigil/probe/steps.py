@@ -93,6 +93,14 @@ def endpoint(ip: str, port: int) -> str:
     return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
 
 
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def _answer(ip: str) -> DnsAnswer:
     if ipaddress.ip_address(ip).version == 6:
         return DnsAnswer(answer_type="AAAA", ttl=None, asn=0, as_org_name="", ipv6=ip)
@@ -106,10 +114,16 @@ async def lookup_system(trace: Trace, host: str, timeout: float, tags: list[str]
     addrs: list[str] = []
     failure: str | None = None
     try:
-        infos = await asyncio.wait_for(
-            loop.getaddrinfo(host, None, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP),
-            timeout,
-        )
+        if _is_address(host):
+            # A literal never touches the network: answer it here, not via a thread hop.
+            infos = socket.getaddrinfo(
+                host, None, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST
+            )
+        else:
+            infos = await asyncio.wait_for(
+                loop.getaddrinfo(host, None, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP),
+                timeout,
+            )
         for info in infos:
             ip = str(info[4][0])
             if ip not in addrs:
