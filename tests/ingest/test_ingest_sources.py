@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from conftest import shared_path
+from nvtest import shared_path
 from netvigil.ingest.chunks import analyze_chunk, envelope_problem
 from netvigil.ingest.sources import Damage, Line, discover, read_lines
 

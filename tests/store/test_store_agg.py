@@ -13,7 +13,7 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
-from conftest import shared_path
+from nvtest import shared_path
 from netvigil.cli.main import app
 from netvigil.models.verdicts import Verdict
 from netvigil.store import Batch, open_store

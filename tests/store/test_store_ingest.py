@@ -15,7 +15,7 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
-from conftest import REPO, shared_path
+from nvtest import REPO, shared_path
 from netvigil.cli.main import app
 from netvigil.ingest import synthetic
 from netvigil.store import open_store
@@ -132,7 +132,7 @@ def test_store_recovers_from_an_interrupted_commit(tmp_path: Path) -> None:
     with open_store(store_dir):
         pass
     # a batch whose temp files exist but whose commit line never made it: must vanish
-    orphan = store_dir / "verdicts" / "day=2024-01-01" / "cc=IT" / "part-dead.parquet.tmp"
+    orphan = store_dir / "verdicts" / "day=2024-01-01" / "part-dead.parquet.tmp"
     orphan.parent.mkdir(parents=True)
     orphan.write_bytes(b"PAR1 half written")
     (store_dir / "_commits.jsonl").write_bytes(b'{"batch": "torn", "files": ["verd')

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import queue
+import resource
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -48,6 +49,8 @@ class IngestReport:
     batches: int = 0
     input_bytes: int = 0
     seconds: float = 0.0
+    worker_cpu_seconds: float = 0.0  # CPU time of worker processes (0 when run inline)
+    worker_peak_rss_kb: int = 0  # the largest worker's peak RSS
     problems: list[str] = field(default_factory=list)  # the first few "file:line: reason"
 
     def as_dict(self) -> dict[str, Any]:
@@ -79,6 +82,14 @@ def _chunks(task: str, mode: Mode, fingerprints: Fingerprints | None) -> Iterato
     yield ChunkResult(source=task, batch=Batch(None, None, None), file_done=True)
 
 
+@dataclass(frozen=True)
+class _WorkerDone:
+    """A worker's last message: its resource usage, for the benchmark's per-core figures."""
+
+    cpu_seconds: float
+    peak_rss_kb: int
+
+
 def _load_fingerprints(source: str | None) -> Fingerprints | None:
     return Fingerprints.load(source) if source else None
 
@@ -88,7 +99,8 @@ def _worker(tasks: Any, results: Any, mode: Mode, fingerprints_source: str | Non
     while True:
         task = tasks.get()
         if task is None:
-            results.put(None)
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            results.put(_WorkerDone(usage.ru_utime + usage.ru_stime, usage.ru_maxrss))
             return
         for result in _chunks(task, mode, fingerprints):
             results.put(result)
@@ -216,7 +228,9 @@ def run(
             for result in _chunks(task, mode, loaded):
                 take(result)
     else:
-        _run_parallel(tasks, mode, workers, fingerprints, take)
+        for done in _run_parallel(tasks, mode, workers, fingerprints, take):
+            report.worker_cpu_seconds += done.cpu_seconds
+            report.worker_peak_rss_kb = max(report.worker_peak_rss_kb, done.peak_rss_kb)
     writer.flush()
     report.seconds = time.perf_counter() - started
     return report
@@ -228,7 +242,7 @@ def _run_parallel(
     workers: int,
     fingerprints: str | None,
     take: Callable[[ChunkResult], None],
-) -> None:
+) -> list[_WorkerDone]:
     context = mp.get_context("forkserver")
     task_queue: Any = context.Queue()
     results: Any = context.Queue(maxsize=2 * workers)  # backpressure: bounded memory
@@ -243,9 +257,9 @@ def _run_parallel(
     ]
     for proc in procs:
         proc.start()
-    finished = 0
+    finished: list[_WorkerDone] = []
     try:
-        while finished < count:
+        while len(finished) < count:
             try:
                 result = results.get(timeout=5)
             except queue.Empty:
@@ -255,8 +269,8 @@ def _run_parallel(
                         f"an ingest worker died (exit code {dead[0].exitcode})"
                     ) from None
                 continue
-            if result is None:
-                finished += 1
+            if isinstance(result, _WorkerDone):
+                finished.append(result)
             else:
                 take(result)
     finally:
@@ -264,3 +278,4 @@ def _run_parallel(
             if proc.is_alive():
                 proc.terminate()
             proc.join(timeout=5)
+    return finished

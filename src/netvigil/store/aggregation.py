@@ -95,10 +95,19 @@ def _test_lists_table(con: Any, directory: Path) -> None:
     )
 
 
-def _time_expression(grain: TimeGrain) -> str:
+def _time_key(grain: TimeGrain) -> str:
+    # Group on native values (the day partition column when it suffices) and format the few
+    # groups afterwards: formatting 10^7 timestamps before grouping costs most of the query.
     if grain == "hour":
-        return "strftime(date_trunc('hour', v.measurement_start_time), '%Y-%m-%dT%H:00:00Z')"
-    return f"strftime(date_trunc('{grain}', v.measurement_start_time), '%Y-%m-%d')"
+        return "date_trunc('hour', v.measurement_start_time)"
+    if grain == "day":
+        return "v.day"
+    return f"date_trunc('{grain}', v.day)"
+
+
+def _time_format(grain: TimeGrain) -> str:
+    pattern = "%Y-%m-%dT%H:00:00Z" if grain == "hour" else "%Y-%m-%d"
+    return f"strftime(measurement_start_day, '{pattern}') AS measurement_start_day"
 
 
 def aggregate(con: Any, query: AggregationQuery, test_lists: Path | None) -> list[dict[str, Any]]:
@@ -117,7 +126,7 @@ def aggregate(con: Any, query: AggregationQuery, test_lists: Path | None) -> lis
             " LEFT JOIN test_lists tg ON tg.url = v.input AND tg.cc = 'ZZ'"
         )
     columns = {
-        "measurement_start_day": _time_expression(query.time_grain),
+        "measurement_start_day": _time_key(query.time_grain),
         "probe_cc": "v.cc",
         "probe_asn": "TRY_CAST(substr(v.probe_asn, 3) AS BIGINT)",
         "domain": "v.domain",
@@ -160,7 +169,13 @@ def aggregate(con: Any, query: AggregationQuery, test_lists: Path | None) -> lis
     sql = f"SELECT {', '.join(select)} FROM {source} WHERE {' AND '.join(where)}"
     if axes:
         positions = ", ".join(str(i + 1) for i in range(len(axes)))
-        sql += f" GROUP BY {positions} ORDER BY {positions} NULLS LAST"
+        sql += f" GROUP BY {positions}"
+        if "measurement_start_day" in axes:
+            outer = [
+                _time_format(query.time_grain) if a == "measurement_start_day" else a for a in axes
+            ]
+            sql = f"SELECT {', '.join(outer)}, {', '.join(COUNTS)} FROM ({sql}) AS grouped"
+        sql += f" ORDER BY {positions} NULLS LAST"
     cursor = con.execute(sql, params)
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

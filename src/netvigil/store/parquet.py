@@ -2,12 +2,19 @@
 
 Layout under the store root::
 
-    raw/day=2024-02-12/cc=IT/part-<batch>.parquet        original lines, zstd, never rewritten
-    observations/day=.../cc=.../part-<batch>.parquet
-    verdicts/day=.../cc=.../part-<batch>.parquet
+    raw/day=2024-02-12/part-<batch>.parquet       original lines, zstd, never rewritten
+    observations/day=.../part-<batch>.parquet
+    verdicts/day=.../part-<batch>.parquet
     _commits.jsonl                                       commit log: one line per batch
     _tiers.json                                          which directory is the live generation
-    .lock                                                one writer at a time (flock)
+    .lock                                         one writer at a time (flock)
+
+Partitioning: by day in the directory (hive style); inside each file the rows are sorted by
+country (``cc``) and then by time, so Parquet's page statistics and DuckDB's zone maps skip the
+other countries. Why not ``day=/cc=/`` directories (or one row group per country): a batch of
+measurements from 50 countries over 14 days would write 700 files (or row groups) per tier, a few
+rows each; we measured ~3 ms of fixed cost for each on write (a compressor per column chunk) and
+more on every query, which made per-country partitions the bottleneck of ingest and aggregation.
 
 Crash safety (why a kill -9 loses nothing committed and shows no half batch): every file of a
 batch is written as ``*.parquet.tmp`` and fsynced; then one line naming the files is appended to
@@ -71,17 +78,25 @@ def raw_lines(path: str | Path) -> Iterator[tuple[str, bytes]]:
             yield uid, pa.decompress(blob, decompressed_size=size, codec="zstd", asbytes=True)
 
 
-def _partitions(table: Any) -> Iterator[tuple[str, str, Any]]:
-    """(day, cc, rows without day/cc) for each partition present in ``table``."""
-    table = table.sort_by([("day", "ascending"), ("cc", "ascending")])
-    days = table.column("day").to_pylist()
-    ccs = table.column("cc").to_pylist()
-    body = table.drop_columns(["day", "cc"])
+def _runs(values: list[str]) -> Iterator[tuple[str, int, int]]:
+    """(value, start, length) of each run of equal values in a sorted list."""
     start = 0
-    for i in range(1, len(days) + 1):
-        if i == len(days) or days[i] != days[start] or ccs[i] != ccs[start]:
-            yield days[start], ccs[start], body.slice(start, i - start)
+    for i in range(1, len(values) + 1):
+        if i == len(values) or values[i] != values[start]:
+            yield values[start], start, i - start
             start = i
+
+
+def _partitions(table: Any) -> Iterator[tuple[str, Any]]:
+    """(day, rows of that day sorted by country, without the day column) for each day."""
+    order = [("day", "ascending"), ("cc", "ascending")]
+    if "measurement_start_time" in table.column_names:
+        order.append(("measurement_start_time", "ascending"))
+    table = table.sort_by(order)
+    days = table.column("day").to_pylist()
+    body = table.drop_columns(["day"])
+    for day, start, length in _runs(days):
+        yield day, body.slice(start, length)
 
 
 class ParquetStore:
@@ -147,7 +162,7 @@ class ParquetStore:
         for entry in self.root.iterdir():
             if entry.is_dir() and entry.name not in live and "." in entry.name:
                 shutil.rmtree(entry)  # an abandoned rebuild generation
-        for tmp in self.root.glob("*/day=*/cc=*/*.parquet.tmp"):
+        for tmp in self.root.glob("*/day=*/*.parquet.tmp"):
             final = tmp.with_suffix("")
             if str(final.relative_to(self.root)) in committed:
                 os.replace(tmp, final)  # committed: finish what the crash interrupted
@@ -160,21 +175,22 @@ class ParquetStore:
             return self._rebuild[tier]
         return self.tiers()[tier]
 
-    def _raw_uids(self, day: str, cc: str) -> set[str]:
-        key = (day, cc)
-        known = self._uids.get(key)
+    def _raw_uids(self, day: str) -> set[str]:
+        # A measurement's day comes from its content, as its uid does: a duplicate always
+        # falls in the same day, so the index is loaded (and held) only for the days touched.
+        known = self._uids.get(day)
         if known is None:
-            part = self.root / self.tiers()["raw"] / f"day={day}" / f"cc={cc}"
+            part = self.root / self.tiers()["raw"] / f"day={day}"
             files = sorted(part.glob("*.parquet")) if part.is_dir() else []
             known = set()
             for f in files:
                 column = pq.read_table(f, columns=["measurement_uid"]).column(0)
                 known.update(column.to_pylist())
-            self._uids[key] = known
+            self._uids[day] = known
         return known
 
     def is_stored(self, keys: Sequence[tuple[str, str, str]]) -> list[bool]:
-        return [uid in self._raw_uids(day, cc) for day, cc, uid in keys]
+        return [uid in self._raw_uids(day) for day, _cc, uid in keys]
 
     def commit(self, batch: Batch) -> CommitInfo:
         if not self.writable:
@@ -186,12 +202,12 @@ class ParquetStore:
             for tier, table in batch.tables():
                 rows[tier] = table.num_rows
                 base = self.root / self._tier_dir(tier)
-                for day, cc, part in _partitions(table):
-                    directory = base / f"day={day}" / f"cc={cc}"
+                compression = _RAW_COMPRESSION if tier == "raw" else "zstd"
+                for day, part in _partitions(table):
+                    directory = base / f"day={day}"
                     directory.mkdir(parents=True, exist_ok=True)
                     tmp = directory / f"part-{batch_id}.parquet.tmp"
                     with open(tmp, "wb") as fh:
-                        compression = _RAW_COMPRESSION if tier == "raw" else "zstd"
                         pq.write_table(part, fh, compression=compression)
                         fh.flush()
                         os.fsync(fh.fileno())
@@ -212,15 +228,14 @@ class ParquetStore:
             _fsync_dir(directory)
         if batch.raw is not None:
             days = batch.raw.column("day").to_pylist()
-            ccs = batch.raw.column("cc").to_pylist()
             uids = batch.raw.column("measurement_uid").to_pylist()
-            for day, cc, uid in zip(days, ccs, uids, strict=True):
-                self._raw_uids(day, cc).add(uid)
+            for day, uid in zip(days, uids, strict=True):
+                self._raw_uids(day).add(uid)
         return CommitInfo(batch_id=batch_id, rows=rows, files=len(written))
 
     def raw_sources(self) -> list[str]:
         base = self.root / self.tiers()["raw"]
-        return [str(p) for p in sorted(base.glob("day=*/cc=*/*.parquet"))]
+        return [str(p) for p in sorted(base.glob("day=*/*.parquet"))]
 
     def begin_rebuild(self) -> None:
         suffix = f"{time.time_ns():x}"
@@ -246,15 +261,16 @@ class ParquetStore:
         from netvigil.models.verdicts import Verdict
 
         con = duckdb.connect()
+        con.execute("SET parquet_metadata_cache = true")  # repeated queries skip footer reads
         tiers = self.tiers()
         for tier, cls in (("raw", None), ("observations", Observation), ("verdicts", Verdict)):
-            pattern = self.root / tiers[tier] / "day=*" / "cc=*" / "*.parquet"
-            if any((self.root / tiers[tier]).glob("day=*/cc=*/*.parquet")):
+            pattern = self.root / tiers[tier] / "day=*" / "*.parquet"
+            if any((self.root / tiers[tier]).glob("day=*/*.parquet")):
                 glob = str(pattern).replace("'", "''")  # DDL takes no parameters: quote
                 con.execute(
                     f"CREATE VIEW {tier} AS SELECT * FROM read_parquet('{glob}',"
                     " hive_partitioning=true, union_by_name=true,"
-                    " hive_types={'day': DATE, 'cc': VARCHAR})"
+                    " hive_types={'day': DATE})"
                 )
             else:
                 con.register(f"_{tier}_empty", empty_table(cls))

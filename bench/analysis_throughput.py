@@ -1,0 +1,240 @@
+"""Ingest + verdict throughput against a bare orjson parse, and aggregation over 10M verdicts.
+
+Measures (issue 3 targets, per core = per CPU second):
+1. a bare ``orjson`` parse of the generated gz JSONL files, in this process: the floor;
+2. ``netvigil ingest`` of the same files into a fresh store (parse, envelope check, uid, raw
+   tier, observations, verdicts, Parquet writes) with ``--workers`` processes: measurements/s and
+   MB/s per CPU second (parent + workers), wall-clock rate, the ratio to the floor, peak RSS;
+3. ``netvigil agg --axis-x measurement_start_day --axis-y probe_cc`` over N verdict rows written
+   directly as Parquet (the store's layout), cold and warm.
+
+Input: measurements generated from the real fixtures in ../shared/data (sizes and outcome mix
+modelled on them, ~18 KB average; many countries, ASNs and test-list domains; see
+netvigil.ingest.synthetic). Run from the repo root:
+
+    python bench/analysis_throughput.py            # 200,000 measurements, 10,000,000 rows
+    python bench/analysis_throughput.py --quick    # 20,000 measurements, 1,000,000 rows
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared" / "data" / "ooni"
+sys.path.insert(0, str(REPO / "src"))
+
+from netvigil.ingest import discover, run, synthetic  # noqa: E402
+from netvigil.models.verdicts import Verdict  # noqa: E402
+from netvigil.store import Batch, open_store  # noqa: E402
+from netvigil.store.aggregation import AggregationQuery, aggregate  # noqa: E402
+from netvigil.store.schema import layout_of  # noqa: E402
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def templates() -> list[synthetic.Template]:
+    found = sorted(SHARED.glob("probecli_minipipeline/*/*/measurement.json"))
+    # Hand-written fixtures of the other tests (telegram, signal, ...), when present.
+    found += sorted((REPO / "tests" / "analysis" / "fixtures").glob("*.json"))
+    measurements = []
+    for path in found:
+        try:
+            measurements.append(json.loads(path.read_bytes()))
+        except ValueError:
+            continue
+    return synthetic.templates_of(measurements)
+
+
+def test_list_urls() -> list[str]:
+    urls = []
+    for name in ("global.csv", "cn.csv", "hk.csv"):
+        with open(SHARED / "test-lists" / name, encoding="utf-8", newline="") as fh:
+            urls += [row["url"] for row in csv.DictReader(fh)]
+    return urls
+
+
+def bare_parse(files: list[Path]) -> tuple[int, float, float]:
+    """(measurements, CPU s, wall s) of reading the gz files and orjson-parsing every line."""
+    cpu, wall, n = cpu_seconds(), time.perf_counter(), 0
+    for path in files:
+        with gzip.open(path, "rb") as fh:
+            for line in fh:
+                orjson.loads(line)
+                n += 1
+    return n, cpu_seconds() - cpu, time.perf_counter() - wall
+
+
+def bench_ingest(
+    files: list[Path], store_dir: Path, workers: int, fingerprints: str | None
+) -> dict[str, float]:
+    cpu, wall = cpu_seconds(), time.perf_counter()
+    with open_store(store_dir) as store:
+        report = run([str(f) for f in files], store, workers=workers, fingerprints=fingerprints)
+    parent_cpu = cpu_seconds() - cpu
+    total_cpu = parent_cpu + report.worker_cpu_seconds
+    return {
+        "measurements": report.ingested,
+        "bad": report.bad,
+        "analysis_errors": report.analysis_errors,
+        "batches": report.batches,
+        "input_mb": report.input_bytes / 1e6,
+        "wall": time.perf_counter() - wall,
+        "parent_cpu": parent_cpu,
+        "worker_cpu": report.worker_cpu_seconds,
+        "total_cpu": total_cpu,
+        "worker_peak_rss_mb": report.worker_peak_rss_kb / 1024,
+    }
+
+
+def write_verdict_rows(store_dir: Path, rows: int, days: int = 30, seed: int = 5) -> float:
+    """Write ``rows`` synthetic verdict rows as the store's Parquet layout; returns seconds."""
+    rng = np.random.default_rng(seed)
+    layout = layout_of(Verdict)
+    countries = np.array(synthetic.COUNTRIES)
+    outcomes = np.array(["ok", "anomaly", "confirmed", "failure"])
+    domains = np.array([f"site{i}.example" for i in range(2000)])
+    asns = np.array([f"AS{i}" for i in rng.integers(1000, 400000, 400)])
+    started = time.perf_counter()
+    per_day = rows // days
+    with open_store(store_dir) as store:
+        for d in range(days):
+            day = date(2024, 1, 1) + timedelta(days=d)
+            n = per_day if d < days - 1 else rows - per_day * (days - 1)
+            base = np.datetime64(day.isoformat(), "s")
+            cc = countries[rng.integers(0, len(countries), n)]
+            dom = domains[rng.integers(0, len(domains), n)]
+            outcome = outcomes[rng.choice(4, n, p=[0.75, 0.15, 0.02, 0.08])]
+            columns = {
+                "measurement_uid": pc.binary_join_element_wise(
+                    f"{day:%Y%m%d}_", pa.array(np.arange(n)).cast(pa.string()), ""
+                ),
+                "input": pc.binary_join_element_wise("https://", pa.array(dom), ""),
+                "test_name": pa.array(np.full(n, "web_connectivity")),
+                "probe_cc": pa.array(cc),
+                "probe_asn": pa.array(asns[rng.integers(0, len(asns), n)]),
+                "measurement_start_time": pa.array(base + rng.integers(0, 86400, n)).cast(
+                    pa.timestamp("s")
+                ),
+                "blocking": pa.array(np.where(outcome == "ok", "false", "dns")),
+                "accessible": pa.array(outcome == "ok"),
+                "dns_consistency": pa.nulls(n, pa.string()),
+                "outcome": pa.array(outcome),
+                "blocking_detail": pa.nulls(n, pa.string()),
+                "fingerprint": pa.nulls(n, pa.string()),
+                "rule_id": pa.array(np.full(n, "bench.synthetic")),
+                "rules_version": pa.array(np.full(n, "bench")),
+                "domain": pa.array(dom),
+                "blocking_type": pa.array(np.where(outcome == "ok", None, "dns")),
+            }
+            arrays = [columns[name].cast(layout.schema.field(name).type) for name in layout.names]
+            arrays += [pa.array(np.full(n, day.isoformat())), pa.array(cc)]
+            table = pa.Table.from_arrays(arrays, names=[*layout.names, "day", "cc"])
+            store.commit(Batch(None, None, table))
+    return time.perf_counter() - started
+
+
+def bench_aggregation(store_dir: Path) -> tuple[float, float, int, int]:
+    """(cold s, best warm s, result rows, rows counted) of probe_cc x day over the verdicts."""
+    query = AggregationQuery(axis_x="measurement_start_day", axis_y="probe_cc")
+    con = open_store(store_dir, writable=False).connect()
+    started = time.perf_counter()
+    result = aggregate(con, query, None)
+    cold = time.perf_counter() - started
+    warm = []
+    for _ in range(3):
+        started = time.perf_counter()
+        result = aggregate(con, query, None)
+        warm.append(time.perf_counter() - started)
+    return cold, min(warm), len(result), sum(r["measurement_count"] for r in result)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="20k measurements, 1M verdict rows")
+    parser.add_argument("--measurements", type=int, default=None)
+    parser.add_argument("--rows", type=int, default=None, help="verdict rows for the aggregation")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--fingerprints", default=str(SHARED / "blocking-fingerprints"))
+    parser.add_argument("--workdir", type=Path, default=None, help="default: a temp dir")
+    args = parser.parse_args()
+    count = args.measurements or (20_000 if args.quick else 200_000)
+    rows = args.rows or (1_000_000 if args.quick else 10_000_000)
+
+    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+        work = Path(tmp)
+        started = time.perf_counter()
+        lines = synthetic.lines(templates(), test_list_urls(), count, seed=1)
+        files, raw_bytes = synthetic.write_files(work / "in", lines, per_file=5_000)
+        files = discover([work / "in"])
+        print(
+            f"generated {count:,} measurements, {raw_bytes / 1e6:,.0f} MB "
+            f"({raw_bytes / count / 1e3:.1f} KB average) in {len(files)} gz files "
+            f"({time.perf_counter() - started:.0f} s)"
+        )
+
+        n, floor_cpu, _ = bare_parse(files)
+        floor_rate = n / floor_cpu
+        mb = raw_bytes / 1e6
+        print(
+            f"bare parse (gz read + orjson.loads), 1 process: {floor_rate:,.0f} meas/s per core,"
+            f" {mb / floor_cpu:,.0f} MB/s per core ({floor_cpu:.1f} CPU s)"
+        )
+
+        r = bench_ingest(files, work / "store", args.workers, args.fingerprints)
+        per_core = r["measurements"] / r["total_cpu"]
+        print(
+            f"ingest + verdict, --workers {args.workers}: {r['measurements']:,} stored"
+            f" ({r['bad']} bad, {r['analysis_errors']} analysis errors, {r['batches']} batches)"
+        )
+        print(
+            f"  per core: {per_core:,.0f} meas/s, {mb / r['total_cpu']:,.1f} MB/s"
+            f" (CPU s: parent {r['parent_cpu']:.1f} + workers {r['worker_cpu']:.1f})"
+        )
+        print(
+            f"  wall: {r['measurements'] / r['wall']:,.0f} meas/s ({r['wall']:.1f} s;"
+            f" {r['total_cpu'] / r['wall']:.2f} cores busy on average)"
+        )
+        print(f"  ratio to the bare parse, per core: {floor_rate / per_core:.2f}x (target <= 3x)")
+        print(
+            f"  peak RSS: parent {peak_rss_mb():,.0f} MB,"
+            f" largest worker {r['worker_peak_rss_mb']:,.0f} MB"
+        )
+        store_mb = sum(p.stat().st_size for p in (work / "store").rglob("*.parquet")) / 1e6
+        print(f"  store on disk: {store_mb:,.0f} MB ({store_mb / mb:.1%} of the input)")
+
+        seconds = write_verdict_rows(work / "aggstore", rows)
+        print(f"wrote {rows:,} verdict rows as Parquet in {seconds:.1f} s")
+        cold, warm, groups, counted = bench_aggregation(work / "aggstore")
+        assert counted == rows, (counted, rows)
+        print(
+            f"agg probe_cc x measurement_start_day over {rows:,} rows: cold {cold:.3f} s, "
+            f"warm {warm:.3f} s ({groups:,} groups; target < 1 s)"
+        )
+        print(f"peak RSS of this process (parent): {peak_rss_mb():,.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
