@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from conftest import SHARED_DATA, running_as_root
 from netvigil.cli.main import app
 from netvigil.lab import topology
 from netvigil.lab.plan import make_plan
 from netvigil.lab.scenarios import select
+from nvtest import SHARED_DATA, running_as_root
 
 OONI = SHARED_DATA / "ooni" / "probecli_minipipeline" / "generated"
 

@@ -19,13 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SHARED_DATA, running_as_root, shared_path
 from netvigil.lab import topology
 from netvigil.lab.censor import SEAL_CHAIN
 from netvigil.lab.plan import BOGON_IP, CLIENT_IP, LAB_SUBNETS, make_plan
 from netvigil.lab.run import ScenarioResult, Verdict, run_scenarios
 from netvigil.lab.scenarios import REQUIRED, SCENARIOS
 from netvigil.lab.topology import ROLES, Lab
+from nvtest import SHARED_DATA, running_as_root, shared_path
 
 pytestmark = pytest.mark.lab
 

@@ -147,7 +147,8 @@ def run_command(
         topology.start_helper(lab)
         results = run_scenarios(lab, chosen, output, ooni_dir)
     table = Table(title="lab scenarios: probe vs OONI (blocking / accessible / dns_consistency)")
-    for column in ("scenario", "netvigil", "OONI", "match"):
+    table.add_column("scenario", overflow="fold")
+    for column in ("netvigil", "OONI", "match"):
         table.add_column(column)
     for r in results:
         measured = r.measured.render() if r.measured else f"[red]{r.error}[/]"
