@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import os
 import random
 import resource
@@ -53,11 +54,77 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def seed(db_url: str, target: int) -> tuple[list[int], list[str]]:
-    """Fill the tracker; return the published incident ids and their countries."""
-    from bench_tracker_seed import seed_tracker  # type: ignore[import-not-found]
+SYNTH_COUNTRIES = (
+    "India",
+    "Iran",
+    "Ethiopia",
+    "Myanmar",
+    "Pakistan",
+    "Iraq",
+    "Sudan",
+    "Syria",
+    "Russia",
+    "Türkiye",
+    "Venezuela",
+    "Bangladesh",
+    "Cuba",
+    "Kazakhstan",
+    "Senegal",
+)
+SYNTH_TYPES = ("Shutdown", "Throttle", "Shutdown, Throttle")
 
-    return seed_tracker(db_url, STOP_WORKBOOK, target)  # type: ignore[no-any-return]
+
+def seed(db_url: str, target: int, rng: random.Random) -> tuple[list[int], list[str]]:
+    """Fill the tracker; return the published incident ids and their country codes.
+
+    The STOP workbook goes through the tracker's importer; the remainder up to ``target`` is
+    synthesised through the repository's public API (create, evidence, status workflow), so
+    every row is a record the web app would really serve.
+    """
+    from netvigil.incidents import IncidentFilter, Tracker
+    from netvigil.incidents.stop_io import read_stop
+
+    tracker = Tracker(db_url)
+    try:
+        admin = tracker.create_user("bench-admin@example.org", "bench-password", role="admin")
+        if STOP_WORKBOOK.is_file():
+            rows, _ = read_stop(STOP_WORKBOOK)
+            result = tracker.import_stop_rows(rows, admin, source=STOP_WORKBOOK.name)
+            print(f"imported the STOP workbook: {result.created} incidents")
+        else:
+            print(f"STOP workbook absent ({STOP_WORKBOOK}): synthesising everything")
+        have = tracker.count_incidents(public=True)
+        for i in range(max(0, target - have)):
+            start = dt.date(2016, 1, 1) + dt.timedelta(days=rng.randrange(0, 7 * 365))
+            end = start + dt.timedelta(days=rng.randrange(0, 10))
+            country = rng.choice(SYNTH_COUNTRIES)
+            incident = tracker.create_incident(
+                {
+                    "title": f"Synthetic shutdown {i} in {country}",
+                    "country": country,
+                    "start_date": start.isoformat(),
+                    "end_date": end.isoformat(),
+                    "geo_scope": rng.choice(("National", "Regional", "Local")),
+                    "area_name": f"Region {rng.randrange(1, 40)}",
+                    "shutdown_type": rng.choice(SYNTH_TYPES),
+                    "affected_network": rng.choice(("Mobile", "Broadband, Mobile")),
+                    "shutdown_extent": "Full network",
+                    "whatsapp_affected": rng.choice(("Yes", "No")),
+                    "internal_notes": "synthetic record for the load benchmark",
+                },
+                admin,
+            )
+            tracker.attach_evidence(
+                incident.id, "url", f"https://explorer.ooni.org/m/synthetic-{i}", admin
+            )
+            for status in ("corroborated", "verified", "published"):
+                tracker.set_status(incident.id, status, admin)
+        published = tracker.list_incidents(IncidentFilter(limit=None), public=True)
+        ids = [inc.id for inc in published]
+        countries = sorted({inc.country_code for inc in published if inc.country_code})
+        return ids, countries
+    finally:
+        tracker.close()
 
 
 def start_server(db_url: str, port: int, data_dir: Path) -> subprocess.Popen[bytes]:
@@ -193,7 +260,7 @@ def main() -> None:
         data_dir = Path(tmp)
         db_url = f"sqlite:///{data_dir / 'incidents.sqlite'}"
         t = time.perf_counter()
-        ids, countries = seed(db_url, args.incidents)
+        ids, countries = seed(db_url, args.incidents, random.Random(args.seed))
         print(f"seeded {len(ids)} published incidents in {time.perf_counter() - t:.1f} s")
         port = free_port()
         server = start_server(db_url, port, data_dir)
