@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-from conftest import REPO_ROOT, all_routes
 from fastapi import FastAPI
+
+from conftest import REPO_ROOT, all_routes
 
 
 def _normalise(text: str) -> str:
