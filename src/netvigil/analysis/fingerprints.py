@@ -5,8 +5,9 @@ expected_countries, source, exp_url, notes``. ``location_found`` is ``body``, ``
 ``dns``; ``pattern_type`` is ``full``, ``prefix``, ``contains`` or ``regexp``; scope ``fp`` marks
 a known false positive, kept so that a match can be recorded without confirming anything.
 
-Body matching runs on every HTTP response, so the ~1,300 ``contains`` patterns go into one
-Aho-Corasick automaton (pyahocorasick): one pass over the body whatever the number of patterns.
+Body matching runs on every plain-HTTP response, so the ~1,300 ``contains`` patterns go into one
+Aho-Corasick automaton (ahocorasick-rs, over UTF-8 bytes): one pass over the body whatever the
+number of patterns; each regexp is gated by its leading literal (a C-level substring test).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-import ahocorasick  # type: ignore[import-not-found]  # C extension without stubs
+import ahocorasick_rs
 import msgspec
 
 from netvigil._errors import InputError, RemoteError
@@ -52,9 +53,8 @@ class Fingerprints:
         self._dns: dict[str, list[Fingerprint]] = {}
         self._body_full: dict[str, list[Fingerprint]] = {}
         self._body_prefix: list[Fingerprint] = []
-        self._body_regexp: list[tuple[re.Pattern[str], Fingerprint]] = []
+        self._body_regexp: list[tuple[str, re.Pattern[str], Fingerprint]] = []
         self._headers: dict[str, list[Fingerprint]] = {}
-        self._automaton = ahocorasick.Automaton()
         contains: dict[str, list[Fingerprint]] = {}
         for fp in self.rows:
             where, kind = fp.location_found, fp.pattern_type
@@ -68,14 +68,19 @@ class Fingerprints:
                 elif kind == "prefix":
                     self._body_prefix.append(fp)
                 else:
-                    self._body_regexp.append((re.compile(fp.pattern), fp))
+                    self._body_regexp.append(
+                        (_literal_prefix(fp.pattern), re.compile(fp.pattern), fp)
+                    )
             elif where.startswith("header."):
                 self._headers.setdefault(where[7:].lower(), []).append(fp)
-        for pattern, fps in contains.items():
-            self._automaton.add_word(pattern, tuple(fps))
-        if contains:
-            self._automaton.make_automaton()
-        self._has_contains = bool(contains)
+        self._contains: list[tuple[Fingerprint, ...]] = [tuple(v) for v in contains.values()]
+        self._automaton = (
+            ahocorasick_rs.BytesAhoCorasick(
+                [p.encode() for p in contains], implementation=ahocorasick_rs.Implementation.DFA
+            )
+            if contains
+            else None
+        )
         self._prefixes = tuple(fp.pattern for fp in self._body_prefix)
         # per header: (prefix tuple for one C-level startswith, their rows, full values, rest)
         self._header_index: dict[
@@ -108,14 +113,16 @@ class Fingerprints:
         if not body:
             return []
         found: list[Fingerprint] = []
-        if self._has_contains:
-            for _end, fps in self._automaton.iter(body):
-                found.extend(fps)
+        if self._automaton is not None:
+            for index, _start, _end in self._automaton.find_matches_as_indexes(
+                body.encode("utf-8", "surrogatepass"), overlapping=True
+            ):
+                found.extend(self._contains[index])
         found.extend(self._body_full.get(body, ()))
         if self._prefixes and body.startswith(self._prefixes):
             found.extend(fp for fp in self._body_prefix if body.startswith(fp.pattern))
-        for rx, fp in self._body_regexp:
-            if rx.search(body):
+        for literal, rx, fp in self._body_regexp:
+            if literal in body and rx.search(body):
                 found.append(fp)
         return found
 
@@ -158,6 +165,22 @@ class Fingerprints:
                 raise InputError(f"missing {name}", path=folder, hint="OONI's CSV format")
             rows.extend(parse_csv(path.read_text(encoding="utf-8"), str(path)))
         return cls(rows)
+
+
+_REGEX_META = frozenset(".^$*+?{}[]\\|()")
+
+
+def _literal_prefix(pattern: str) -> str:
+    """The literal text a regexp must contain at its start ("" when it starts with syntax)."""
+    out = []
+    for ch in pattern:
+        if ch in _REGEX_META:
+            break
+        out.append(ch)
+    # a quantifier applies to the last literal character: it is then not required
+    if len(out) < len(pattern) and pattern[len(out)] in "*?{":
+        out = out[:-1]
+    return "".join(out)
 
 
 def _rows_from_url(base: str) -> list[Fingerprint]:

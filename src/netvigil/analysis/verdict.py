@@ -12,7 +12,7 @@ from typing import Any
 from netvigil.analysis._uid import measurement_uid
 from netvigil.analysis._webobs import body_text, domain_of
 from netvigil.analysis.fingerprints import Fingerprint, Fingerprints
-from netvigil.analysis.rules import ANY_MALFORMED, ANY_UNKNOWN_TEST, FP, RULES_VERSION
+from netvigil.analysis.rules import ANY_MALFORMED, ANY_UNKNOWN_TEST, FP, RULES_VERSION, WC
 from netvigil.analysis.services import ANALYZERS
 from netvigil.analysis.webconnectivity import analyze_web_connectivity
 from netvigil.models.verdicts import Outcome, Verdict
@@ -111,8 +111,13 @@ def _web_blocking_type(blocking: bool | str | None, detail: str | None) -> str |
     return blocking
 
 
+# The page matched the control's (or came over verified TLS): it is the real site, so its body
+# is not scanned for blockpages (the costliest step of the analysis on typical, mostly-ok data).
+_REAL_PAGE_RULES = frozenset({WC.HTTP_MATCH, WC.HTTPS_OK})
+
+
 def _apply_fingerprints(verdict: Verdict, tk: Mapping[str, Any], fps: Fingerprints) -> Verdict:
-    http = _http_matches(tk, fps)
+    http = [] if verdict.rule_id in _REAL_PAGE_RULES else _http_matches(tk, fps)
     dns = _dns_matches(tk, fps)
     for matches, confirmed_rule, detail, bucket in (
         (http, FP.HTTP_CONFIRMED, "http.blockpage", verdict.blocking_type or "http-diff"),
