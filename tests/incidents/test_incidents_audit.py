@@ -100,3 +100,21 @@ def test_cli_audit_verify(tmp_path: Path) -> None:
     assert bad.exit_code == 4
     message = " ".join(bad.output.split())  # rich wraps long lines
     assert "entry 4" in message and "3 entries check out" in message
+
+
+def test_concurrent_writers_keep_one_chain(tracker: Tracker, people: dict[str, Actor]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    editor = people["editor"]
+    ids = [tracker.create_incident({"country": "Niger"}, editor).id for _ in range(4)]
+
+    def edit(incident_id: int) -> None:
+        for n in range(8):
+            tracker.update_incident(incident_id, {"title": f"rev {n}"}, editor)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(edit, ids))
+    report = tracker.verify_audit()
+    assert report.ok, report
+    updates = [e for e in tracker.audit_entries(limit=1000) if e.action == "update"]
+    assert len(updates) == 32

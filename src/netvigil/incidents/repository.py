@@ -28,6 +28,8 @@ the same transaction.
 from __future__ import annotations
 
 import datetime as dt
+import random
+import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -150,7 +152,7 @@ class Tracker:
         with self._sessions() as session:
             yield session
 
-    def _write(self, work: Callable[[Session], T], attempts: int = 5) -> T:
+    def _write(self, work: Callable[[Session], T], attempts: int = 8) -> T:
         """Run ``work`` in one transaction; retry when another writer took the audit seq or the
         SQLite lock first (the whole transaction is replayed, so the chain stays linear)."""
         for attempt in range(attempts):
@@ -165,6 +167,8 @@ class Tracker:
                     raise StoreError(f"tracker database error: {exc.orig}") from exc
             except SQLAlchemyError as exc:
                 raise StoreError(f"tracker database error: {exc}") from exc
+            # Jittered backoff so the writers that collided do not collide again in lockstep.
+            time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
         raise AssertionError("unreachable")
 
     # --- users ---
