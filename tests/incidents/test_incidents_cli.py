@@ -62,6 +62,10 @@ def test_create_to_publish_with_roles(tmp_path: Path) -> None:
     assert _run("export", "--format", "json", "-o", str(tmp_path / "x.json"), "--db", db)[0] == 0
     record = json.loads((tmp_path / "x.json").read_text())[0]
     assert record["stop"]["whatsapp_affected"] == "Yes" and "created_by" not in record
+    shown = runner.invoke(app, ["incidents", "show", incident_id, "--public", "--db", db])
+    assert json.loads(shown.output)["title"] == "Tehran" and "ed@example.org" not in shown.output
+    private = runner.invoke(app, ["incidents", "show", incident_id, "--db", db])
+    assert json.loads(private.output)["created_by"] == "ed@example.org"
     assert _run("withdraw", incident_id, "--reason", "source at risk", "--db", db)[0] == 0
     assert json.loads(_run("stats", "--json", "--db", db)[1]) == {}
     with Tracker(db) as tracker:

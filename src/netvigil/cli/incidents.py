@@ -219,6 +219,27 @@ def create(
     typer.echo(str(incident.id))
 
 
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    incident_id: int = typer.Argument(...),
+    public: bool = typer.Option(False, "--public", help="Only what the public sees."),
+    db: DbOption = None,
+    as_user: AsOption = None,
+) -> None:
+    """Print one incident as JSON (private view with sources unless --public).
+
+    Example: netvigil incidents show 42 --public
+    """
+    from netvigil.incidents import private_dict, public_dict
+
+    with _tracker(ctx, db) as tracker:
+        _actor(tracker, as_user)  # an unknown --as user is an error, not a silent admin
+        incident = tracker.get_incident(incident_id, public=public)
+    record = public_dict(incident) if public else private_dict(incident)
+    typer.echo(json.dumps(record, ensure_ascii=False, indent=2))
+
+
 def _move(
     ctx: typer.Context,
     incident_id: int,
