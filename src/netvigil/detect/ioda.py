@@ -82,11 +82,13 @@ def moving_median_ratio(
             return None
         return sorted_values[-(-len(sorted_values) // 2) - 1]  # nearest-rank median
 
+    vals = values.tolist()
+    ts = times.tolist()
     for i in range(n):
-        v = float(values[i])
+        v = vals[i]
         if v != v:  # missing bin: MovingStat skips None values
             continue
-        t = float(times[i])
+        t = ts[i]
         if not vtq or vtq[0][1] > t - p.warmup:
             vtq.append((v, t))
             continue
@@ -94,7 +96,7 @@ def moving_median_ratio(
         if window is None:
             window = sorted(x for x, _ in vtq)
         while vtq and vtq[0][1] < window_start:
-            window.remove(vtq.popleft()[0])
+            _discard(window, vtq.popleft()[0])
         pred = predict(window)
         r = v / pred if pred else None
         newval = v
@@ -123,12 +125,17 @@ def moving_median_ratio(
         if vtq[0][1] > window_start:
             bisect.insort(window, newval)
         else:
-            window.remove(vtq.popleft()[0])
+            _discard(window, vtq.popleft()[0])
             bisect.insort(window, newval)
         if r is not None and pred is not None:
             ratio[i] = r
             predicted[i] = pred
     return ratio, predicted
+
+
+def _discard(window: list[float], value: float) -> None:
+    # list.remove compares item by item from the left; the list is sorted, so bisect finds it.
+    del window[bisect.bisect_left(window, value)]
 
 
 def alerts_to_intervals(
