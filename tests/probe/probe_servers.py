@@ -173,6 +173,8 @@ class WebBehaviour:
     public_ip: str = ""
     slow_seconds: float = 0.0
     requests: list[str] = field(default_factory=list)
+    in_flight: int = 0  # /slow requests being served now
+    most_in_flight: int = 0  # the highest in_flight seen since the last reset
 
 
 async def _handle(
@@ -213,7 +215,10 @@ async def _handle(
         ).encode()
         headers += [("X-Client-Ip", peer), ("X-Public-Ip", how.public_ip)]
     elif path == "/slow":
+        how.in_flight += 1
+        how.most_in_flight = max(how.most_in_flight, how.in_flight)
         await asyncio.sleep(how.slow_seconds)
+        how.in_flight -= 1
     elif path == "/blockpage":
         body = b"<html><head><title>Blocked</title></head><body>Access denied</body></html>"
     elif path != "/":

@@ -92,3 +92,28 @@ def test_kill_9_keeps_every_completed_measurement(world: World, tmp_path: Path) 
     assert 5 <= len(lines) < len(urls), "killed mid-run, with completed lines kept"
     assert len({m["input"] for m in lines}) == len(lines)
     assert all(m["test_keys"]["requests"][0]["response"]["code"] == 200 for m in lines)
+
+
+def test_ctrl_c_exits_130_and_keeps_completed_measurements(world: World, tmp_path: Path) -> None:
+    out = tmp_path / "spool.jsonl"
+    urls = [f"{world.http}/slow?int={i}" for i in range(40)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NETVIGIL_")}
+    env.update(world.env())
+    cmd = [sys.executable, "-m", "netvigil", "probe", "--yes", "--no-progress"]
+    cmd += ["--concurrency", "2", "-o", str(out), *urls]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if out.exists() and out.read_bytes().count(b"\n") >= 3:
+                break
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130
+    lines = [json.loads(line) for line in out.read_bytes().splitlines()]
+    assert 3 <= len(lines) < len(urls)
+    assert f"{len(lines)} completed measurement(s)" in " ".join(stderr.decode().split())
