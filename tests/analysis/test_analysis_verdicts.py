@@ -13,7 +13,7 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
-from conftest import shared_path
+from nvtest import shared_path
 from netvigil._errors import InputError
 from netvigil.analysis import RULES, RULES_VERSION, Fingerprints, verdict_of
 from netvigil.cli.main import app
