@@ -41,6 +41,8 @@ def test_workflow_and_only_admins_publish(tracker: Tracker, people: dict[str, Ac
         tracker.update_incident(inc.id, {"title": "changed"}, people["editor"])
     with pytest.raises(PermissionDeniedError):
         tracker.set_status(inc.id, "withdrawn", people["editor"])
+    with pytest.raises(PermissionDeniedError):
+        tracker.attach_evidence(inc.id, "url", "https://example.org/x", people["editor"])
     tracker.set_status(inc.id, "withdrawn", people["admin"], note="source at risk")
     with pytest.raises(UnknownEntityError):
         tracker.get_incident(inc.id, public=True)
@@ -123,7 +125,8 @@ def test_filters(tracker: Tracker, people: dict[str, Actor]) -> None:
     assert ids(IncidentFilter(year=2020)) == [b]
     assert ids(IncidentFilter(platform="whatsapp")) == [a]
     assert ids(IncidentFilter(shutdown_type="throttle")) == [b]
-    assert ids(IncidentFilter()) == [b, a]  # newest start first
+    undated = _published(tracker, people, country="Cuba", start_date=None)
+    assert ids(IncidentFilter()) == [b, a, undated]  # newest start first, undated last
     with pytest.raises(InputError, match="platform"):
         ids(IncidentFilter(platform="myspace"))
 

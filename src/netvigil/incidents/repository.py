@@ -348,7 +348,9 @@ class Tracker:
     ) -> list[Incident]:
         f = filters or IncidentFilter()
         query = _filtered(select(Incident), f, public).options(*_loaders(public))
-        query = query.order_by(Incident.start_date.desc(), Incident.id.desc()).offset(f.offset)
+        query = query.order_by(Incident.start_date.desc().nulls_last(), Incident.id.desc()).offset(
+            f.offset
+        )
         if f.limit is not None:
             query = query.limit(f.limit)
         with self.session() as s:
@@ -438,7 +440,7 @@ class Tracker:
             raise InputError("a document needs its SHA-256", field="sha256")
 
         def work(s: Session) -> Evidence:
-            _get(s, incident_id)
+            _guard_published(_get(s, incident_id), actor)  # evidence shows on public pages
             item = Evidence(
                 incident_id=incident_id,
                 kind=kind,
@@ -525,7 +527,7 @@ class Tracker:
         return self._write(work)
 
     def get_legal_instrument(self, instrument_id: int, *, public: bool) -> LegalInstrument:
-        """The instrument; ``bases`` holds only published incidents' links when public."""
+        """The instrument (laws are public either way; its incidents: :meth:`incidents_under`)."""
         with self.session() as s:
             law = s.get(LegalInstrument, instrument_id)
             if law is None:
