@@ -12,8 +12,8 @@ from typing import Any
 
 import orjson
 import pytest
+from analysis_shared import SHARED_DATA, shared_path
 
-from nvtest import SHARED_DATA, shared_path
 from netvigil.analysis import analyze_web_connectivity, verdict_of
 
 MINIPIPELINE = SHARED_DATA / "ooni" / "probecli_minipipeline"

@@ -10,8 +10,8 @@ from typing import Any
 
 import orjson
 import pytest
+from analysis_shared import SHARED_DATA, shared_path
 
-from nvtest import SHARED_DATA, shared_path
 from netvigil.analysis import _webobs as wo
 from netvigil.analysis import measurement_uid, observations_of
 

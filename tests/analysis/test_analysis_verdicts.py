@@ -11,9 +11,9 @@ from typing import Any
 
 import orjson
 import pytest
+from analysis_shared import shared_path
 from typer.testing import CliRunner
 
-from nvtest import shared_path
 from netvigil._errors import InputError
 from netvigil.analysis import RULES, RULES_VERSION, Fingerprints, verdict_of
 from netvigil.cli.main import app
