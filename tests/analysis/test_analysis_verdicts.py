@@ -210,3 +210,28 @@ def test_cli_names_a_missing_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["verdict", str(tmp_path / "nope.jsonl")])
     assert result.exit_code == 2
     assert "nope.jsonl" in result.output + (result.stderr or "")
+
+
+def test_fingerprints_load_from_a_url(tmp_path: Path) -> None:
+    """Users may point settings at a URL: served here by a real HTTP server on loopback."""
+    import functools
+    import http.server
+    import shutil
+    import threading
+
+    from netvigil._errors import RemoteError
+
+    for name in ("fingerprints_dns.csv", "fingerprints_http.csv"):
+        shutil.copy(_fingerprint_dir() / name, tmp_path / name)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        assert len(Fingerprints.load(url)) == len(Fingerprints.load(_fingerprint_dir()))
+        with pytest.raises(RemoteError):
+            Fingerprints.load(url + "/missing")
+    finally:
+        server.shutdown()
+        server.server_close()
