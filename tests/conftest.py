@@ -8,25 +8,14 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = REPO.parent / "shared" / "data"
+from nvtest import REPO, SHARED_DATA, running_as_root, shared_path
 
-
-def shared_path(*parts: str) -> Path:
-    """A file under ../shared/data, or skip the test with the reason when it is absent."""
-    path = SHARED_DATA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"reference data {path} is absent (it lives in ../shared beside the clone)")
-    return path
+__all__ = ["REPO", "SHARED_DATA", "running_as_root", "shared_path"]
 
 
 @pytest.fixture
 def shared_data() -> Path:
     return shared_path()
-
-
-def running_as_root() -> bool:
-    return os.geteuid() == 0
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pycountry
 import pytest
 
-from conftest import REPO, shared_path
+from nvtest import REPO, shared_path
 from netvigil._errors import InputError, UnknownEntityError
 from netvigil.impact import estimate, resolve_country
 from netvigil.impact.indicators import load_table

@@ -7,7 +7,7 @@ import ipaddress
 import dns.message
 import dns.rcode
 
-from conftest import REPO
+from nvtest import REPO
 from netvigil.lab.censor import FAULT_CHAIN, SEAL_CHAIN, iptables_rules, qname_hex
 from netvigil.lab.dns_server import Answers
 from netvigil.lab.plan import LAB_SUBNETS, make_plan

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import running_as_root
+from nvtest import running_as_root
 from netvigil.lab import topology
 from netvigil.lab.censor import FAULT_CHAIN
 from netvigil.lab.plan import Loss, Site, make_plan
