@@ -34,7 +34,7 @@ def mmdb_lookup(path: Path, ip: str) -> tuple[str | None, str | None, str]:
     try:
         with maxminddb.open_database(str(path)) as db:
             record: Any = db.get(ip)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, maxminddb.InvalidDatabaseError) as exc:
         raise ConfigError(f"probe.mmdb_path {path}: cannot read it as an MMDB file: {exc}") from exc
     if not isinstance(record, dict):
         return None, None, ""
