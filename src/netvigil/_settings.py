@@ -90,6 +90,7 @@ class WebSettings(BaseModel):
     secret_key: str | None = None  # session/CSRF signing key; generated into data_dir if unset
     secure_cookies: bool = True  # set False only for plain-http local development
     language: str = "en"
+    response_cache: bool = True  # cache public pages until the tracker's audit log moves
 
 
 class Settings(BaseSettings):

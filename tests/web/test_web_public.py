@@ -6,6 +6,7 @@ import csv
 import io
 import re
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from conftest import Seeded
@@ -146,3 +147,31 @@ def test_openapi_lists_the_public_api(client: TestClient) -> None:
         assert path in spec["paths"], path
     assert not any(p.startswith("/editor") for p in spec["paths"])
     assert client.get("/docs").status_code == 200
+
+
+def test_cached_pages_follow_writes_from_another_process(
+    app: FastAPI, client: TestClient, seeded: Seeded, db_url: str
+) -> None:
+    from netvigil.incidents import Tracker
+    from netvigil.web._cache import PublicPageCache
+
+    def cache() -> PublicPageCache:
+        layer = app.middleware_stack
+        while not isinstance(layer, PublicPageCache):
+            layer = layer.app  # type: ignore[attr-defined]
+        return layer
+
+    assert client.get("/incidents.json").json()["total"] == 1
+    client.get("/incidents.json")
+    assert cache().hits >= 1  # the second request came from memory
+    # A separate Tracker on the same database stands for `netvigil incidents` in another process.
+    other = Tracker(db_url)
+    try:
+        for status in ("corroborated", "verified", "published"):
+            other.set_status(seeded.draft_id, status, seeded.admin)
+    finally:
+        other.close()
+    data = client.get("/incidents.json").json()
+    assert data["total"] == 2
+    assert seeded.draft_id in [inc["id"] for inc in data["incidents"]]
+    assert client.get(f"/incidents/{seeded.draft_id}.json").status_code == 200

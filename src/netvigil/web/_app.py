@@ -6,6 +6,7 @@ CSRF guard, login throttle): no module globals, so tests build as many apps as t
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -16,10 +17,11 @@ from netvigil import __version__
 from netvigil._settings import Settings
 from netvigil.incidents import Tracker
 from netvigil.web import _problems
+from netvigil.web._cache import PublicPageCache
 from netvigil.web._i18n import Catalogues
 from netvigil.web._render import build_templates
 from netvigil.web._security import CsrfGuard, LoginThrottle, SecurityHeaders, load_secret_key
-from netvigil.web._tracker import open_tracker
+from netvigil.web._tracker import data_version, open_tracker
 
 STATIC_DIR = Path(__file__).parent / "static"
 SESSION_COOKIE = "netvigil_session"
@@ -72,5 +74,7 @@ def create_app(settings: Settings, *, tracker: Tracker | None = None) -> FastAPI
         same_site="lax",
         https_only=settings.web.secure_cookies,
     )
+    if settings.web.response_cache:
+        app.add_middleware(PublicPageCache, version=partial(data_version, app.state.tracker))
     app.add_middleware(SecurityHeaders)
     return app

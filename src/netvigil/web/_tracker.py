@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from netvigil._errors import NetvigilError, UnknownEntityError
 from netvigil.incidents import IncidentFilter, Tracker, instrument_dict, public_dict
-from netvigil.incidents.model import PLATFORMS, STOP_COLUMNS, Incident
+from netvigil.incidents.model import PLATFORMS, STOP_COLUMNS, AuditEntry, Incident
 from netvigil.incidents.serialise import OUTAGE_FIELDS
 from netvigil.web._i18n import N_
 
@@ -64,6 +64,12 @@ class ListQuery:
 
 def open_tracker(url: str) -> Tracker:
     return Tracker(url)
+
+
+def data_version(tracker: Tracker) -> int:
+    """The newest audit log entry's seq: it changes with every write to the tracker."""
+    with tracker.session() as s:
+        return int(s.scalar(select(func.max(AuditEntry.seq))) or 0)
 
 
 def list_public(tracker: Tracker, query: ListQuery) -> tuple[list[dict[str, Any]], int]:
