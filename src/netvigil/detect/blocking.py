@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -99,6 +99,8 @@ def hourly(
         moment = row["measurement_start_time"]
         if isinstance(moment, str):
             moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+        if moment.tzinfo is None:  # the store keeps naive UTC
+            moment = moment.replace(tzinfo=UTC)
         ts = int(moment.timestamp())
         cells[(row["probe_cc"], row["probe_asn"], target)][ts - ts % HOUR].append(
             1 if outcome in BLOCKED else 0

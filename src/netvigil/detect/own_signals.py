@@ -8,7 +8,7 @@ ok). Per domain the share ok is ``domain:<name>.ok_share``. A probe's IP is neve
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from netvigil.detect.storage import SignalPoint
@@ -37,7 +37,9 @@ def verdict_points(store: Path, *, since: datetime | None = None) -> list[Signal
         moment = row["measurement_start_time"]
         if isinstance(moment, str):
             moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
-        ts = int(moment.timestamp()) if moment.tzinfo else int(moment.timestamp() - 0)
+        if moment.tzinfo is None:  # the store keeps naive UTC
+            moment = moment.replace(tzinfo=UTC)
+        ts = int(moment.timestamp())
         b = ts - ts % STEP
         ok = 1 if row["outcome"] == "ok" else 0
         cc, asn, test = row["probe_cc"], row["probe_asn"], row["test_name"]
