@@ -121,7 +121,7 @@ def test_bad_fingerprint_csv_names_file_line_and_field(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("fixture", sorted(p.stem for p in FIXTURES.glob("*.json")))
-def test_service_fixture(fixture: str) -> None:
+def test_handwritten_fixture(fixture: str) -> None:
     doc = json.loads((FIXTURES / f"{fixture}.json").read_text())
     assert doc["reason"]
     v = verdict_of(doc["measurement"])

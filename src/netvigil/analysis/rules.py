@@ -48,6 +48,21 @@ class WC:
     DNS = _Step("dns")
 
 
+class LEGACY:
+    """web_connectivity 0.4 rule ids (measurements without transaction ids and depth tags)."""
+
+    HTTPS_OK = "wc04.https.ok.v1"
+    CONTROL_UNREACHABLE = "wc04.control.missing.v1"
+    NXDOMAIN_BOTH = "wc04.dns.nxdomain_both.v1"
+    DNS_INCONSISTENT = "wc04.dns.inconsistent.v1"
+    TCP = "wc04.tcp.failure.v1"
+    NOTHING_TO_COMPARE = "wc04.http.no_control.v1"
+    HTTP_FAILURE = "wc04.http.failure.v1"
+    HTTP_UNCLASSIFIED = "wc04.http.unclassified.v1"
+    HTTP_MATCH = "wc04.http.match.v1"
+    HTTP_DIFF = "wc04.http.diff.v1"
+
+
 class FP:
     """Blockpage fingerprint rules (apply to every test with HTTP bodies or DNS answers)."""
 
@@ -84,6 +99,31 @@ _WC_RULES: tuple[Rule, ...] = (
     Rule(WC.NOTHING_FETCHED, "no final response and no failure (nothing was fetched, e.g. the name "
          "resolved to localhost): website down, blocking=false, accessible=false (dns if DNS is "
          "inconsistent)", "OONI QA scenarios localhostWithHTTP, dnsHijackingToLocalhostWithHTTP"),
+)  # fmt: skip
+
+_OONI_04 = "ooni/probe-cli internal/experiment/webconnectivity summary.go, dnsanalysis.go (0.4)"
+_LEGACY_RULES: tuple[Rule, ...] = (
+    Rule(LEGACY.HTTPS_OK, "0.4: the last request was HTTPS and succeeded: blocking=false, "
+         "accessible=true", _OONI_04),
+    Rule(LEGACY.CONTROL_UNREACHABLE, "0.4: control_failure set or no control: blocking=null",
+         _OONI_04),
+    Rule(LEGACY.NXDOMAIN_BOTH, "0.4: NXDOMAIN for probe and control (DNS consistent): "
+         "blocking=false, accessible=true", _OONI_04),
+    Rule(LEGACY.DNS_INCONSISTENT, "0.4: DNS inconsistent (no shared ASN nor address with the "
+         "control, or a failure the control did not have): blocking=dns", _OONI_04),
+    Rule(LEGACY.TCP, "0.4: every TCP connect failed and DNS is consistent: blocking=tcp_ip",
+         _OONI_04),
+    Rule(LEGACY.NOTHING_TO_COMPARE, "0.4: the control's HTTP failed or there is no request: "
+         "blocking=null", _OONI_04),
+    Rule(LEGACY.HTTP_FAILURE, "0.4: the request failed with a classified error (refused, reset, "
+         "NXDOMAIN, EOF, timeout, certificate): blocking=http-failure (dns for NXDOMAIN)",
+         _OONI_04),
+    Rule(LEGACY.HTTP_UNCLASSIFIED, "0.4: the request failed with another error: blocking=null",
+         _OONI_04),
+    Rule(LEGACY.HTTP_MATCH, "0.4: status code matches and body proportion > 0.7, or headers, or "
+         "title match: blocking=false, accessible=true", _OONI_04),
+    Rule(LEGACY.HTTP_DIFF, "0.4: the page differs from the control's: blocking=http-diff",
+         _OONI_04),
 )  # fmt: skip
 
 _STEP_TEXT = {
@@ -131,4 +171,10 @@ _ANY_RULES: tuple[Rule, ...] = (
 
 
 # Rules defined here; ``netvigil.analysis.RULES`` adds the per-service rules (services.py).
-BASE_RULES: tuple[Rule, ...] = (*_WC_RULES, *_step_rules(), *_FP_RULES, *_ANY_RULES)
+BASE_RULES: tuple[Rule, ...] = (
+    *_WC_RULES,
+    *_step_rules(),
+    *_LEGACY_RULES,
+    *_FP_RULES,
+    *_ANY_RULES,
+)

@@ -22,6 +22,7 @@ from typing import Any
 import msgspec
 
 from netvigil.analysis import _webobs as wo
+from netvigil.analysis.legacy import analyze_legacy, is_legacy
 from netvigil.analysis.rules import WC
 from netvigil.analysis.thresholds import BODY_PROPORTION_MIN, COMMON_HEADERS, TITLE_MIN_WORD_LEN
 
@@ -50,6 +51,16 @@ def analyze_web_connectivity(
 
     ``input_url`` is only needed when ``test_keys`` lacks ``x_control_request`` (0.4 data).
     """
+    if is_legacy(test_keys):
+        old = analyze_legacy(test_keys, input_url)
+        return WebConnectivityAnalysis(
+            blocking=old.blocking,
+            accessible=old.accessible,
+            dns_consistency=old.consistency,
+            blocking_detail=old.detail if old.blocking not in (False, None) else None,
+            rule_id=old.rule_id,
+            dns_experiment_failure=old.dns_failure,
+        )
     full = wo.build(test_keys, input_url, system_only=True)
     c = _classic(full)
     dns = _DnsMetrics(c, _asn_table(test_keys, full))
