@@ -149,7 +149,12 @@ def test_bad_input_names_the_field(tracker: Tracker, people: dict[str, Actor]) -
     assert len(tracker.list_incidents(public=False)) == 1  # nothing half-written
 
 
-def test_users_and_argon2(tracker: Tracker, people: dict[str, Actor]) -> None:
+def test_users_and_argon2(db_url: str) -> None:
+    tracker = Tracker(db_url)  # argon2-cffi's default parameters, as in production
+    people = {
+        r: tracker.create_user(f"{r}@example.org", f"{r}-password", role=r)
+        for r in ("editor", "admin")
+    }
     assert tracker.authenticate("Editor@Example.org", "editor-password") == people["editor"]
     assert tracker.authenticate("editor@example.org", "wrong-password") is None
     assert tracker.authenticate("nobody@example.org", "editor-password") is None
@@ -160,8 +165,9 @@ def test_users_and_argon2(tracker: Tracker, people: dict[str, Actor]) -> None:
     with tracker.session() as s:
         stored = s.execute(text("SELECT password_hash FROM users WHERE email='admin@example.org'"))
         hashed = stored.scalar_one()
-    assert hashed.startswith("$argon2id$") and "admin-password" not in hashed
+    assert hashed.startswith("$argon2id$v=19$m=65536,t=3,p=4$") and "admin-password" not in hashed
     assert tracker.get_user(people["admin"].user_id or 0) == people["admin"]
+    tracker.close()
 
 
 def test_episodes_and_daily_windows(tracker: Tracker, people: dict[str, Actor]) -> None:
