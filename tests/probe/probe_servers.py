@@ -27,8 +27,6 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
-
 PAGE = (
     b"<!doctype html><html><head><title>Netvigil test page</title></head>"
     b"<body><p>The page the probe should see when nothing is blocked.</p></body></html>"
@@ -70,11 +68,11 @@ class World:
             "NETVIGIL_PROBE__HELPER_URL": self.helper_url,
             "NETVIGIL_PROBE__RESOLVER": self.dns,
             "NETVIGIL_PROBE__CA_BUNDLE": str(self.ca_bundle),
-            "NETVIGIL_PROBE__TCP_TIMEOUT": "2",
-            "NETVIGIL_PROBE__TLS_TIMEOUT": "2",
-            "NETVIGIL_PROBE__HTTP_TIMEOUT": "2",
-            "NETVIGIL_PROBE__DNS_TIMEOUT": "2",
-            "NETVIGIL_PROBE__CONTROL_TIMEOUT": "10",
+            "NETVIGIL_PROBE__TCP_TIMEOUT": "5",
+            "NETVIGIL_PROBE__TLS_TIMEOUT": "5",
+            "NETVIGIL_PROBE__HTTP_TIMEOUT": "5",
+            "NETVIGIL_PROBE__DNS_TIMEOUT": "5",
+            "NETVIGIL_PROBE__CONTROL_TIMEOUT": "20",
             **extra,
         }
 
@@ -290,10 +288,10 @@ def start_helper(host: str, port: int, resolver: str | None, ca_bundle: Path | N
         tls=tls_context(ca_bundle),
         udp_resolver=resolver_address(resolver) if resolver else None,
         use_system_resolver=resolver is None,
-        dns_timeout=2,
-        tcp_timeout=2,
-        tls_timeout=2,
-        http_timeout=3,
+        dns_timeout=5,
+        tcp_timeout=5,
+        tls_timeout=5,
+        http_timeout=5,
     )
     server = uvicorn.Server(
         uvicorn.Config(HelperApp(net), host=host, port=port, log_level="warning")
@@ -327,12 +325,8 @@ def ooni_measurement(scenario: str) -> dict[str, Any]:
     """OONI Probe's own measurement of a QA scenario, from ../shared/data (skip when absent)."""
     import json
 
-    import pytest
+    from nvtest import shared_path
 
-    path = (
-        SHARED_DATA / "ooni" / "probecli_minipipeline" / "generated" / scenario / "measurement.json"
-    )
-    if not path.exists():
-        pytest.skip(f"reference data {path} is absent (it lives in ../shared beside the clone)")
+    path = shared_path("ooni", "probecli_minipipeline", "generated", scenario, "measurement.json")
     data: dict[str, Any] = json.loads(path.read_text())
     return data

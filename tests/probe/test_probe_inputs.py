@@ -6,11 +6,12 @@ import csv
 import json
 from pathlib import Path
 
-from probe_servers import SHARED_DATA, World
+from probe_servers import World
 from typer.testing import CliRunner
 
 from netvigil.cli.main import app
 from netvigil.probe.inputs import Inputs, from_test_list
+from nvtest import shared_path
 
 
 def measured(out: Path) -> list[str]:
@@ -68,11 +69,7 @@ def test_a_test_list_without_the_url_column_is_rejected_at_line_1(tmp_path: Path
 
 
 def test_citizen_labs_global_list_reads_without_rejections() -> None:
-    path = SHARED_DATA / "ooni" / "test-lists" / "global.csv"
-    if not path.exists():
-        import pytest
-
-        pytest.skip(f"reference data {path} is absent")
+    path = shared_path("ooni", "test-lists", "global.csv")
     with path.open(newline="") as f:
         rows = list(csv.DictReader(f))
     expected = list(dict.fromkeys(r["url"] for r in rows if r["category_code"] == "NEWS"))
