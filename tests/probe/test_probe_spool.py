@@ -117,3 +117,50 @@ def test_ctrl_c_exits_130_and_keeps_completed_measurements(world: World, tmp_pat
     lines = [json.loads(line) for line in out.read_bytes().splitlines()]
     assert 3 <= len(lines) < len(urls)
     assert f"{len(lines)} completed measurement(s)" in " ".join(stderr.decode().split())
+
+
+def run_on_a_terminal(world: World, tmp_path: Path, answer: bytes) -> tuple[int, str]:
+    """Run the probe with a pseudo-terminal as stdin/stdout and answer its consent question."""
+    import pty
+    import select
+
+    out = tmp_path / "tty.jsonl"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NETVIGIL_")}
+    env.update(world.env(), COLUMNS="200")
+    master, slave = pty.openpty()
+    cmd = [sys.executable, "-m", "netvigil", "probe", "-o", str(out), f"{world.http}/?tty"]
+    proc = subprocess.Popen(cmd, env=env, stdin=slave, stdout=slave, stderr=slave)
+    os.close(slave)
+    seen, answered = b"", False
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break  # the child closed the terminal
+            if not chunk:
+                break
+            seen += chunk
+        if not answered and b"Measure now?" in seen:
+            os.write(master, answer)
+            answered = True
+        if proc.poll() is not None and not ready:
+            break
+    os.close(master)
+    return proc.wait(timeout=30), seen.decode(errors="replace")
+
+
+def test_first_run_on_a_terminal_explains_and_asks(world: World, tmp_path: Path) -> None:
+    from netvigil._settings import load_settings
+
+    data_dir = load_settings().data_dir
+    code, screen = run_on_a_terminal(world, tmp_path, b"n\n")
+    assert code == 2 and "consent declined" in screen
+    assert "probe_ip is always 127.0.0.1" in screen and "RISKS" in screen
+    assert not consent_file(data_dir).exists()
+    code, screen = run_on_a_terminal(world, tmp_path, b"y\n")
+    assert code == 0, screen
+    assert json.loads(consent_file(data_dir).read_text())["how"] == "interactive"
+    assert len((tmp_path / "tty.jsonl").read_text().splitlines()) == 1
