@@ -9,10 +9,10 @@ import sys
 
 import pytest
 
-from nvtest import running_as_root
 from netvigil.lab import topology
 from netvigil.lab.censor import FAULT_CHAIN
 from netvigil.lab.plan import Loss, Site, make_plan
+from nvtest import running_as_root
 
 pytestmark = pytest.mark.lab
 

@@ -34,6 +34,13 @@ BLOCK_PAGE_IP = "203.0.113.200"  # block page server (transparent DNAT or lying 
 GHOST_IP = "203.0.113.201"  # ghost-DNS target: block page on :80, :443 refused
 PROXY_IP = "203.0.113.202"  # a transparent proxy serving the real sites
 BOGON_IP = "10.10.34.35"  # the bogon OONI's dnsBlockingBOGON scenario uses
+REFUSER_IP = "203.0.113.203"  # a host refusing :443 (the censor also refuses its :80)
+# HTTPS with a bad certificate (pki.BAD_KINDS): address -> the port its :443 is redirected to.
+BAD_TLS = {
+    "expired": ("203.0.113.210", 8443),
+    "unknown-authority": ("203.0.113.211", 8444),
+    "wrong-name": ("203.0.113.212", 8445),
+}
 
 BLOCK_PAGE_HTML = (
     "<html><head><title>Access Denied</title></head><body><h1>Access Denied</h1>"

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from netvigil._errors import UnknownEntityError
 from netvigil.lab.plan import (
+    BAD_TLS,
     BLOCK_PAGE_IP,
     BOGON_IP,
     GHOST_IP,
     PROXY_IP,
+    REFUSER_IP,
     ZONE,
     Blackhole,
     BlockPage,
@@ -253,6 +255,58 @@ def _catalogue() -> tuple[Scenario, ...]:
         [DnsLie(target.host, None)],
         "302 to a name the censor's resolver denies",
         path="/21645",
+    )
+    h = site("large-http", content="large")
+    add("largeFileWithHTTP", "http", [h], [], "a 4 MiB body, not throttled")
+    h = site("large-https", content="large")
+    add("largeFileWithHTTPS", "https", [h], [], "a 4 MiB body, not throttled")
+    h = site("refused-inconsistent")
+    add(
+        "tcpBlockingConnectionRefusedWithInconsistentDNS",
+        "http",
+        [h],
+        [DnsLie(h.host, (REFUSER_IP,)), RefuseConnect(REFUSER_IP, 80)],
+        "DNS points to an address whose connections are refused",
+    )
+    h = site("localhost-hijack-http")
+    add(
+        "dnsHijackingToLocalhostWithHTTP",
+        "http",
+        [h],
+        [DnsLie(h.host, ("127.0.0.1",))],
+        "the censor's resolver answers 127.0.0.1",
+    )
+    h = site("localhost-hijack-https")
+    add(
+        "dnsHijackingToLocalhostWithHTTPS",
+        "https",
+        [h],
+        [DnsLie(h.host, ("127.0.0.1",))],
+        "the censor's resolver answers 127.0.0.1",
+    )
+    h = site("localhost-http", address="127.0.0.1")
+    add("localhostWithHTTP", "http", [h], [], "the name's true address is 127.0.0.1")
+    h = site("localhost-https", address="127.0.0.1")
+    add("localhostWithHTTPS", "https", [h], [], "the name's true address is 127.0.0.1")
+    h = site("tls-expired", address=BAD_TLS["expired"][0])
+    add("badSSLWithExpiredCertificate", "https", [h], [], "the site's certificate has expired")
+    h = site("tls-unknown-ca", address=BAD_TLS["unknown-authority"][0])
+    add(
+        "badSSLWithUnknownAuthorityWithConsistentDNS",
+        "https",
+        [h],
+        [],
+        "the site's certificate is signed by an unknown CA",
+    )
+    h = site("tls-wrong-name", address=BAD_TLS["wrong-name"][0])
+    add("badSSLWithWrongServerName", "https", [h], [], "the site's certificate is for another name")
+    h = site("tls-unknown-ca-hijack")
+    add(
+        "badSSLWithUnknownAuthorityWithInconsistentDNS",
+        "https",
+        [h],
+        [DnsLie(h.host, (BAD_TLS["unknown-authority"][0],))],
+        "DNS points to a server with a certificate from an unknown CA",
     )
     return tuple(out)
 

@@ -25,6 +25,7 @@ from netvigil._errors import EnvironmentProblem
 from netvigil.lab import censor
 from netvigil.lab.pki import LabCertificates, make_certificates
 from netvigil.lab.plan import (
+    BAD_TLS,
     BENCH_RANGE,
     BLOCK_PAGE_IP,
     CENSOR_CLIENT_IP,
@@ -37,6 +38,7 @@ from netvigil.lab.plan import (
     LYING_RESOLVER,
     OPEN_IP,
     PUBLIC_RESOLVER,
+    REFUSER_IP,
     SERVERS_IP,
     SITE_RANGE,
     ZONE,
@@ -246,56 +248,34 @@ def _build_network(lab: Lab) -> None:
         _run(lab.exec_argv("censor", "iptables", "-w", "-t", table, *rule))
     for argv in censor.tc_commands(lab.plan.faults):
         _run(lab.exec_argv("censor", "tc", *argv))
+    _servers_firewall(lab)
+
+
+def _servers_firewall(lab: Lab) -> None:
+    """The servers' own rules (not censorship): which server answers which address and port."""
+
+    def redirect(addr: str, port: int, to: int) -> list[str]:
+        nat = f"-t nat -A PREROUTING -p tcp -d {addr} --dport {port}"
+        return [*nat.split(), "-j", "REDIRECT", "--to-ports", str(to)]
+
     # HTTP to the block page addresses goes to the block page server (its own port: the sites'
-    # server holds :80 on every address).
-    for addr in (BLOCK_PAGE_IP, GHOST_IP):
-        _run(
-            lab.exec_argv(
-                "servers",
-                "iptables",
-                "-w",
-                "-t",
-                "nat",
-                "-A",
-                "PREROUTING",
-                "-p",
-                "tcp",
-                "-d",
-                addr,
-                "--dport",
-                "80",
-                "-j",
-                "REDIRECT",
-                "--to-ports",
-                str(BLOCK_PAGE_PORT),
-            )
-        )
-    # The ghost address is a block page server that does not speak HTTPS: its host refuses 443.
-    _run(
-        lab.exec_argv(
-            "servers",
-            "iptables",
-            "-w",
-            "-A",
-            "INPUT",
-            "-p",
-            "tcp",
-            "-d",
-            GHOST_IP,
-            "--dport",
-            "443",
-            "-j",
-            "REJECT",
-            "--reject-with",
-            "tcp-reset",
-        )
-    )
+    # server holds :80 on every address); HTTPS to a bad-certificate address goes to the web
+    # server holding that certificate.
+    rules = [redirect(addr, 80, BLOCK_PAGE_PORT) for addr in (BLOCK_PAGE_IP, GHOST_IP)]
+    rules += [redirect(addr, 443, port) for addr, port in BAD_TLS.values()]
+    # The ghost and refuser addresses do not speak HTTPS: their host refuses 443.
+    rules += [
+        f"-A INPUT -p tcp -d {addr} --dport 443 -j REJECT --reject-with tcp-reset".split()
+        for addr in (GHOST_IP, REFUSER_IP)
+    ]
+    for rule in rules:
+        _run(lab.exec_argv("servers", "iptables", "-w", *rule))
 
 
 def _start_servers(lab: Lab) -> None:
     plan = lab.plan
     names = [ZONE, f"*.{ZONE}", *plan.dns_names()]
-    lab.certs = make_certificates(lab.run_dir / "pki", names, [])
+    lab.certs = make_certificates(lab.run_dir / "pki", names)
     dns_json = lab.run_dir / "dns.json"
     dns_json.write_text(json.dumps(plan.dns_config()), encoding="utf-8")
     web_json = lab.run_dir / "web.json"
@@ -340,6 +320,11 @@ def _start_servers(lab: Lab) -> None:
             str(lab.certs.key_pem),
         ],
     )
+    for kind, (_, port) in BAD_TLS.items():
+        pair = lab.certs.bad[kind]
+        tls = ["--cert", str(pair.cert_pem), "--key", str(pair.key_pem)]
+        web = ["--config", str(web_json), "--port", str(port), *tls]
+        lab.start("servers", f"web-{kind}", [*py, "netvigil.lab.web_server", *web])
     block_page = ["--config", str(web_json), "--port", str(BLOCK_PAGE_PORT), "--block-page"]
     lab.start("servers", "block-page", [*py, "netvigil.lab.web_server", *block_page])
     wanted = [
@@ -348,7 +333,14 @@ def _start_servers(lab: Lab) -> None:
         for p in ("udp", "tcp")
     ]
     lab.wait_listening(
-        "servers", [*wanted, "tcp:0.0.0.0:80", "tcp:0.0.0.0:443", f"tcp:0.0.0.0:{BLOCK_PAGE_PORT}"]
+        "servers",
+        [
+            *wanted,
+            "tcp:0.0.0.0:80",
+            "tcp:0.0.0.0:443",
+            f"tcp:0.0.0.0:{BLOCK_PAGE_PORT}",
+            *(f"tcp:0.0.0.0:{port}" for _, port in BAD_TLS.values()),
+        ],
     )
 
 
