@@ -217,6 +217,8 @@ async def _handle(
         how.most_in_flight = max(how.most_in_flight, how.in_flight)
         await asyncio.sleep(how.slow_seconds)
         how.in_flight -= 1
+    elif path == "/binary":
+        body = bytes(range(256)) * 4  # not UTF-8: must be archived as base64
     elif path == "/blockpage":
         body = b"<html><head><title>Blocked</title></head><body>Access denied</body></html>"
     elif path != "/":

@@ -94,3 +94,26 @@ def test_settings_come_from_the_environment_names_the_lab_uses(
     assert (m["probe_cc"], m["probe_asn"]) == ("IR", "AS58224")
     udp = [q for q in m["test_keys"]["queries"] if q["engine"] == "udp"]
     assert udp == [] or all(q["resolver_address"] == probe_env.dns for q in udp)
+
+
+def test_bodies_are_capped_and_binary_ones_kept_exactly_as_base64(world: World) -> None:
+    import asyncio
+    import base64
+
+    from netvigil.probe.fetch import Network, fetch
+    from netvigil.probe.runner import tls_context
+    from netvigil.probe.steps import Trace
+
+    def get(path: str, cap: int) -> Any:
+        trace = Trace()
+        net = Network(tls=tls_context(None), udp_resolver=None, max_body=cap)
+        asyncio.run(fetch(trace, net, f"{world.http}{path}"))
+        return trace.requests[0].response
+
+    small = get("/", 16)
+    assert small.body_is_truncated is True and small.body == "<!doctype html><"
+    whole = get("/", 1 << 20)
+    assert whole.body_is_truncated is False and "</html>" in whole.body
+    binary = get("/binary", 1 << 20)
+    assert binary.body["format"] == "base64"
+    assert base64.b64decode(binary.body["data"]) == bytes(range(256)) * 4

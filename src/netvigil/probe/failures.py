@@ -12,6 +12,7 @@ import asyncio
 import errno
 import socket
 import ssl
+import sys
 
 import dns.exception
 import dns.resolver
@@ -42,7 +43,7 @@ GAI_FAILURES: dict[int, str] = {
     socket.EAI_FAIL: "dns_non_recoverable_failure",
 }
 EAI_NODATA: int = getattr(socket, "EAI_NODATA", -5)
-ON_ANDROID = hasattr(__import__("sys"), "getandroidapilevel")
+ON_ANDROID = hasattr(sys, "getandroidapilevel")
 NODATA_FAILURE = "android_dns_cache_no_data" if ON_ANDROID else "dns_no_answer"
 
 # OpenSSL X509_V_ERR_* verify codes -> OONI TLS failure strings (netxlite/tls.go classifier).

@@ -7,6 +7,7 @@ and our pipeline read a netvigil measurement exactly like one of OONI's.
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import msgspec
@@ -89,7 +90,8 @@ class HttpRequestRecord(msgspec.Struct, frozen=True):
 
 
 class HttpResponseRecord(msgspec.Struct, frozen=True):
-    body: str | None
+    # UTF-8 text as a string; anything else as OONI's {"format": "base64", "data": ...}.
+    body: str | dict[str, str] | None
     body_is_truncated: bool
     code: int
     headers_list: list[tuple[str, str]]
@@ -120,6 +122,14 @@ class NetworkEvent(msgspec.Struct, frozen=True, omit_defaults=True):
 
 
 NO_TOR: dict[str, Any] = {"exit_ip": None, "exit_name": None, "is_tor": False}
+
+
+def archival_body(raw: bytes) -> str | dict[str, str]:
+    """OONI's MaybeBinaryValue: text stays text, other bytes are base64 (lengths stay exact)."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"format": "base64", "data": base64.b64encode(raw).decode("ascii")}
 
 
 def headers_dict(pairs: list[tuple[str, str]]) -> dict[str, str]:

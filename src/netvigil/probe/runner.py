@@ -15,7 +15,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +149,4 @@ async def _measure_one(target: Target, run: RunContext, spool: Spool) -> Outcome
 def _with_annotations(run: RunContext, annotations: dict[str, str]) -> RunContext:
     if annotations == run.annotations:
         return run
-    from dataclasses import replace
-
     return replace(run, annotations=annotations)

@@ -36,6 +36,7 @@ from netvigil.probe.records import (
     TcpConnect,
     TcpStatus,
     TlsHandshake,
+    archival_body,
     headers_dict,
 )
 
@@ -334,7 +335,6 @@ async def http_get(
     trace.network_events.append(
         NetworkEvent("http_transaction_done", failure, t0, t, conn.transaction_id)
     )
-    text = bytes(body).decode("utf-8", errors="replace")
     trace.requests.append(
         HttpTransaction(
             network="tcp",
@@ -352,7 +352,7 @@ async def http_get(
                 url=url,
             ),
             response=HttpResponseRecord(
-                body=text if status else None,
+                body=archival_body(bytes(body)) if status else None,
                 body_is_truncated=truncated,
                 code=status,
                 headers_list=resp_headers,
