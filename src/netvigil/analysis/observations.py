@@ -38,91 +38,118 @@ def observations_of(m: Mapping[str, Any], *, uid: str | None = None) -> list[Obs
     if not isinstance(tk, dict):
         return []
     inp = _s(m.get("input"))
-    base: dict[str, Any] = {
-        "measurement_uid": uid if uid is not None else measurement_uid(m),
-        "test_name": _s(m.get("test_name")) or "",
-        "input": inp,
-        "probe_cc": _s(m.get("probe_cc")) or "ZZ",
-        "probe_asn": _s(m.get("probe_asn")) or "AS0",
-        "measurement_start_time": _s(m.get("measurement_start_time")) or "",
-    }
+    # Every row repeats these; passed as plain keywords (a ``**dict`` merge per row costs more
+    # than building the row itself on the ingest hot path).
+    uid_ = uid if uid is not None else measurement_uid(m)
+    test = _s(m.get("test_name")) or ""
+    cc = _s(m.get("probe_cc")) or "ZZ"
+    asn = _s(m.get("probe_asn")) or "AS0"
+    start = _s(m.get("measurement_start_time")) or ""
     control = _m(tk.get("control"))
     ctl_dns = _m(control.get("dns"))
     ctl_addrs = {a for a in ctl_dns.get("addrs") or () if isinstance(a, str)}
+    ctl_dns_failure = _s(ctl_dns.get("failure"))
     ctl_tcp = _m(control.get("tcp_connect"))
     ctl_tls = _m(control.get("tls_handshake"))
     ctl_http = _m(control.get("http_request"))
     have_control = bool(control)
     input_domain = domain_of(inp)
     rows: list[Observation] = []
-
-    def add(**fields: Any) -> None:
-        rows.append(Observation(**base, observation_idx=len(rows), **fields))
-
     for q in _events(tk, "queries"):
         host = _s(q.get("hostname"))
         failure = _s(q.get("failure"))
         same = have_control and host == input_domain
-        dns: dict[str, Any] = {
-            "hostname": host,
-            "transaction_id": _i(q.get("transaction_id")),
-            "failure": failure,
-            "ok": failure is None,
-            "dns_engine": _s(q.get("engine")),
-            "dns_query_type": _s(q.get("query_type")),
-            "dns_resolver_address": _s(q.get("resolver_address")),
-            "control_dns_failure": _s(ctl_dns.get("failure")) if same else None,
-        }
-        answers = [a for a in q.get("answers") or () if isinstance(a, dict)]
+        txid = _i(q.get("transaction_id"))
+        engine = _s(q.get("engine"))
+        qtype = _s(q.get("query_type"))
+        resolver = _s(q.get("resolver_address"))
+        ctl_failure = ctl_dns_failure if same else None
+        answers = q.get("answers")
+        answers = [a for a in answers if isinstance(a, dict)] if isinstance(answers, list) else []
         if failure is not None or not answers:
-            add(kind="dns", **dns)
-            continue
+            answers = [None]
         for a in answers:
-            ip = _s(a.get("ipv4")) or _s(a.get("ipv6"))
-            add(
-                kind="dns",
-                **dns,
-                dns_answer_type=_s(a.get("answer_type")),
-                dns_answer=ip or _s(a.get("hostname")),
-                dns_answer_asn=_i(a.get("asn")),
-                dns_answer_is_bogon=is_bogon(ip) if ip else None,
-                ip=ip,
-                control_dns_answer_match=(ip in ctl_addrs) if same and ip else None,
+            ip = (_s(a.get("ipv4")) or _s(a.get("ipv6"))) if a is not None else None
+            rows.append(
+                Observation(
+                    measurement_uid=uid_,
+                    observation_idx=len(rows),
+                    kind="dns",
+                    test_name=test,
+                    input=inp,
+                    probe_cc=cc,
+                    probe_asn=asn,
+                    measurement_start_time=start,
+                    hostname=host,
+                    transaction_id=txid,
+                    failure=failure,
+                    ok=failure is None,
+                    dns_engine=engine,
+                    dns_query_type=qtype,
+                    dns_resolver_address=resolver,
+                    dns_answer_type=_s(a.get("answer_type")) if a is not None else None,
+                    dns_answer=(ip or _s(a.get("hostname"))) if a is not None else None,
+                    dns_answer_asn=_i(a.get("asn")) if a is not None else None,
+                    dns_answer_is_bogon=is_bogon(ip) if ip else None,
+                    ip=ip,
+                    control_dns_failure=ctl_failure,
+                    control_dns_answer_match=(ip in ctl_addrs) if same and ip else None,
+                )
             )
     for t in _events(tk, "tcp_connect"):
         ip, port = _s(t.get("ip")), _i(t.get("port"))
         endpoint = f"[{ip}]:{port}" if ip and ":" in ip else f"{ip}:{port}"
-        status = _m(t.get("status"))
-        failure = _s(status.get("failure"))
-        ctl = _m(ctl_tcp.get(endpoint)) if endpoint in ctl_tcp else None
-        add(
-            kind="tcp",
-            transaction_id=_i(t.get("transaction_id")),
-            ip=ip,
-            port=port,
-            failure=failure,
-            ok=failure is None,
-            control_tcp_failure=_s(ctl.get("failure")) if ctl is not None else None,
-            control_tcp_ok=(ctl.get("failure") is None) if ctl is not None else None,
+        failure = _s(_m(t.get("status")).get("failure"))
+        ctl = ctl_tcp.get(endpoint)
+        ctl = ctl if isinstance(ctl, dict) else None
+        rows.append(
+            Observation(
+                measurement_uid=uid_,
+                observation_idx=len(rows),
+                kind="tcp",
+                test_name=test,
+                input=inp,
+                probe_cc=cc,
+                probe_asn=asn,
+                measurement_start_time=start,
+                transaction_id=_i(t.get("transaction_id")),
+                ip=ip,
+                port=port,
+                failure=failure,
+                ok=failure is None,
+                control_tcp_failure=_s(ctl.get("failure")) if ctl is not None else None,
+                control_tcp_ok=(ctl.get("failure") is None) if ctl is not None else None,
+            )
         )
     for h in _events(tk, "tls_handshakes"):
         address = _s(h.get("address")) or ""
         host, _, port_text = address.rpartition(":")
         failure = _s(h.get("failure"))
-        ctl = _m(ctl_tls.get(address)) if address in ctl_tls else None
-        add(
-            kind="tls",
-            transaction_id=_i(h.get("transaction_id")),
-            hostname=_s(h.get("server_name")),
-            ip=host.strip("[]") or None,
-            port=int(port_text) if port_text.isdigit() else None,
-            failure=failure,
-            ok=failure is None,
-            tls_server_name=_s(h.get("server_name")),
-            tls_version=_s(h.get("tls_version")),
-            tls_cipher_suite=_s(h.get("cipher_suite")),
-            control_tls_failure=_s(ctl.get("failure")) if ctl is not None else None,
-            control_tls_ok=(ctl.get("failure") is None) if ctl is not None else None,
+        ctl = ctl_tls.get(address)
+        ctl = ctl if isinstance(ctl, dict) else None
+        sni = _s(h.get("server_name"))
+        rows.append(
+            Observation(
+                measurement_uid=uid_,
+                observation_idx=len(rows),
+                kind="tls",
+                test_name=test,
+                input=inp,
+                probe_cc=cc,
+                probe_asn=asn,
+                measurement_start_time=start,
+                transaction_id=_i(h.get("transaction_id")),
+                hostname=sni,
+                ip=host.strip("[]") or None,
+                port=int(port_text) if port_text.isdigit() else None,
+                failure=failure,
+                ok=failure is None,
+                tls_server_name=sni,
+                tls_version=_s(h.get("tls_version")),
+                tls_cipher_suite=_s(h.get("cipher_suite")),
+                control_tls_failure=_s(ctl.get("failure")) if ctl is not None else None,
+                control_tls_ok=(ctl.get("failure") is None) if ctl is not None else None,
+            )
         )
     for r in _events(tk, "requests"):
         req, resp = _m(r.get("request")), _m(r.get("response"))
@@ -131,24 +158,32 @@ def observations_of(m: Mapping[str, Any], *, uid: str | None = None) -> list[Obs
         headers = _m(resp.get("headers"))
         lower = {k.lower(): v for k, v in headers.items()} if headers else {}
         body = resp.get("body")
-        add(
-            kind="http",
-            transaction_id=_i(r.get("transaction_id")),
-            hostname=domain_of(url),
-            failure=failure,
-            ok=failure is None,
-            http_request_url=url,
-            http_response_status_code=_i(resp.get("code")) if failure is None else None,
-            http_response_body_length=body_length(body) if failure is None else None,
-            http_response_body_is_truncated=(
-                bool(resp.get("body_is_truncated")) if failure is None else None
-            ),
-            http_response_title=web_title(body_text(body)) or None if failure is None else None,
-            http_response_header_location=_s(lower.get("location")),
-            http_response_header_server=_s(lower.get("server")),
-            control_http_failure=_s(ctl_http.get("failure")) if ctl_http else None,
-            control_http_response_status_code=_i(ctl_http.get("status_code")),
-            control_http_response_body_length=_i(ctl_http.get("body_length")),
-            control_http_response_title=_s(ctl_http.get("title")),
+        ok = failure is None
+        rows.append(
+            Observation(
+                measurement_uid=uid_,
+                observation_idx=len(rows),
+                kind="http",
+                test_name=test,
+                input=inp,
+                probe_cc=cc,
+                probe_asn=asn,
+                measurement_start_time=start,
+                transaction_id=_i(r.get("transaction_id")),
+                hostname=domain_of(url),
+                failure=failure,
+                ok=ok,
+                http_request_url=url,
+                http_response_status_code=_i(resp.get("code")) if ok else None,
+                http_response_body_length=body_length(body) if ok else None,
+                http_response_body_is_truncated=bool(resp.get("body_is_truncated")) if ok else None,
+                http_response_title=(web_title(body_text(body)) or None) if ok else None,
+                http_response_header_location=_s(lower.get("location")),
+                http_response_header_server=_s(lower.get("server")),
+                control_http_failure=_s(ctl_http.get("failure")) if ctl_http else None,
+                control_http_response_status_code=_i(ctl_http.get("status_code")),
+                control_http_response_body_length=_i(ctl_http.get("body_length")),
+                control_http_response_title=_s(ctl_http.get("title")),
+            )
         )
     return rows
