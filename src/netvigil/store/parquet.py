@@ -106,7 +106,7 @@ class ParquetStore:
         self.root = root
         self.writable = writable
         self._lock_fd: int | None = None
-        self._uids: dict[tuple[str, str], set[str]] = {}
+        self._uids: dict[str, set[str]] = {}
         self._rebuild: dict[str, str] | None = None
         if writable:
             root.mkdir(parents=True, exist_ok=True)
