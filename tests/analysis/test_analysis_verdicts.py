@@ -235,3 +235,16 @@ def test_fingerprints_load_from_a_url(tmp_path: Path) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_cli_takes_fingerprints_from_the_settings_file(tmp_path: Path) -> None:
+    """``analysis.fingerprints`` in a TOML settings file turns a blockpage into confirmed."""
+    m = _measurement("dnsBlockingBOGON")  # answers Iran's blocking address 10.10.34.35
+    jsonl = tmp_path / "m.jsonl"
+    jsonl.write_bytes(orjson.dumps(m) + b"\n")
+    config = tmp_path / "netvigil.toml"
+    config.write_text(f'[analysis]\nfingerprints = "{_fingerprint_dir()}"\n')
+    plain = CliRunner().invoke(app, ["verdict", str(jsonl)])
+    configured = CliRunner().invoke(app, ["--config", str(config), "verdict", str(jsonl)])
+    assert json.loads(plain.stdout)["outcome"] == "anomaly"
+    assert json.loads(configured.stdout)["outcome"] == "confirmed", configured.output
