@@ -9,9 +9,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from nvtest import shared_path
 from netvigil.ingest.chunks import analyze_chunk, envelope_problem
 from netvigil.ingest.sources import Damage, Line, discover, read_lines
+from nvtest import shared_path
 
 FIXTURES = ("probecli_minipipeline", "generated")
 
@@ -129,3 +129,29 @@ def test_the_probe_ip_is_never_stored(tmp_path: Path) -> None:
     stored = pa.decompress(blob, decompressed_size=raw.column("line_size")[0].as_py(), codec="zstd")
     assert b"203.0.113.77" not in stored.to_pybytes()
     assert orjson.loads(stored.to_pybytes())["probe_ip"] == "127.0.0.1"
+
+
+def test_a_big_jsonl_file_is_split_into_line_aligned_spans(tmp_path: Path) -> None:
+    from netvigil.ingest.sources import SPLIT_BYTES, read_span, split
+
+    lines = _measurements(50)
+    path = tmp_path / "spool.jsonl"
+    with open(path, "wb") as fh:
+        written = 0
+        while written < SPLIT_BYTES + 1:
+            for line in lines:
+                fh.write(line + b"\n")
+                written += len(line) + 1
+        fh.write(lines[0])  # a last line without newline
+    total = path.read_bytes().count(b"\n") + 1
+    spans = split(path, 2)
+    assert spans is not None and len(spans) >= 2
+    assert [s.last for s in spans].count(True) == 1 and spans[-1].last
+    seen: list[int] = []
+    for span in spans:
+        for item in read_span(span):
+            assert isinstance(item, Line)
+            assert orjson.loads(item.data)["test_name"] == "web_connectivity"
+            seen.append(item.number)
+    # every line exactly once, numbered as in the file
+    assert seen == list(range(1, total + 1))

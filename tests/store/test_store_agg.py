@@ -13,12 +13,12 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
-from nvtest import shared_path
 from netvigil.cli.main import app
 from netvigil.models.verdicts import Verdict
 from netvigil.store import Batch, open_store
 from netvigil.store.aggregation import AggregationQuery, aggregate
 from netvigil.store.schema import records_table
+from nvtest import shared_path
 
 OUTCOMES = ("ok", "anomaly", "confirmed", "failure")
 BLOCKING = {"ok": None, "anomaly": "dns", "confirmed": "http-diff", "failure": None}

@@ -15,10 +15,10 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
-from nvtest import REPO, shared_path
 from netvigil.cli.main import app
 from netvigil.ingest import synthetic
 from netvigil.store import open_store
+from nvtest import REPO, shared_path
 
 runner = CliRunner()
 

@@ -1,8 +1,9 @@
 """The ingest runner: files -> worker processes (parse + analysis) -> the parent (dedup + writes).
 
-Workers take whole files from a task queue and send back one :class:`ChunkResult` per chunk of
-lines through a bounded result queue, so memory stays bounded whatever the input size: at most
-``2 x workers`` chunks in flight plus the parent's write buffer (``batch_rows`` measurements).
+Workers take tasks from a queue (whole files, or line-aligned spans of a big plain JSONL file
+such as the probe's spool) and send back one :class:`ChunkResult` per chunk of lines through a
+bounded result queue, so memory stays bounded whatever the input size: at most ``2 x workers``
+chunks in flight plus the parent's write buffer (``batch_rows`` measurements).
 Only the parent touches the store, which keeps the uid index and the commit log single-writer.
 With one worker everything runs in the calling process (no pickling, simpler to debug).
 A rebuild (``netvigil analyze --rebuild``) uses the same runner over the raw tier's files.
@@ -26,7 +27,7 @@ import pyarrow.compute as pc
 from netvigil._errors import InputError
 from netvigil.analysis import Fingerprints
 from netvigil.ingest.chunks import ChunkResult, analyze_chunk, raw_line_records
-from netvigil.ingest.sources import Damage, Line, read_lines
+from netvigil.ingest.sources import Damage, Line, Span, read_lines, read_span, split
 from netvigil.store.parquet import ParquetStore, raw_lines
 from netvigil.store.protocol import Batch
 
@@ -57,13 +58,20 @@ class IngestReport:
         return {k: v for k, v in self.__dict__.items() if k != "problems"}
 
 
-def _chunks(task: str, mode: Mode, fingerprints: Fingerprints | None) -> Iterator[ChunkResult]:
-    """The chunk results of one file (an input file, or a raw-tier file for a rebuild)."""
-    name = Path(task).name
-    if mode == "rebuild":
-        lines: Iterator[Line | Damage] = iter(raw_line_records(raw_lines(task)))
+Task = str | Span  # a file (input, or raw tier for a rebuild) or a span of a big JSONL file
+
+
+def _chunks(task: Task, mode: Mode, fingerprints: Fingerprints | None) -> Iterator[ChunkResult]:
+    """The chunk results of one task."""
+    last = True
+    if isinstance(task, Span):
+        lines: Iterator[Line | Damage] = read_span(task)
+        last, task = task.last, str(task.path)
+    elif mode == "rebuild":
+        lines = iter(raw_line_records(raw_lines(task)))
     else:
         lines = read_lines(Path(task))
+    name = Path(task).name
     pending: list[Line] = []
     damage: list[Damage] = []
     while True:
@@ -79,7 +87,7 @@ def _chunks(task: str, mode: Mode, fingerprints: Fingerprints | None) -> Iterato
         result.bad.extend((d.number, d.reason) for d in damage)
         yield result
         pending, damage = [], []
-    yield ChunkResult(source=task, batch=Batch(None, None, None), file_done=True)
+    yield ChunkResult(source=task, batch=Batch(None, None, None), file_done=last)
 
 
 @dataclass(frozen=True)
@@ -222,13 +230,17 @@ def run(
         if on_progress is not None:
             on_progress(report)
 
-    if workers <= 1 or len(tasks) <= 1:
+    work: list[Task] = []
+    for task in tasks:
+        spans = split(Path(task), workers) if mode == "ingest" and workers > 1 else None
+        work.extend(spans or [task])
+    if workers <= 1 or len(work) <= 1:
         loaded = _load_fingerprints(fingerprints)
-        for task in tasks:
-            for result in _chunks(task, mode, loaded):
+        for item in work:
+            for result in _chunks(item, mode, loaded):
                 take(result)
     else:
-        for done in _run_parallel(tasks, mode, workers, fingerprints, take):
+        for done in _run_parallel(work, mode, workers, fingerprints, take):
             report.worker_cpu_seconds += done.cpu_seconds
             report.worker_peak_rss_kb = max(report.worker_peak_rss_kb, done.peak_rss_kb)
     writer.flush()
@@ -237,7 +249,7 @@ def run(
 
 
 def _run_parallel(
-    tasks: list[str],
+    tasks: list[Task],
     mode: Mode,
     workers: int,
     fingerprints: str | None,

@@ -16,6 +16,7 @@ import os
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 from netvigil._errors import InputError
@@ -23,6 +24,9 @@ from netvigil._errors import InputError
 _MEASUREMENT_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".json.gz", ".jsonc", ".gz")
 # A single JSON document bigger than this is not a measurement (the largest OONI ones are a few MB).
 MAX_DOCUMENT_BYTES = 64 << 20
+# A plain JSONL file bigger than this (e.g. a long-running probe's spool) is cut into line-aligned
+# spans so that several workers share it; gzip streams cannot be entered in the middle.
+SPLIT_BYTES = 32 << 20
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,63 @@ class Damage:
 
     number: int
     reason: str
+
+
+@dataclass(frozen=True)
+class Span:
+    """A line-aligned byte range ``[start, end)`` of a plain JSONL file."""
+
+    path: Path
+    start: int
+    end: int
+    first_line: int  # number of the span's first line in the file
+    last: bool  # the span ends the file
+
+
+def split(path: Path, parts: int) -> list[Span] | None:
+    """Cut a big plain JSONL file into about ``parts`` spans; None when it is not worth it."""
+    size = path.stat().st_size
+    if parts < 2 or size < SPLIT_BYTES or path.name.endswith((".gz", ".jsonc")):
+        return None
+    with open(path, "rb") as fh:
+        if _is_document(path, fh.read(4096)):
+            return None
+        count = max(2, min(parts * 4, size // (SPLIT_BYTES // 4)))
+        cuts = [0]
+        for k in range(1, count):
+            fh.seek(k * size // count)
+            fh.readline()  # move to the start of the next line
+            if cuts[-1] < fh.tell() < size:
+                cuts.append(fh.tell())
+        cuts.append(size)
+        spans, line = [], 1
+        for start, end in pairwise(cuts):
+            spans.append(Span(path, start, end, line, end == size))
+            fh.seek(start)
+            remaining = end - start
+            while remaining:  # line numbers of later spans: count the newlines before them
+                block = fh.read(min(remaining, 16 << 20))
+                line += block.count(b"\n")
+                remaining -= len(block)
+    return spans
+
+
+def read_span(span: Span) -> Iterator[Line | Damage]:
+    """The lines of one span of a plain JSONL file."""
+    number, position = span.first_line - 1, span.start
+    try:
+        with open(span.path, "rb") as fh:
+            fh.seek(span.start)
+            for raw in fh:
+                if position >= span.end:
+                    break
+                position += len(raw)
+                number += 1
+                data = raw.strip()
+                if data:
+                    yield Line(number, data, raw.endswith(b"\n"))
+    except OSError as exc:
+        yield Damage(number + 1, f"cannot read: {exc}")
 
 
 def is_measurement_file(path: Path) -> bool:
