@@ -84,7 +84,10 @@ def ratios(
             level = np.where(np.isfinite(level) & (level > 0), level, level_at[:, b0 - 1])
             base = prof * level[:, None]
             if past.shape[1]:
-                mad = _nanmedian(np.abs(past / level[:, None] - 1.0), axis=1)
+                # Residuals against the baseline each bin had, so that a level shift during the
+                # last day is not mistaken for noise (it would widen the band for a day).
+                resid = clean[:, lo:b0] / baseline[:, lo:b0] - 1.0
+                mad = _nanmedian(np.abs(resid), axis=1)
                 mad = np.where(np.isfinite(mad), mad, 0.0)
             else:
                 mad = np.zeros(n)
