@@ -10,7 +10,7 @@ import dns.rcode
 from netvigil.lab.censor import FAULT_CHAIN, SEAL_CHAIN, iptables_rules, qname_hex
 from netvigil.lab.dns_server import Answers
 from netvigil.lab.plan import LAB_SUBNETS, make_plan
-from netvigil.lab.scenarios import SCENARIOS
+from netvigil.lab.scenarios import ALL_SCENARIOS
 from nvtest import REPO
 
 NETS = [ipaddress.ip_network(n) for n in LAB_SUBNETS]
@@ -24,7 +24,7 @@ def test_qname_is_matched_as_dns_wire_labels() -> None:
 
 def test_no_censored_name_is_a_substring_of_another_name() -> None:
     # SNI and Host rules match raw strings: one scenario's rule must not hit another's traffic.
-    hosts = {h for s in SCENARIOS for h in [*(x.host for x in s.sites), s.url.split("/")[2]]}
+    hosts = {h for s in ALL_SCENARIOS for h in [*(x.host for x in s.sites), s.url.split("/")[2]]}
     hosts = {h.split(":")[0] for h in hosts}
     for a in hosts:
         for b in hosts - {a}:
@@ -32,7 +32,7 @@ def test_no_censored_name_is_a_substring_of_another_name() -> None:
 
 
 def test_every_site_address_is_test_net_and_its_own() -> None:
-    addresses = [x.address for s in SCENARIOS for x in s.sites if x.address]
+    addresses = [x.address for s in ALL_SCENARIOS for x in s.sites if x.address]
     lab = [a for a in addresses if not ipaddress.ip_address(a).is_loopback]
     assert len(lab) == len(set(lab))  # loopback (localhost scenarios) is each namespace's own
     for addr in lab:
@@ -40,7 +40,7 @@ def test_every_site_address_is_test_net_and_its_own() -> None:
 
 
 def test_seal_comes_after_faults_and_lab_subnets() -> None:
-    rules = [" ".join(r) for _, r in iptables_rules(make_plan(SCENARIOS).faults)]
+    rules = [" ".join(r) for _, r in iptables_rules(make_plan(ALL_SCENARIOS).faults)]
     forward = [r for r in rules if r.startswith("-A FORWARD")]
     assert forward[0].endswith(f"-j {FAULT_CHAIN}")
     assert forward[-1] == f"-A FORWARD -j {SEAL_CHAIN}"
@@ -48,7 +48,7 @@ def test_seal_comes_after_faults_and_lab_subnets() -> None:
 
 
 def test_lying_resolver_lies_only_about_censored_names() -> None:
-    plan = make_plan(SCENARIOS)
+    plan = make_plan(ALL_SCENARIOS)
     liar = Answers(plan.zone, plan.lies, lie=True)
     truth = Answers(plan.zone, plan.lies, lie=False)
 
@@ -67,5 +67,5 @@ def test_lying_resolver_lies_only_about_censored_names() -> None:
 
 def test_docs_describe_every_scenario() -> None:
     text = (REPO / "docs" / "lab.md").read_text(encoding="utf-8")
-    missing = [s.name for s in SCENARIOS if f"| {s.name} |" not in text]
+    missing = [s.name for s in ALL_SCENARIOS if f"| {s.name} |" not in text]
     assert missing == []

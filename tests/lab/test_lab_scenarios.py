@@ -23,7 +23,7 @@ from netvigil.lab import topology
 from netvigil.lab.censor import SEAL_CHAIN
 from netvigil.lab.plan import BOGON_IP, CLIENT_IP, LAB_SUBNETS, make_plan
 from netvigil.lab.run import ScenarioResult, Verdict, run_scenarios
-from netvigil.lab.scenarios import REQUIRED, SCENARIOS
+from netvigil.lab.scenarios import ALL_SCENARIOS, PENDING, REQUIRED, SCENARIOS
 from netvigil.lab.topology import ROLES, Lab
 from nvtest import SHARED_DATA, running_as_root, shared_path
 
@@ -64,10 +64,10 @@ def lab_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabRun]:
     before = host_links()
     output = tmp_path_factory.mktemp("lab") / "lab.jsonl"
     prefix = f"nvt{os.getpid() % 100000}"
-    with topology.running_lab(prefix, make_plan(SCENARIOS)) as lab:
+    with topology.running_lab(prefix, make_plan(ALL_SCENARIOS)) as lab:
         topology.start_helper(lab)
         ooni = OONI_SCENARIOS if OONI_SCENARIOS.is_dir() else None
-        results = run_scenarios(lab, SCENARIOS, output, ooni)
+        results = run_scenarios(lab, ALL_SCENARIOS, output, ooni)
         yield LabRun(lab, list(results), output, before)
 
 
@@ -79,14 +79,22 @@ def _result(lab_run: LabRun, name: str) -> ScenarioResult:
 
 
 def test_catalogue_has_every_required_scenario_and_names_are_oonis() -> None:
-    names = [s.name for s in SCENARIOS]
+    names = [s.name for s in ALL_SCENARIOS]
     assert set(REQUIRED) <= set(names)
     assert len(names) == len(set(names))
     for name in names:  # each one is an OONI QA scenario we can compare against
         shared_path("ooni", "probecli_minipipeline", "generated", name, "measurement.json")
 
 
-@pytest.mark.parametrize("name", [s.name for s in SCENARIOS])
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(s.name, marks=pytest.mark.xfail(reason=PENDING[s.name], strict=True))
+        if s.name in PENDING
+        else s.name
+        for s in ALL_SCENARIOS
+    ],
+)
 def test_probe_verdict_equals_oonis(lab_run: LabRun, name: str) -> None:
     ooni = json.loads(
         shared_path(
@@ -107,6 +115,8 @@ FAILURE_DIFFERS = {
     "dnsHijackingToLocalhostWithHTTPS": "OONI's probe never connects to 127.0.0.1; ours does",
     "localhostWithHTTP": "OONI's probe never connects to 127.0.0.1; ours does",
     "localhostWithHTTPS": "OONI's probe never connects to 127.0.0.1; ours does",
+    "redirectWithConsistentDNSAndThenEOFForHTTPS": "a clean EOF (FIN) during the TLS handshake "
+    "is recorded as connection_reset, OONI says eof_error",
 }
 
 
@@ -135,7 +145,7 @@ def test_probe_failure_strings_equal_oonis(lab_run: LabRun, name: str) -> None:
 def test_output_has_one_measurement_per_scenario(lab_run: LabRun) -> None:
     lines = lab_run.output.read_text(encoding="utf-8").splitlines()
     scenarios = [json.loads(line)["annotations"]["lab_scenario"] for line in lines]
-    assert sorted(scenarios) == sorted(s.name for s in SCENARIOS)
+    assert sorted(scenarios) == sorted(s.name for s in ALL_SCENARIOS)
     for line in lines:
         m = json.loads(line)
         assert m["data_format_version"] == "0.2.0"

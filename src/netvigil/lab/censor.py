@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from netvigil.lab.plan import (
     BLOCK_PAGE_IP,
+    HANG_UP_IP,
     LAB_SUBNETS,
     LYING_RESOLVER,
     Blackhole,
     BlockPage,
     DnsLie,
     Fault,
+    HangUp,
     Loss,
     RefuseConnect,
     ResetOnHost,
@@ -95,6 +97,26 @@ def fault_rules(fault: Fault) -> list[tuple[str, list[str]]]:
                     "DNAT",
                     "--to-destination",
                     f"{BLOCK_PAGE_IP}:80",
+                ],
+            )
+        ]
+    if isinstance(fault, HangUp):
+        return [
+            (
+                "nat",
+                [
+                    "-A",
+                    "PREROUTING",
+                    "-i",
+                    CLIENT_LINK,
+                    "-p",
+                    "tcp",
+                    "-d",
+                    fault.address,
+                    "-j",
+                    "DNAT",
+                    "--to-destination",
+                    HANG_UP_IP,
                 ],
             )
         ]

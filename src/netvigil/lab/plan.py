@@ -34,6 +34,7 @@ BLOCK_PAGE_IP = "203.0.113.200"  # block page server (transparent DNAT or lying 
 GHOST_IP = "203.0.113.201"  # ghost-DNS target: block page on :80, :443 refused
 PROXY_IP = "203.0.113.202"  # a transparent proxy serving the real sites
 BOGON_IP = "10.10.34.35"  # the bogon OONI's dnsBlockingBOGON scenario uses
+HANG_UP_IP = "203.0.113.204"  # where the censor sends connections it hangs up on (EOF)
 REFUSER_IP = "203.0.113.203"  # a host refusing :443 (the censor also refuses its :80)
 # HTTPS with a bad certificate (pki.BAD_KINDS): address -> the port its :443 is redirected to.
 BAD_TLS = {
@@ -47,7 +48,7 @@ BLOCK_PAGE_HTML = (
     "<p>This website has been blocked by order of the authorities.</p></body></html>"
 )
 
-Content = Literal["page", "large"]
+Content = Literal["page", "large", "chain"]  # chain: httpbin-like /redirect/N
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,11 @@ class BlockPage:
 
 
 @dataclass(frozen=True)
+class HangUp:
+    address: str  # TCP from the client to it is DNATed to a middlebox that closes (EOF)
+
+
+@dataclass(frozen=True)
 class Throttle:
     address: str  # traffic from it towards the client goes through tc tbf
     rate_kbit: int = 16
@@ -106,7 +112,17 @@ class Loss:
     probability: float
 
 
-Fault = DnsLie | Blackhole | ResetOnSni | ResetOnHost | RefuseConnect | BlockPage | Throttle | Loss
+Fault = (
+    DnsLie
+    | Blackhole
+    | ResetOnSni
+    | ResetOnHost
+    | RefuseConnect
+    | BlockPage
+    | HangUp
+    | Throttle
+    | Loss
+)
 
 
 @dataclass(frozen=True)
@@ -118,6 +134,7 @@ class Scenario:
     sites: tuple[Site, ...]
     faults: tuple[Fault, ...] = ()
     why: str = ""  # one line: what the censor (or the web) does
+    control_reachable: bool = True  # False: the probe is given a helper URL nobody answers
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from netvigil.lab.plan import Scenario
+from netvigil.lab.plan import OPEN_IP, Scenario
 from netvigil.lab.topology import Lab
 
 # Short timeouts keep a full run fast; each is still well above the lab's sub-millisecond RTTs,
@@ -27,6 +27,7 @@ LAB_TIMEOUTS = {
     "http_timeout": 5.0,
     "control_timeout": 20.0,
 }
+UNREACHABLE_PORT = 8099  # a port of the open namespace where no helper listens
 VERDICT_KEYS = ("blocking", "accessible", "dns_consistency")
 
 
@@ -110,6 +111,8 @@ def _run_one(
 ) -> ScenarioResult:
     output = out_dir / f"{scenario.name}.jsonl"
     argv = probe_argv(lab, output, scenario.url, {"lab_scenario": scenario.name})
+    if not scenario.control_reachable:  # nothing listens there: the control request fails
+        env = {**env, "NETVIGIL_PROBE__HELPER_URL": f"http://{OPEN_IP}:{UNREACHABLE_PORT}/"}
     done = subprocess.run(
         argv, env=env, capture_output=True, text=True, timeout=180, cwd=lab.run_dir
     )

@@ -19,6 +19,7 @@ from netvigil.lab.plan import (
     Blackhole,
     BlockPage,
     DnsLie,
+    HangUp,
     RefuseConnect,
     ResetOnHost,
     ResetOnSni,
@@ -308,10 +309,82 @@ def _catalogue() -> tuple[Scenario, ...]:
         [DnsLie(h.host, (BAD_TLS["unknown-authority"][0],))],
         "DNS points to a server with a certificate from an unknown CA",
     )
+    for proto, path in (("http", "/32447"), ("https", "/21645")):
+        target = site(f"redirect-eof-{proto}-target")
+        h = site(f"redirect-eof-{proto}", redirect_to=f"{proto}://{target.host}/")
+        add(
+            f"redirectWithConsistentDNSAndThenEOFFor{proto.upper()}",
+            "https",
+            [h, target],
+            [HangUp(target.address or "")],
+            "302 to an address where the censor hangs up",
+            path=path,
+        )
+    for proto in ("http", "https"):
+        h = site(f"broken-redirect-{proto}", redirect_to="http://")
+        add(
+            f"redirectWithBrokenLocationFor{proto.upper()}",
+            proto,
+            [h],
+            [],
+            "302 to a Location without a host",
+            path=f"/broken-redirect-{proto}",
+        )
+        h = site(f"redirect-chain-{proto}", content="chain")
+        add(
+            f"redirectWithMoreThanTenRedirectsAnd{proto.upper()}",
+            proto,
+            [h],
+            [],
+            "15 redirects in a row",
+            path="/redirect/15",
+        )
+    for proto in ("http", "https"):
+        h = site(f"control-failure-{proto}")
+        out.append(
+            Scenario(
+                f"controlFailureWithSuccessful{proto.upper()}Website",
+                f"{proto}://{h.host}/",
+                (h,),
+                (),
+                "the test helper cannot be reached",
+                control_reachable=False,
+            )
+        )
+    idna = site("xn--e1afmkfd")  # "пример" in IDNA
+    add(
+        "idnaWithoutCensorshipLowercase",
+        "http",
+        [idna],
+        [],
+        "an IDNA name, lowercase",
+        host=f"пример.{ZONE}",
+    )
+    add(
+        "idnaWithoutCensorshipWithFirstLetterUppercase",
+        "http",
+        [],
+        [],
+        "an IDNA name, first letter uppercase",
+        host=f"Пример.{ZONE}",
+    )
     return tuple(out)
 
 
-SCENARIOS: tuple[Scenario, ...] = _catalogue()
+ALL_SCENARIOS: tuple[Scenario, ...] = _catalogue()
+# Built and run, but netvigil's probe/helper does not yet reach OONI's verdict on them. They are
+# left out of the default run and tested as expected failures (strict), so a fix shows up.
+PENDING = {
+    "redirectWithBrokenLocationForHTTP": "a Location of 'http://' is followed (and loops) "
+    "instead of failing with http_invalid_redirect_location_host; the helper fails too",
+    "redirectWithBrokenLocationForHTTPS": "a Location of 'http://' fails as 'unknown_failure: "
+    "no host name', not http_invalid_redirect_location_host; the helper fails too",
+    "idnaWithoutCensorshipLowercase": "dns_consistency is null though probe and helper resolve "
+    "the IDNA name to the same address",
+    "idnaWithoutCensorshipWithFirstLetterUppercase": "dns_consistency is null though probe and "
+    "helper resolve the IDNA name to the same address",
+}
+SCENARIOS: tuple[Scenario, ...] = tuple(s for s in ALL_SCENARIOS if s.name not in PENDING)
 REQUIRED = (
     "successWithHTTP",
     "successWithHTTPS",
@@ -333,17 +406,20 @@ REQUIRED = (
 
 
 def select(names: list[str] | None) -> tuple[Scenario, ...]:
-    """The scenarios called ``names`` (all when empty); unknown names raise with suggestions."""
+    """The scenarios called ``names`` (all but the pending ones when empty).
+
+    Unknown names raise with suggestions.
+    """
     if not names:
         return SCENARIOS
-    by_name = {s.name.lower(): s for s in SCENARIOS}
+    by_name = {s.name.lower(): s for s in ALL_SCENARIOS}
     chosen = []
     for name in names:
         scenario = by_name.get(name.lower())
         if scenario is None:
             import difflib
 
-            close = difflib.get_close_matches(name, [s.name for s in SCENARIOS], n=3)
+            close = difflib.get_close_matches(name, [s.name for s in ALL_SCENARIOS], n=3)
             raise UnknownEntityError("lab scenario", name, close)
         chosen.append(scenario)
     return tuple(chosen)

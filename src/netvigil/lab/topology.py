@@ -33,6 +33,7 @@ from netvigil.lab.plan import (
     CENSOR_SERVERS_IP,
     CLIENT_IP,
     GHOST_IP,
+    HANG_UP_IP,
     HELPER_PORT,
     ISP_RESOLVER,
     LYING_RESOLVER,
@@ -44,7 +45,7 @@ from netvigil.lab.plan import (
     ZONE,
     LabPlan,
 )
-from netvigil.lab.web_server import BLOCK_PAGE_PORT
+from netvigil.lab.web_server import BLOCK_PAGE_PORT, HANG_UP_PORT
 
 RUN_ROOT = Path("/run/netvigil-lab")
 NETNS_ETC = Path("/etc/netns")
@@ -263,6 +264,8 @@ def _servers_firewall(lab: Lab) -> None:
     # server holding that certificate.
     rules = [redirect(addr, 80, BLOCK_PAGE_PORT) for addr in (BLOCK_PAGE_IP, GHOST_IP)]
     rules += [redirect(addr, 443, port) for addr, port in BAD_TLS.values()]
+    hang_up = f"-t nat -A PREROUTING -p tcp -d {HANG_UP_IP} -j REDIRECT --to-ports"
+    rules.append([*hang_up.split(), str(HANG_UP_PORT)])
     # The ghost and refuser addresses do not speak HTTPS: their host refuses 443.
     rules += [
         f"-A INPUT -p tcp -d {addr} --dport 443 -j REJECT --reject-with tcp-reset".split()
@@ -325,6 +328,8 @@ def _start_servers(lab: Lab) -> None:
         tls = ["--cert", str(pair.cert_pem), "--key", str(pair.key_pem)]
         web = ["--config", str(web_json), "--port", str(port), *tls]
         lab.start("servers", f"web-{kind}", [*py, "netvigil.lab.web_server", *web])
+    hang_up = ["--config", str(web_json), "--port", str(HANG_UP_PORT), "--hang-up"]
+    lab.start("servers", "hang-up", [*py, "netvigil.lab.web_server", *hang_up])
     block_page = ["--config", str(web_json), "--port", str(BLOCK_PAGE_PORT), "--block-page"]
     lab.start("servers", "block-page", [*py, "netvigil.lab.web_server", *block_page])
     wanted = [
@@ -339,6 +344,7 @@ def _start_servers(lab: Lab) -> None:
             "tcp:0.0.0.0:80",
             "tcp:0.0.0.0:443",
             f"tcp:0.0.0.0:{BLOCK_PAGE_PORT}",
+            f"tcp:0.0.0.0:{HANG_UP_PORT}",
             *(f"tcp:0.0.0.0:{port}" for _, port in BAD_TLS.values()),
         ],
     )

@@ -61,6 +61,11 @@ class LabSites:
             await _reply(send, 200, self.block_page)
         elif site.get("redirect_to"):
             await _reply(send, 302, b"", [(b"location", site["redirect_to"].encode())])
+        elif site["content"] == "chain" and scope["path"].startswith("/redirect/"):
+            # httpbin's /redirect/N: N more redirects before the page.
+            left = int(scope["path"].rsplit("/", 1)[1] or 0)
+            location = f"/redirect/{left - 1}" if left > 1 else "/"
+            await _reply(send, 302, b"", [(b"location", location.encode())])
         elif site["content"] == "large":
             await send(
                 {
@@ -126,6 +131,30 @@ async def serve_block_page(port: int, html: bytes) -> None:
         await server.serve_forever()
 
 
+HANG_UP_PORT = 8090  # the servers namespace REDIRECTs every port of the hang-up address here
+
+
+async def serve_hang_up(port: int) -> None:
+    """A middlebox that lets the connection open, reads what the client sends, then hangs up.
+
+    The client sees a clean FIN after its request or ClientHello: OONI's ``eof_error``. Not a
+    web server on purpose: it never answers.
+    """
+    import asyncio
+
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await asyncio.wait_for(reader.read(1 << 16), 10)
+        except (TimeoutError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(hang_up, "0.0.0.0", port, backlog=1024)
+    async with server:
+        await server.serve_forever()
+
+
 def main(argv: list[str] | None = None) -> None:
     import uvicorn
 
@@ -135,7 +164,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cert", type=Path, help="certificate chain (serve TLS)")
     parser.add_argument("--key", type=Path)
     parser.add_argument("--block-page", action="store_true", help="serve only the block page")
+    parser.add_argument("--hang-up", action="store_true", help="read, then close (EOF)")
     args = parser.parse_args(argv)
+    if args.hang_up:
+        import asyncio
+        import contextlib
+
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve_hang_up(args.port))
+        return
     config = json.loads(args.config.read_text(encoding="utf-8"))
     if args.block_page:
         import asyncio
