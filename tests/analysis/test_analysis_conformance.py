@@ -106,3 +106,11 @@ def test_measurement_uids_are_stable_and_distinct() -> None:
     assert uids == [verdict_of(orjson.loads(p.read_bytes())).measurement_uid for p in paths]
     assert uids[0].split("_")[1:3] == ["IT", "webconnectivity"]
     assert uids[0].startswith("20240212203347.")
+
+
+def test_oonis_own_measurement_uid_is_kept() -> None:
+    m = _load("generated", "successWithHTTPS")
+    m["measurement_uid"] = "20230706183840.201925_PK_webconnectivity_19f5e0d803cbaea7"
+    assert verdict_of(m).measurement_uid == m["measurement_uid"]
+    m["measurement_uid"] = "../../etc/passwd"  # not OONI's shape: ignored, ours is derived
+    assert verdict_of(m).measurement_uid.startswith("20240212203347.000000_IT_webconnectivity_")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,9 +11,15 @@ import orjson
 
 from netvigil.models.raw import IDENTIFYING_FIELDS
 
+# OONI's own id, present in the JSONL files of OONI's archive: kept so that our records link to
+# OONI Explorer (explorer.ooni.org/m/<uid>) and stay the same whichever copy is ingested.
+_OONI_UID = re.compile(r"\d{14}\.\d{6}_[A-Z]{2}_[a-z0-9]+_[0-9a-f]{16}")
+
 
 def measurement_uid(m: Mapping[str, Any]) -> str:
     """An id in OONI's shape: ``20240212203347.000000_IT_webconnectivity_<16 hex>``.
+
+    A measurement that carries OONI's own ``measurement_uid`` keeps it.
 
     OONI's own uid puts the collector's reception time first; we have no reception time for a
     replayed file, so the first part is the measurement's start time (fraction always zero) and
@@ -21,6 +28,9 @@ def measurement_uid(m: Mapping[str, Any]) -> str:
     only differ there. Hashing the whole document would cost a re-serialisation per measurement
     and would break if a reader skipped fields it does not need.
     """
+    own = m.get("measurement_uid")
+    if isinstance(own, str) and _OONI_UID.fullmatch(own):
+        return own
     start = m.get("measurement_start_time")
     if isinstance(start, str) and len(start) == 19 and start[4] == "-" and start[10] == " ":
         digits = f"{start[0:4]}{start[5:7]}{start[8:10]}{start[11:13]}{start[14:16]}{start[17:19]}"
