@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -59,6 +60,22 @@ def test_create_to_publish_with_roles(tmp_path: Path) -> None:
     code, out = _run("publish", incident_id, "--db", db)  # the local operator is admin
     assert code == 0 and "published" in out
     assert json.loads(_run("stats", "--json", "--db", db)[1]) == {"2024": 1}
+    _run(
+        "create",
+        "--country",
+        "Cuba",
+        "--start-date",
+        "2024-02-02",
+        "--field",
+        "internal_notes=DRAFT-SECRET",
+        "--db",
+        db,
+    )
+    assert _run("export", "-o", str(tmp_path / "x.csv"), "--db", db)[0] == 0
+    with (tmp_path / "x.csv").open() as fh:
+        exported = list(csv.DictReader(fh))
+    assert [(r["country"], r["whatsapp_affected"]) for r in exported] == [("Iran", "Yes")]
+    assert "DRAFT-SECRET" not in (tmp_path / "x.csv").read_text()
     assert _run("export", "--format", "json", "-o", str(tmp_path / "x.json"), "--db", db)[0] == 0
     record = json.loads((tmp_path / "x.json").read_text())[0]
     assert record["stop"]["whatsapp_affected"] == "Yes" and "created_by" not in record

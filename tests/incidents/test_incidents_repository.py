@@ -6,6 +6,7 @@ import json
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from netvigil._errors import InputError, PermissionDeniedError, UnknownEntityError
 from netvigil.incidents import Actor, IncidentFilter, Tracker, private_dict, public_dict
@@ -107,9 +108,11 @@ def test_private_fields_never_in_public_dict(tracker: Tracker, people: dict[str,
     assert "Cybercrime Law" in public and "order.pdf" in public and "Tehran" in public
     private = json.dumps(private_dict(tracker.get_incident(inc_id, public=False)))
     assert SECRET_CONTACT in private and SECRET_NOTE in private and "admin@example.org" in private
-    # The public loader does not even load sources.
+    # The public loader does not even load sources or private columns.
     listed = tracker.list_incidents(public=True)
     assert "sources" not in listed[0].__dict__
+    with pytest.raises(SQLAlchemyError):
+        _ = listed[0].internal_notes
 
 
 def test_filters(tracker: Tracker, people: dict[str, Actor]) -> None:

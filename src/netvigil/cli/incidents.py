@@ -142,7 +142,7 @@ def export(
     if fmt not in ("stop-csv", "json"):
         raise InputError("expected stop-csv or json", field="--format")
     with _tracker(ctx, db) as tracker:
-        items = tracker.iter_incidents(public=not include_drafts)
+        items = tracker.iter_incidents(public=not include_drafts, stop_source=True)
         out = sys.stdout if output is None else output.open("w", encoding="utf-8", newline="")
         try:
             if fmt == "stop-csv":

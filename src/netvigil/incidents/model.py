@@ -67,9 +67,9 @@ INSTRUMENT_KINDS: tuple[str, ...] = (
 )  # fmt: skip
 
 # Incident attributes that must never leave the tracker through a public view.
-PRIVATE_FIELDS = frozenset(
-    {"sources", "internal_notes", "created_by", "updated_by", "import_problems"}
-)
+# (import_problems is not secret, it describes Access Now's public sheets, but it is editor
+# information: not in public_dict, only in the stop-csv export.)
+PRIVATE_FIELDS = frozenset({"sources", "internal_notes", "created_by", "updated_by"})
 
 
 class Base(DeclarativeBase):

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, defer, selectinload, sessionmaker
 
 from netvigil._errors import InputError, PermissionDeniedError, StoreError, UnknownEntityError
 from netvigil.incidents import audit
@@ -76,6 +76,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "withdrawn": frozenset({"reported"}),
 }
 ADMIN_ONLY_STATUSES = frozenset({"published"})
+_PRIVATE_COLUMNS = ("internal_notes", "created_by", "updated_by")
 
 
 @dataclass(frozen=True)
@@ -112,13 +113,18 @@ class ImportResult:
     audit_seq: int | None
 
 
-def _loaders(public: bool) -> list[Any]:
+def _loaders(public: bool, *, stop_source: bool = False) -> list[Any]:
     opts: list[Any] = [
         selectinload(Incident.episodes).selectinload(Episode.windows),
         selectinload(Incident.evidence),
         selectinload(Incident.legal_basis).joinedload(LegalBasis.instrument),
     ]
-    if not public:
+    if public:
+        # Private columns are not even read for public callers (and touching one raises), which
+        # also spares parsing the large stop_raw JSON on every list page.
+        hidden = _PRIVATE_COLUMNS if stop_source else ("stop_raw", *_PRIVATE_COLUMNS)
+        opts.extend(defer(getattr(Incident, name), raiseload=True) for name in hidden)
+    else:
         opts.append(selectinload(Incident.sources))
     return opts
 
@@ -702,12 +708,16 @@ class Tracker:
             query = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
             return list(s.scalars(query))
 
-    def iter_incidents(self, *, public: bool, batch: int = 500) -> Iterator[Incident]:
-        """Every incident (published only when public), in id order, for exports."""
+    def iter_incidents(
+        self, *, public: bool, stop_source: bool = False, batch: int = 500
+    ) -> Iterator[Incident]:
+        """Every incident (published only when public), in id order, for exports.
+        ``stop_source`` also loads the original STOP row and import problems (Access Now's
+        public data, needed by the stop-csv export) for public callers."""
         last = 0
         while True:
             query = select(Incident).where(Incident.id > last).order_by(Incident.id).limit(batch)
-            query = query.options(*_loaders(public))
+            query = query.options(*_loaders(public, stop_source=stop_source))
             if public:
                 query = query.where(Incident.status == "published")
             with self.session() as s:
