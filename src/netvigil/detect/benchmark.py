@@ -23,7 +23,7 @@ Outages start on day 2 or later; detections that start during day 1 are ignored 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,7 +67,6 @@ def generate(
     out = np.empty((n_series, length))
     truths: list[list[Truth]] = []
     amplitudes = np.empty(n_series)
-    minutes = np.array([lab.minutes for lab in labels])
     for s in range(n_series):
         level = float(np.exp(rng.uniform(np.log(200), np.log(20000))))
         amp = rng.uniform(0.0, 0.35)
@@ -128,7 +127,6 @@ def generate(
                 noisy[a : a + int(rng.integers(1, 49))] = np.nan
         out[s] = noisy
         truths.append(sorted(series_truths, key=lambda tr: tr.first))
-    del minutes
     return out, truths, amplitudes
 
 
@@ -170,6 +168,3 @@ def score(
         truths=n_truth,
         found=found,
     )
-
-
-DetectMany = Callable[[FloatArray, int], list[list[Interval]]]

@@ -26,12 +26,6 @@ DETECTORS = {
 FUSION = {ioda.NAME: "product", seasonal.NAME: "sum"}
 
 
-def detector(name: str) -> tuple[object, str]:
-    if name not in DETECTORS:
-        raise UnknownEntityError("detector", name, sorted(DETECTORS))
-    return DETECTORS[name]
-
-
 def run(name: str, values: FloatArray, step: int, signal: str = "active") -> list[list[Interval]]:
     """Intervals per series for detector ``name``."""
     if name not in DETECTORS:

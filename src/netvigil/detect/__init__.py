@@ -1,0 +1,7 @@
+"""Detection: signals -> outage events, verdicts -> blocking onsets (see docs/detection.md).
+
+Modules: ``series`` (regular series, CSV reader), ``ioda`` (IODA's method), ``seasonal`` (the
+netvigil detector), ``blocking`` (OONI's CUSUM), ``intervals`` (events and fusion), ``bgp``,
+``external`` and ``own_signals`` (signal sources), ``storage`` (Parquet in the store), ``runner``
+(detection over the store), ``benchmark``/``evaluate``/``ground_truth`` (the labelled benchmark).
+"""
