@@ -202,3 +202,26 @@ def test_unknown_axis_is_a_clear_error(populated: tuple, monkeypatch: pytest.Mon
     result = CliRunner().invoke(app, ["agg", "--axis-x", "country"])
     assert result.exit_code == 2
     assert "unknown axis 'country'" in result.output
+
+
+def test_verdicts_interface_for_detection(populated: tuple) -> None:  # type: ignore[type-arg]
+    from datetime import timezone
+
+    store_dir, verdicts, _, _ = populated
+    store = open_store(store_dir, writable=False)
+    # 14:00 at UTC+02:00 is 12:00 UTC: times are compared in UTC, as OONI's are stored
+    since = datetime(2024, 3, 1, 14, tzinfo=timezone(timedelta(hours=2)))
+    until = datetime(2024, 3, 3)
+    table = store.verdicts(
+        since=since, until=until, probe_cc="cn", columns=["measurement_uid", "outcome"]
+    )
+    expected = sorted(
+        v.measurement_uid
+        for v in verdicts
+        if v.probe_cc == "CN"
+        and datetime(2024, 3, 1, 12)
+        <= datetime.strptime(v.measurement_start_time, "%Y-%m-%d %H:%M:%S")
+        < until
+    )
+    assert table.column_names == ["measurement_uid", "outcome"]
+    assert sorted(table.column("measurement_uid").to_pylist()) == expected

@@ -15,7 +15,7 @@ import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -33,6 +33,13 @@ AXES = (
 )
 COUNTS = ("anomaly_count", "confirmed_count", "failure_count", "measurement_count", "ok_count")
 TIME_GRAINS = ("hour", "day", "week", "month")
+
+
+def _utc(moment: datetime) -> datetime:
+    """Naive UTC, as measurement_start_time is stored (OONI's times are UTC)."""
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -154,10 +161,10 @@ def aggregate(con: Any, query: AggregationQuery, test_lists: Path | None) -> lis
     if query.since is not None:
         # The day condition lets DuckDB skip whole partitions before reading them.
         where.append("v.day >= ? AND v.measurement_start_time >= ?")
-        params += [query.since.date(), query.since.replace(tzinfo=None)]
+        params += [_utc(query.since).date(), _utc(query.since)]
     if query.until is not None:
         where.append("v.day <= ? AND v.measurement_start_time < ?")
-        params += [query.until.date(), query.until.replace(tzinfo=None)]
+        params += [_utc(query.until).date(), _utc(query.until)]
     axes = query.axes()
     select = [f"{columns[a]} AS {a}" for a in axes] + [
         "count(*) FILTER (WHERE v.outcome = 'anomaly') AS anomaly_count",

@@ -31,7 +31,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,13 @@ _RAW_COMPRESSION = {
     "line_size": "zstd",
     "line_zstd": "none",
 }
+
+
+def _utc(moment: datetime) -> datetime:
+    """Naive UTC, as measurement_start_time is stored (OONI's times are UTC)."""
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -289,10 +296,10 @@ class ParquetStore:
         params: list[object] = []
         if since is not None:
             where.append("measurement_start_time >= ?")
-            params.append(since.replace(tzinfo=None))
+            params.append(_utc(since))
         if until is not None:
             where.append("measurement_start_time < ?")
-            params.append(until.replace(tzinfo=None))
+            params.append(_utc(until))
         if probe_cc is not None:
             where.append("cc = ?")
             params.append(probe_cc.upper())
