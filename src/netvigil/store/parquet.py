@@ -307,7 +307,7 @@ class ParquetStore:
         con = self.connect()
         try:
             sql = f"SELECT {select} FROM verdicts WHERE {' AND '.join(where)}"
-            return con.execute(sql + " ORDER BY measurement_start_time", params).to_arrow_table()
+            return con.sql(sql + " ORDER BY measurement_start_time", params=params).to_arrow_table()
         finally:
             con.close()
 
