@@ -109,3 +109,35 @@ def test_a_helper_answering_garbage_is_a_control_failure(world: World, tmp_path:
     tk = json.loads(out.read_text())["test_keys"]
     assert tk["control_failure"].startswith("unknown_failure")
     assert tk["blocking"] is None
+
+
+def test_the_helper_command_serves_with_settings_from_the_environment(world: World) -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    port = closed_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NETVIGIL_")}
+    env.update(NETVIGIL_HELPER__PORT=str(port), NETVIGIL_HELPER__RESOLVER=world.dns)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "netvigil", "helper", "--host", "127.0.0.1"],
+        env=env,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                answer = httpx.post(url, json={"http_request": "http://site.test/"}, timeout=10)
+                break
+            except httpx.ConnectError:
+                assert time.monotonic() < deadline, "the helper did not start"
+                time.sleep(0.1)
+        assert answer.status_code == 200
+        assert answer.json()["dns"] == {"failure": None, "addrs": ["127.0.0.1"]}
+        assert httpx.get(url, timeout=5).json()["service"] == "netvigil test helper"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -164,3 +164,17 @@ def test_first_run_on_a_terminal_explains_and_asks(world: World, tmp_path: Path)
     assert code == 0, screen
     assert json.loads(consent_file(data_dir).read_text())["how"] == "interactive"
     assert len((tmp_path / "tty.jsonl").read_text().splitlines()) == 1
+
+
+def test_default_output_is_the_spool_in_the_data_dir(world: World) -> None:
+    from netvigil._settings import load_settings
+
+    spool = load_settings().spool_path
+    assert not spool.exists()
+    for _ in range(2):  # appended, never overwritten
+        result = CliRunner().invoke(app, ["probe", "--yes", f"{world.http}/"], env=world.env())
+        assert result.exit_code == 0, result.output
+    assert [json.loads(line)["input"] for line in spool.read_text().splitlines()] == [
+        f"{world.http}/"
+    ] * 2
+    assert str(spool) in " ".join(result.output.split())
