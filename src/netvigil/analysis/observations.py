@@ -47,7 +47,10 @@ def observations_of(m: Mapping[str, Any], *, uid: str | None = None) -> list[Obs
     start = _s(m.get("measurement_start_time")) or ""
     control = _m(tk.get("control"))
     ctl_dns = _m(control.get("dns"))
-    ctl_addrs = {a for a in ctl_dns.get("addrs") or () if isinstance(a, str)}
+    raw_addrs = ctl_dns.get("addrs")
+    ctl_addrs = (
+        {a for a in raw_addrs if isinstance(a, str)} if isinstance(raw_addrs, list) else set()
+    )
     ctl_dns_failure = _s(ctl_dns.get("failure"))
     ctl_tcp = _m(control.get("tcp_connect"))
     ctl_tls = _m(control.get("tls_handshake"))
