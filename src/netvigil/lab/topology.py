@@ -14,7 +14,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -23,7 +22,7 @@ from pathlib import Path
 
 from netvigil._errors import EnvironmentProblem
 from netvigil.lab import censor
-from netvigil.lab.pki import LabCertificates, make_certificates
+from netvigil.lab.pki import LabCertificates
 from netvigil.lab.plan import (
     BAD_TLS,
     BENCH_RANGE,
@@ -42,14 +41,15 @@ from netvigil.lab.plan import (
     REFUSER_IP,
     SERVERS_IP,
     SITE_RANGE,
-    ZONE,
     LabPlan,
 )
+from netvigil.lab.servers import start_helper, start_servers
 from netvigil.lab.web_server import BLOCK_PAGE_PORT, HANG_UP_PORT
 
 RUN_ROOT = Path("/run/netvigil-lab")
 NETNS_ETC = Path("/etc/netns")
 ROLES = ("client", "censor", "servers", "open")
+__all__ = ["Lab", "build", "running_lab", "start_helper", "teardown"]
 REQUIRED_TOOLS = ("ip", "iptables", "tc", "ss")
 
 
@@ -135,6 +135,10 @@ def _run(argv: list[str], *, check: bool = True) -> str:
     return done.stdout
 
 
+def _ip(namespace: str, command: str) -> None:
+    _run(["ip", "-n", namespace, *command.split()])
+
+
 def check_environment() -> None:
     """Root and the tools; a clear error instead of a half-built lab."""
     if os.geteuid() != 0:
@@ -170,7 +174,7 @@ def build(prefix: str, plan: LabPlan) -> Lab:
     lab._save()
     try:
         _build_network(lab)
-        _start_servers(lab)
+        start_servers(lab)
     except BaseException:
         teardown(prefix)
         raise
@@ -190,60 +194,29 @@ def _build_network(lab: Lab) -> None:
         ("open", "to-open", "to-censor", CENSOR_OPEN_IP, OPEN_IP, 26),
         ("servers", "to-servers", "to-censor", CENSOR_SERVERS_IP, SERVERS_IP, 25),
     ]
-    ipn = ["ip", "-n"]
     for role in ROLES:
         for key in ("all", "default"):
             _run(lab.exec_argv(role, "sysctl", "-qw", f"net.ipv6.conf.{key}.disable_ipv6=1"))
-        _run([*ipn, ns(role), "link", "set", "lo", "up"])
+        _ip(ns(role), "link set lo up")
+    censor_ns = ns("censor")
     for role, near, far, near_ip, far_ip, plen in links:
-        _run(
-            [
-                *ipn,
-                ns("censor"),
-                "link",
-                "add",
-                "name",
-                near,
-                "type",
-                "veth",
-                "peer",
-                "name",
-                far,
-                "netns",
-                ns(role),
-            ]
-        )
-        _run([*ipn, ns("censor"), "addr", "add", f"{near_ip}/{plen}", "dev", near])
-        _run([*ipn, ns(role), "addr", "add", f"{far_ip}/{plen}", "dev", far])
-        _run([*ipn, ns("censor"), "link", "set", near, "up"])
-        _run([*ipn, ns(role), "link", "set", far, "up"])
-        gateway = near_ip
-        _run([*ipn, ns(role), "route", "add", "default", "via", gateway])
+        _ip(censor_ns, f"link add name {near} type veth peer name {far} netns {ns(role)}")
+        _ip(censor_ns, f"addr add {near_ip}/{plen} dev {near}")
+        _ip(ns(role), f"addr add {far_ip}/{plen} dev {far}")
+        _ip(censor_ns, f"link set {near} up")
+        _ip(ns(role), f"link set {far} up")
+        _ip(ns(role), f"route add default via {near_ip}")
     # The censor's default route leads into a veth whose other end is also in the censor: even a
     # packet that escaped the seal chain could reach nothing outside the lab.
-    _run(
-        [
-            *ipn,
-            ns("censor"),
-            "link",
-            "add",
-            "name",
-            "dead-end",
-            "type",
-            "veth",
-            "peer",
-            "name",
-            "dead-end-peer",
-        ]
-    )
-    for dev in ("dead-end", "dead-end-peer"):
-        _run([*ipn, ns("censor"), "link", "set", dev, "up"])
-    _run([*ipn, ns("censor"), "route", "add", "default", "dev", "dead-end"])
+    _ip(censor_ns, "link add name dead-end type veth peer name dead-end-peer")
+    _ip(censor_ns, "link set dead-end up")
+    _ip(censor_ns, "link set dead-end-peer up")
+    _ip(censor_ns, "route add default dev dead-end")
     for local in (SITE_RANGE, BENCH_RANGE):
-        _run([*ipn, ns("censor"), "route", "add", local, "via", SERVERS_IP])
-        _run([*ipn, ns("servers"), "route", "add", "local", local, "dev", "lo"])
+        _ip(censor_ns, f"route add {local} via {SERVERS_IP}")
+        _ip(ns("servers"), f"route add local {local} dev lo")
     for addr in (ISP_RESOLVER, PUBLIC_RESOLVER, LYING_RESOLVER):
-        _run([*ipn, ns("servers"), "addr", "add", f"{addr}/32", "dev", "lo"])
+        _ip(ns("servers"), f"addr add {addr}/32 dev lo")
     _run(lab.exec_argv("censor", "sysctl", "-qw", "net.ipv4.ip_forward=1"))
     for table, rule in censor.iptables_rules(lab.plan.faults):
         _run(lab.exec_argv("censor", "iptables", "-w", "-t", table, *rule))
@@ -273,105 +246,6 @@ def _servers_firewall(lab: Lab) -> None:
     ]
     for rule in rules:
         _run(lab.exec_argv("servers", "iptables", "-w", *rule))
-
-
-def _start_servers(lab: Lab) -> None:
-    plan = lab.plan
-    names = [ZONE, f"*.{ZONE}", *plan.dns_names()]
-    lab.certs = make_certificates(lab.run_dir / "pki", names)
-    dns_json = lab.run_dir / "dns.json"
-    dns_json.write_text(json.dumps(plan.dns_config()), encoding="utf-8")
-    web_json = lab.run_dir / "web.json"
-    web_json.write_text(json.dumps(plan.web_config()), encoding="utf-8")
-    py = [sys.executable, "-m"]
-    for name, addr, lie in (
-        ("isp-resolver", ISP_RESOLVER, False),
-        ("public-resolver", PUBLIC_RESOLVER, False),
-        ("lying-resolver", LYING_RESOLVER, True),
-    ):
-        lab.start(
-            "servers",
-            name,
-            [
-                *py,
-                "netvigil.lab.dns_server",
-                "--config",
-                str(dns_json),
-                "--listen",
-                f"{addr}:53",
-                *(["--lie"] if lie else []),
-            ],
-        )
-    lab.start(
-        "servers",
-        "web-http",
-        [*py, "netvigil.lab.web_server", "--config", str(web_json), "--port", "80"],
-    )
-    lab.start(
-        "servers",
-        "web-https",
-        [
-            *py,
-            "netvigil.lab.web_server",
-            "--config",
-            str(web_json),
-            "--port",
-            "443",
-            "--cert",
-            str(lab.certs.cert_pem),
-            "--key",
-            str(lab.certs.key_pem),
-        ],
-    )
-    for kind, (_, port) in BAD_TLS.items():
-        pair = lab.certs.bad[kind]
-        tls = ["--cert", str(pair.cert_pem), "--key", str(pair.key_pem)]
-        web = ["--config", str(web_json), "--port", str(port), *tls]
-        lab.start("servers", f"web-{kind}", [*py, "netvigil.lab.web_server", *web])
-    hang_up = ["--config", str(web_json), "--port", str(HANG_UP_PORT), "--hang-up"]
-    lab.start("servers", "hang-up", [*py, "netvigil.lab.web_server", *hang_up])
-    block_page = ["--config", str(web_json), "--port", str(BLOCK_PAGE_PORT), "--block-page"]
-    lab.start("servers", "block-page", [*py, "netvigil.lab.web_server", *block_page])
-    wanted = [
-        f"{p}:{a}:53"
-        for a in (ISP_RESOLVER, PUBLIC_RESOLVER, LYING_RESOLVER)
-        for p in ("udp", "tcp")
-    ]
-    lab.wait_listening(
-        "servers",
-        [
-            *wanted,
-            "tcp:0.0.0.0:80",
-            "tcp:0.0.0.0:443",
-            f"tcp:0.0.0.0:{BLOCK_PAGE_PORT}",
-            f"tcp:0.0.0.0:{HANG_UP_PORT}",
-            *(f"tcp:0.0.0.0:{port}" for _, port in BAD_TLS.values()),
-        ],
-    )
-
-
-def start_helper(lab: Lab) -> None:
-    """The control test helper (``netvigil helper``) in the open namespace, on the clean DNS."""
-    assert lab.certs is not None
-    lab.start(
-        "open",
-        "helper",
-        [
-            sys.executable,
-            "-m",
-            "netvigil",
-            "helper",
-            "--host",
-            OPEN_IP,
-            "--port",
-            str(HELPER_PORT),
-            "--resolver",
-            f"{ISP_RESOLVER}:53",
-            "--ca-bundle",
-            str(lab.certs.ca_pem),
-        ],
-    )
-    lab.wait_listening("open", [f"tcp:{OPEN_IP}:{HELPER_PORT}"], timeout=20)
 
 
 def _kill(pids: list[int]) -> None:
