@@ -96,7 +96,11 @@ def up_command(
 
 
 @lab_app.command("down")
-def down_command(ctx: typer.Context, prefix: str | None = PREFIX) -> None:
+def down_command(
+    ctx: typer.Context,
+    prefix: str | None = PREFIX,
+    everything: bool = typer.Option(False, "--all", help="Remove every lab on this machine."),
+) -> None:
     """Remove every namespace, rule, process and file of the lab.
 
     Example: sudo netvigil lab down --prefix nv
@@ -104,7 +108,8 @@ def down_command(ctx: typer.Context, prefix: str | None = PREFIX) -> None:
     from netvigil.lab import topology
 
     topology.check_environment()
-    removed = topology.teardown(_prefix(ctx, prefix))
+    prefixes = topology.known_prefixes() if everything else [_prefix(ctx, prefix)]
+    removed = [item for name in prefixes for item in topology.teardown(name)]
     err_console.print(f"removed {len(removed)} item(s)" if removed else "nothing to remove")
 
 

@@ -285,6 +285,11 @@ def _reap(pid: int) -> bool:
     return True
 
 
+def known_prefixes() -> list[str]:
+    """Labs this machine has (their run directories, made first thing by :func:`build`)."""
+    return sorted(p.name for p in RUN_ROOT.iterdir() if p.is_dir()) if RUN_ROOT.is_dir() else []
+
+
 def teardown(prefix: str) -> list[str]:
     """Remove everything of the lab ``prefix``; return what was removed (for the user)."""
     removed: list[str] = []
