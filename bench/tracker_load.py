@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import random
@@ -37,6 +38,8 @@ REPO = Path(__file__).resolve().parent.parent
 STOP_WORKBOOK = REPO.parent / "shared" / "data" / "stop" / "Keepiton_raw_dataset_2016-2022.xlsx"
 TARGET_INCIDENTS = 3000
 REQUEST_TIMEOUT_S = 5.0
+CLIENTS = 32
+CONNECTIONS_PER_CLIENT = 8
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,9 @@ def seed(db_url: str, target: int, rng: random.Random) -> tuple[list[int], list[
 
     tracker = Tracker(db_url)
     try:
+        if tracker.count_incidents(public=True) >= target:  # a --db seeded by an earlier run
+            published = tracker.list_incidents(IncidentFilter(limit=None), public=True)
+            return [i.id for i in published], sorted({i.country_code or "ZZ" for i in published})
         admin = tracker.create_user("bench-admin@example.org", "bench-password", role="admin")
         if STOP_WORKBOOK.is_file():
             rows, _ = read_stop(STOP_WORKBOOK)
@@ -127,8 +133,9 @@ def seed(db_url: str, target: int, rng: random.Random) -> tuple[list[int], list[
         tracker.close()
 
 
-def start_server(db_url: str, port: int, data_dir: Path) -> subprocess.Popen[bytes]:
+def start_server(db_url: str, port: int, data_dir: Path, cache: bool) -> subprocess.Popen[bytes]:
     env = {**os.environ, "NETVIGIL_DATA_DIR": str(data_dir)}
+    env["NETVIGIL_WEB__RESPONSE_CACHE"] = "true" if cache else "false"
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -159,6 +166,13 @@ def start_server(db_url: str, port: int, data_dir: Path) -> subprocess.Popen[byt
     raise SystemExit("netvigil serve did not answer within 30 s")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), to report CPU per request: a figure
+    that other load on the machine does not inflate, unlike latency."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def plan_urls(ids: list[int], countries: list[str], count: int, rng: random.Random) -> list[str]:
     years = [str(y) for y in range(2016, 2023)]
     urls = []
@@ -177,8 +191,16 @@ def plan_urls(ids: list[int], countries: list[str], count: int, rng: random.Rand
 
 
 async def drive(base: str, urls: list[str], rate: float, max_duration_s: float) -> list[Outcome]:
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=REQUEST_TIMEOUT_S) as client:
+    # Many small pools rather than one big one: httpcore's pool scans its whole queue on every
+    # request, so a single 256-connection pool under backlog became the bottleneck itself.
+    limits = httpx.Limits(max_connections=CONNECTIONS_PER_CLIENT)
+    async with contextlib.AsyncExitStack() as stack:
+        clients = [
+            await stack.enter_async_context(
+                httpx.AsyncClient(base_url=base, limits=limits, timeout=REQUEST_TIMEOUT_S)
+            )
+            for _ in range(CLIENTS)
+        ]
         loop = asyncio.get_running_loop()
         t0 = loop.time() + 0.2
 
@@ -187,7 +209,7 @@ async def drive(base: str, urls: list[str], rate: float, max_duration_s: float) 
             await asyncio.sleep(max(0.0, scheduled - loop.time()))
             sent = loop.time()
             try:
-                response = await client.get(url)
+                response = await clients[i % CLIENTS].get(url)
                 await response.aread()
                 status, error = response.status_code, None
                 if status != 200:
@@ -254,26 +276,51 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of load")
     parser.add_argument("--incidents", type=int, default=TARGET_INCIDENTS)
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument(
+        "--db",
+        type=Path,
+        default=None,
+        help="SQLite file to seed once and reuse on later runs (default: a fresh temporary one)",
+    )
+    parser.add_argument(
+        "--no-cache", action="store_true", help="serve with web.response_cache off (worst case)"
+    )
     args = parser.parse_args()
+    with contextlib.suppress(ImportError):
+        import uvloop  # the generator's own overhead should not be what is measured
+
+        uvloop.install()
 
     with tempfile.TemporaryDirectory(prefix="nv-load-") as tmp:
         data_dir = Path(tmp)
-        db_url = f"sqlite:///{data_dir / 'incidents.sqlite'}"
+        db_path = args.db.resolve() if args.db else data_dir / "incidents.sqlite"
+        db_url = f"sqlite:///{db_path}"
         t = time.perf_counter()
         ids, countries = seed(db_url, args.incidents, random.Random(args.seed))
-        print(f"seeded {len(ids)} published incidents in {time.perf_counter() - t:.1f} s")
+        print(f"{len(ids)} published incidents ready in {time.perf_counter() - t:.1f} s")
         port = free_port()
-        server = start_server(db_url, port, data_dir)
+        server = start_server(db_url, port, data_dir, cache=not args.no_cache)
         try:
             rng = random.Random(args.seed)
             urls = plan_urls(ids, countries, int(args.rate * args.duration), rng)
             # Warm-up outside the measurement: first-request template compilation and caches.
             asyncio.run(drive(f"http://127.0.0.1:{port}", urls[:50], 50, 2))
+            cpu0 = cpu_seconds(server.pid)
             t = time.perf_counter()
             outcomes = asyncio.run(
                 drive(f"http://127.0.0.1:{port}", urls, args.rate, args.duration)
             )
             report(outcomes, args.rate, args.duration, time.perf_counter() - t)
+            cpu = cpu_seconds(server.pid) - cpu0
+            print(
+                f"server CPU: {cpu:.1f} s for {len(outcomes)} requests = "
+                f"{1000 * cpu / max(1, len(outcomes)):.2f} ms CPU per request "
+                f"(~{len(outcomes) / cpu if cpu else float('inf'):.0f} req/s per free core)"
+            )
+            load1, load5, _ = os.getloadavg()
+            print(
+                f"machine: {os.cpu_count()} CPUs, load avg {load1:.1f} (1 min) {load5:.1f} (5 min)"
+            )
         finally:
             server.terminate()
             server.wait(timeout=10)

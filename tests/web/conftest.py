@@ -18,6 +18,7 @@ from netvigil._settings import Settings, load_settings
 from netvigil.incidents import Actor, Tracker
 from netvigil.incidents.model import Incident
 from netvigil.web import create_app
+from pg import PostgresServer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery staple"
@@ -129,8 +130,35 @@ def seed(tracker: Tracker) -> Seeded:
     )
 
 
+@pytest.fixture(scope="session")
+def web_postgres() -> Iterator[PostgresServer]:
+    try:
+        server = PostgresServer()
+    except FileNotFoundError as exc:
+        pytest.skip(f"no PostgreSQL here: {exc} (apt-get install postgresql)")
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
+def backend() -> str:
+    """The tracker database; the key tests override it with ``postgres`` (see BACKENDS)."""
+    return "sqlite"
+
+
+BACKENDS = pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+
+
+@pytest.fixture
+def db_url(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> str:
+    if backend == "postgres":
+        server: PostgresServer = request.getfixturevalue("web_postgres")
+        return server.new_database()
     return f"sqlite:///{tmp_path / 'tracker.sqlite'}"
 
 
@@ -146,7 +174,14 @@ def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, See
 
 
 @pytest.fixture
-def seeded(seeded_template: tuple[Path, Seeded], db_url: str) -> Iterator[Seeded]:
+def seeded(seeded_template: tuple[Path, Seeded], db_url: str, backend: str) -> Iterator[Seeded]:
+    if backend == "postgres":  # a fresh database per test, seeded through the repository
+        tracker = Tracker(db_url)
+        try:
+            yield seed(tracker)
+        finally:
+            tracker.close()
+        return
     template, data = seeded_template
     shutil.copyfile(template, db_url.removeprefix("sqlite:///"))
     tracker = Tracker(db_url)

@@ -9,9 +9,10 @@ import re
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from conftest import Seeded
+from conftest import BACKENDS, Seeded
 
 
+@BACKENDS
 def test_incident_page_and_json_twin_show_the_same_record(
     client: TestClient, seeded: Seeded
 ) -> None:
@@ -46,6 +47,7 @@ def test_list_page_and_json_twin_list_the_same_incidents(
     assert data["total"] == 1
 
 
+@BACKENDS
 def test_filters_select_by_country_year_type_platform(client: TestClient, seeded: Seeded) -> None:
     def ids(query: str) -> list[int]:
         response = client.get(f"/incidents.json?{query}")
@@ -101,6 +103,7 @@ def test_drafts_and_withdrawn_incidents_are_404_like_missing_ones(
         assert client.get(f"/incidents/{incident_id}").status_code == 404
 
 
+@BACKENDS
 def test_country_and_legal_pages(client: TestClient, seeded: Seeded) -> None:
     country = client.get("/countries/IN.json").json()
     assert country["country"] == {"code": "IN", "name": "India", "incident_count": 1}
@@ -149,6 +152,7 @@ def test_openapi_lists_the_public_api(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
 
 
+@BACKENDS
 def test_cached_pages_follow_writes_from_another_process(
     app: FastAPI, client: TestClient, seeded: Seeded, db_url: str
 ) -> None:

@@ -10,7 +10,16 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from conftest import PASSWORD, PRIVATE, Seeded, all_routes, csrf_token, login, web_settings
+from conftest import (
+    BACKENDS,
+    PASSWORD,
+    PRIVATE,
+    Seeded,
+    all_routes,
+    csrf_token,
+    login,
+    web_settings,
+)
 from netvigil.web import create_app
 
 EDITOR_PREFIXES = ("/editor", "/login", "/logout")
@@ -39,6 +48,7 @@ def _public_urls(app: FastAPI, seeded: Seeded) -> list[str]:
     return urls + with_filters
 
 
+@BACKENDS
 def test_public_routes_never_show_private_fields_or_drafts(
     app: FastAPI, client: TestClient, seeded: Seeded
 ) -> None:
@@ -75,6 +85,7 @@ def _ask_json(client: TestClient, method: str, url: str) -> tuple[int, object]:
     return response.status_code, response.json()
 
 
+@BACKENDS
 def test_every_route_answers_errors_in_one_json_shape(
     app: FastAPI, client: TestClient, seeded: Seeded
 ) -> None:
@@ -125,6 +136,7 @@ def _post_form(client: TestClient, url: str, data: dict[str, str]) -> int:
     return response.status_code
 
 
+@BACKENDS
 def test_editors_cannot_publish_and_viewers_cannot_edit(client: TestClient, seeded: Seeded) -> None:
     tracker = seeded.tracker
     for status in ("corroborated", "verified"):
@@ -165,6 +177,7 @@ def test_editors_cannot_publish_and_viewers_cannot_edit(client: TestClient, seed
     assert tracker.get_incident(seeded.draft_id, public=True).status == "published"
 
 
+@BACKENDS
 def test_form_posts_without_a_valid_csrf_token_are_refused(
     app: FastAPI, client: TestClient, seeded: Seeded
 ) -> None:

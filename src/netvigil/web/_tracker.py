@@ -66,10 +66,16 @@ def open_tracker(url: str) -> Tracker:
     return Tracker(url)
 
 
+_VERSION_QUERY = select(func.max(AuditEntry.seq))
+
+
 def data_version(tracker: Tracker) -> int:
-    """The newest audit log entry's seq: it changes with every write to the tracker."""
-    with tracker.session() as s:
-        return int(s.scalar(select(func.max(AuditEntry.seq))) or 0)
+    """The newest audit log entry's seq: it changes with every write to the tracker.
+
+    A Core query on a pooled connection (no ORM session): it runs before every public request.
+    """
+    with tracker.engine.connect() as conn:
+        return int(conn.scalar(_VERSION_QUERY) or 0)
 
 
 def list_public(tracker: Tracker, query: ListQuery) -> tuple[list[dict[str, Any]], int]:
