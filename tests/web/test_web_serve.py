@@ -1,0 +1,60 @@
+"""`netvigil serve` really serves (subprocess, loopback), and hostile text is escaped."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from fastapi.testclient import TestClient
+
+from conftest import Seeded
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_netvigil_serve_answers_on_loopback(tmp_path: Path, seeded: Seeded, db_url: str) -> None:
+    port = _free_port()
+    env = {**os.environ, "NETVIGIL_DATA_DIR": str(tmp_path / "data")}
+    cmd = [sys.executable, "-m", "netvigil", "serve", "--port", str(port), "--db", db_url]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert proc.poll() is None, proc.communicate()[1].decode()
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/incidents.json", timeout=2)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "netvigil serve did not start in 30 s"
+                time.sleep(0.2)
+        assert response.status_code == 200
+        assert [i["id"] for i in response.json()["incidents"]] == [seeded.published_id]
+        login = httpx.get(f"http://127.0.0.1:{port}/login", timeout=2)
+        assert "secure" in login.headers["set-cookie"].lower()  # the default is Secure cookies
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_hostile_text_is_escaped_not_executed(client: TestClient, seeded: Seeded) -> None:
+    tracker = seeded.tracker
+    incident = tracker.create_incident(
+        {"title": "<script>alert(1)</script>", "country": "India", "start_date": "2024-02-02"},
+        seeded.editor,
+    )
+    tracker.attach_evidence(incident.id, "url", "javascript:alert(2)", seeded.editor)
+    for status in ("corroborated", "verified", "published"):
+        tracker.set_status(incident.id, status, seeded.admin)
+    page = client.get(f"/incidents/{incident.id}").text
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert 'href="javascript:' not in page
