@@ -1,0 +1,254 @@
+"""What hangs off an incident: episodes with daily windows, evidence, private sources, legal
+instruments and the legal basis linking them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from netvigil._errors import InputError, UnknownEntityError
+from netvigil.incidents import audit
+from netvigil.incidents._base import TrackerBase, incident_row, load_options
+from netvigil.incidents.fields import coerce_instrument_fields
+from netvigil.incidents.model import (
+    EVIDENCE_KINDS,
+    DailyWindow,
+    Episode,
+    Evidence,
+    Incident,
+    IncidentSource,
+    LegalBasis,
+    LegalInstrument,
+)
+from netvigil.incidents.roles import Actor, guard_published, require
+
+
+class TrackerAttachments(TrackerBase):
+    def add_episode(
+        self,
+        incident_id: int,
+        actor: Actor,
+        *,
+        area_name: str | None = None,
+        start_at: dt.datetime | None = None,
+        end_at: dt.datetime | None = None,
+        shutdown_type: str | None = None,
+        region_code: str | None = None,
+        asns: list[int] | None = None,
+        notes: str | None = None,
+        windows: list[tuple[dt.date, dt.time | None, dt.time | None]] | None = None,
+    ) -> Episode:
+        """Add one interruption (area + span), optionally with the daily windows it ran in."""
+        require(actor, "editor", "add episodes")
+        if start_at and end_at and end_at < start_at:
+            raise InputError("episode ends before it starts", field="end_at")
+
+        def work(s: Session) -> Episode:
+            incident = incident_row(s, incident_id)
+            guard_published(incident, actor)
+            episode = Episode(
+                incident_id=incident_id,
+                area_name=area_name,
+                start_at=start_at,
+                end_at=end_at,
+                shutdown_type=shutdown_type,
+                region_code=region_code,
+                asns=list(asns or []),
+                notes=notes,
+            )
+            episode.windows = [
+                DailyWindow(day=d, start_time=a, end_time=b) for d, a, b in (windows or [])
+            ]
+            s.add(episode)
+            s.flush()
+            audit.append(
+                s,
+                actor=actor.name,
+                action="episode",
+                entity="incident",
+                entity_id=incident_id,
+                detail={
+                    "episode_id": episode.id,
+                    "area_name": area_name,
+                    "windows": len(episode.windows),
+                },
+            )
+            return episode
+
+        return self._write(work)
+
+    def attach_evidence(
+        self,
+        incident_id: int,
+        kind: str,
+        value: str,
+        actor: Actor,
+        sha256: str | None = None,
+        description: str | None = None,
+    ) -> Evidence:
+        require(actor, "editor", "attach evidence")
+        if kind not in EVIDENCE_KINDS:
+            raise InputError(
+                f"evidence kind must be one of {', '.join(EVIDENCE_KINDS)}", field="kind"
+            )
+        if not value.strip():
+            raise InputError("evidence needs a value (id, URL or file name)", field="value")
+        if sha256 is not None:
+            sha256 = sha256.lower()
+            if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+                raise InputError("sha256 must be 64 hex digits", field="sha256")
+        if kind == "document" and sha256 is None:
+            raise InputError("a document needs its SHA-256", field="sha256")
+
+        def work(s: Session) -> Evidence:
+            guard_published(incident_row(s, incident_id), actor)  # evidence shows on public pages
+            item = Evidence(
+                incident_id=incident_id,
+                kind=kind,
+                value=value.strip(),
+                sha256=sha256,
+                description=description,
+                added_by=actor.name,
+            )
+            s.add(item)
+            s.flush()
+            audit.append(
+                s,
+                actor=actor.name,
+                action="evidence",
+                entity="incident",
+                entity_id=incident_id,
+                detail={
+                    "evidence_id": item.id,
+                    "kind": kind,
+                    "value": item.value,
+                    "sha256": sha256,
+                },
+            )
+            return item
+
+        return self._write(work)
+
+    def add_source(
+        self,
+        incident_id: int,
+        actor: Actor,
+        *,
+        description: str | None = None,
+        url: str | None = None,
+        reporter_name: str | None = None,
+        reporter_contact: str | None = None,
+    ) -> IncidentSource:
+        """A PRIVATE source / reporter contact (never in any public view)."""
+        require(actor, "editor", "add sources")
+
+        def work(s: Session) -> IncidentSource:
+            incident_row(s, incident_id)
+            src = IncidentSource(
+                incident_id=incident_id,
+                description=description,
+                url=url,
+                reporter_name=reporter_name,
+                reporter_contact=reporter_contact,
+                added_by=actor.name,
+            )
+            s.add(src)
+            s.flush()
+            # The audit log is private too, but keep contacts out of it all the same.
+            audit.append(
+                s,
+                actor=actor.name,
+                action="source",
+                entity="incident",
+                entity_id=incident_id,
+                detail={"source_id": src.id},
+            )
+            return src
+
+        return self._write(work)
+
+    def add_legal_instrument(self, data: Mapping[str, Any], actor: Actor) -> LegalInstrument:
+        require(actor, "editor", "add legal instruments")
+        values = coerce_instrument_fields(data)
+
+        def work(s: Session) -> LegalInstrument:
+            law = LegalInstrument(**values)
+            s.add(law)
+            s.flush()
+            audit.append(
+                s,
+                actor=actor.name,
+                action="create",
+                entity="legal_instrument",
+                entity_id=law.id,
+                detail={"fields": values},
+            )
+            return law
+
+        return self._write(work)
+
+    def get_legal_instrument(self, instrument_id: int, *, public: bool) -> LegalInstrument:
+        """The instrument (laws are public either way; its incidents: :meth:`incidents_under`)."""
+        with self.session() as s:
+            law = s.get(LegalInstrument, instrument_id)
+            if law is None:
+                raise UnknownEntityError("legal instrument", str(instrument_id))
+            return law
+
+    def list_legal_instruments(self, jurisdiction: str | None = None) -> list[LegalInstrument]:
+        query = select(LegalInstrument).order_by(LegalInstrument.jurisdiction, LegalInstrument.name)
+        if jurisdiction:
+            query = query.where(LegalInstrument.jurisdiction == jurisdiction)
+        with self.session() as s:
+            return list(s.scalars(query))
+
+    def incidents_under(self, instrument_id: int, *, public: bool) -> list[Incident]:
+        """Incidents that cite the instrument as their legal basis."""
+        query = (
+            select(Incident)
+            .join(LegalBasis)
+            .where(LegalBasis.instrument_id == instrument_id)
+            .options(*load_options(public))
+            .order_by(Incident.id)
+        )
+        if public:
+            query = query.where(Incident.status == "published")
+        with self.session() as s:
+            return list(s.scalars(query))
+
+    def link_legal_basis(
+        self,
+        incident_id: int,
+        instrument_id: int,
+        actor: Actor,
+        *,
+        articles: str | None = None,
+        note: str | None = None,
+    ) -> LegalBasis:
+        require(actor, "editor", "link a legal basis")
+
+        def work(s: Session) -> LegalBasis:
+            incident = incident_row(s, incident_id)
+            guard_published(incident, actor)
+            if s.get(LegalInstrument, instrument_id) is None:
+                raise UnknownEntityError("legal instrument", str(instrument_id))
+            link = LegalBasis(
+                incident_id=incident_id, instrument_id=instrument_id, articles=articles, note=note
+            )
+            s.add(link)
+            s.flush()
+            audit.append(
+                s,
+                actor=actor.name,
+                action="legal_basis",
+                entity="incident",
+                entity_id=incident_id,
+                detail={"instrument_id": instrument_id, "articles": articles},
+            )
+            return link
+
+        return self._write(work)
