@@ -14,6 +14,8 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
+# One copy of netxlite's bogon list (private, loopback, TEST-NET ... ranges): the analysis's.
+from netvigil.analysis._webobs import is_bogon
 from netvigil.probe.fetch import Network, fetch, resolve, split_target
 from netvigil.probe.records import headers_dict
 from netvigil.probe.steps import Trace, connect, endpoint, tls_handshake
@@ -25,33 +27,6 @@ FLAG_RESOLVED_BY_PROBE = 1
 FLAG_RESOLVED_BY_TH = 2
 FLAG_BOGON = 4
 FLAG_VALID_FOR_DOMAIN = 8  # a TLS handshake for the domain succeeded on this address
-
-# netxlite's bogon list (netxlite/bogon.go): private, reserved and documentation ranges.
-BOGONS = tuple(
-    ipaddress.ip_network(n)
-    for n in (
-        "0.0.0.0/8",
-        "10.0.0.0/8",
-        "100.64.0.0/10",
-        "127.0.0.0/8",
-        "169.254.0.0/16",
-        "172.16.0.0/12",
-        "192.0.0.0/24",
-        "192.0.2.0/24",
-        "192.168.0.0/16",
-        "198.18.0.0/15",
-        "198.51.100.0/24",
-        "203.0.113.0/24",
-        "224.0.0.0/4",
-        "240.0.0.0/4",
-        "::/128",
-        "::1/128",
-        "fc00::/7",
-        "fe80::/10",
-        "ff00::/8",
-        "2001:db8::/32",
-    )
-)
 
 
 class BadControlRequest(ValueError):
@@ -97,11 +72,6 @@ def parse_endpoint(text: str) -> tuple[str, int]:
     except ValueError as exc:
         raise BadControlRequest(f"tcp_connect entry {text!r} is not ip:port") from exc
     return str(ip), number
-
-
-def is_bogon(ip: str) -> bool:
-    address = ipaddress.ip_address(ip)
-    return any(address in net for net in BOGONS if net.version == address.version)
 
 
 async def answer(request: ControlRequest, net: Network) -> dict[str, Any]:
