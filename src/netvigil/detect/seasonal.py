@@ -11,14 +11,14 @@ flicker around the threshold. Here the expected value of bin *t* is
                   and the weekly cycle within hours, while an outage cannot drag it down
                   because flagged bins are inpainted)
 
-and a bin is *low* when ``value / baseline < 1 - max(MIN_DROP, K_MAD x 1.4826 x MAD)`` of the last
-day's cleaned ratios. An event opens when CONFIRM consecutive non-missing bins are low (onset =
-the first of them, detected at the last) and closes at the first bin of CONFIRM consecutive normal
-bins back above halfway to normal (recovery to the bin; the hysteresis keeps an episode that
-hovers at the threshold one event). Low bins are inpainted with the baseline for at most INPAINT_MAX
-(7 days, as IODA) so a permanent drop eventually becomes the new normal. Missing bins neither open
-nor close events. Partial drops (ratio >= 0.5) are inpainted for 12 h only: a lasting partial drop
-is more often a level shift than an outage, and IODA's own notes say the two cannot be told apart
+and a bin is *low* when ``value / baseline < 1 - max(min_drop, k_mad x 1.4826 x MAD)``, the MAD
+of the last day's residuals (cleaned value / the baseline that bin had - 1). An event opens when
+``confirm`` consecutive non-missing bins are low (onset = the first of them, detected at the last)
+and closes at the first of ``confirm`` consecutive bins back above halfway to normal (recovery to
+the bin; the hysteresis keeps an episode that hovers at the threshold one event). Low bins are
+inpainted with the baseline, deep drops (ratio < 0.5) for at most 7 days as IODA, partial drops
+for 12 h only: a lasting partial drop is more often a level shift than an outage, and IODA's own
+notes say the two cannot be told apart from the data. Missing bins neither open nor close events.
 from the data. Everything is computed for many series at once: the loop runs over hour blocks
 (each block depends only on earlier blocks), numpy does the series and bins within a block.
 """
