@@ -19,7 +19,7 @@ the bin; the hysteresis keeps an episode that hovers at the threshold one event)
 inpainted with the baseline, deep drops (ratio < 0.5) for at most 7 days as IODA, partial drops
 for 12 h only: a lasting partial drop is more often a level shift than an outage, and IODA's own
 notes say the two cannot be told apart from the data. Missing bins neither open nor close events.
-from the data. Everything is computed for many series at once: the loop runs over hour blocks
+Everything is computed for many series at once: the loop runs over hour blocks
 (each block depends only on earlier blocks), numpy does the series and bins within a block.
 """
 
