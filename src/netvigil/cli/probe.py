@@ -173,8 +173,10 @@ def _summary(outcomes: Sequence[object], path: Path, rejected: int, *, quiet: bo
             "null" if outcome.accessible is None else str(outcome.accessible).lower(),
             str(outcome.dns_consistency or "null"),
         )
-    if not quiet:
-        err_console.print(table)
+    if not quiet:  # the table is the command's result: stdout (progress and notes go to stderr)
+        from rich.console import Console
+
+        Console().print(table)
     err_console.print(
         f"{len(outcomes) - errors} measurement(s) appended to {path}"
         + (f"; {rejected} input line(s) skipped" if rejected else "")
