@@ -117,3 +117,26 @@ def test_bodies_are_capped_and_binary_ones_kept_exactly_as_base64(world: World) 
     binary = get("/binary", 1 << 20)
     assert binary.body["format"] == "base64"
     assert base64.b64decode(binary.body["data"]) == bytes(range(256)) * 4
+
+
+def test_json_flag_prints_one_verdict_line_per_url(world: World, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "probe",
+            "--yes",
+            "--json",
+            "-o",
+            str(tmp_path / "m.jsonl"),
+            f"{world.http}/",
+            f"{world.http}/eof",
+        ],
+        env=world.env(),
+    )
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(x) for x in result.stdout.splitlines() if x.startswith("{")]
+    by_url = {line["input"]: line for line in lines}
+    assert set(by_url) == {f"{world.http}/", f"{world.http}/eof"}
+    assert by_url[f"{world.http}/"]["blocking"] is False
+    assert by_url[f"{world.http}/"]["accessible"] is True
+    assert by_url[f"{world.http}/eof"]["accessible"] is False
