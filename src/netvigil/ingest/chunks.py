@@ -27,6 +27,8 @@ from netvigil.store.schema import RAW_SCHEMA, records_table, time_array
 # The probe's address is never stored (DESIGN.md, privacy): OONI publishes this placeholder.
 SCRUBBED_IP = "127.0.0.1"
 _REQUIRED_TEXT = ("test_name", "measurement_start_time", "probe_cc", "probe_asn")
+# One codec for the process, rather than one built per line by pa.compress().
+_ZSTD = pa.Codec("zstd", compression_level=1)
 
 
 @dataclass
@@ -136,7 +138,7 @@ def _analyze_chunk(
             asns.append(m["probe_asn"])
             inputs.append(m.get("input"))
             sizes.append(len(data))
-            blobs.append(pa.compress(data, codec="zstd", asbytes=True))
+            blobs.append(_ZSTD.compress(data, asbytes=True))
         try:
             verdict = verdict_of(m, fingerprints=fingerprints, uid=uid)
             rows = observations_of(m, uid=uid)

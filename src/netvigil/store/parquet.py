@@ -167,7 +167,8 @@ class ParquetStore:
         committed = self._committed_files()
         live = set(self.tiers().values())
         for entry in self.root.iterdir():
-            if entry.is_dir() and entry.name not in live and "." in entry.name:
+            generation = entry.name.split(".")[0] in ("observations", "verdicts")
+            if entry.is_dir() and generation and "." in entry.name and entry.name not in live:
                 shutil.rmtree(entry)  # an abandoned rebuild generation
         for tmp in self.root.glob("*/day=*/*.parquet.tmp"):
             final = tmp.with_suffix("")
