@@ -312,10 +312,12 @@ def main() -> None:
             )
             report(outcomes, args.rate, args.duration, time.perf_counter() - t)
             cpu = cpu_seconds(server.pid) - cpu0
+            answered = sum(1 for o in outcomes if o.status)
+            wall = time.perf_counter() - t
             print(
-                f"server CPU: {cpu:.1f} s for {len(outcomes)} requests = "
-                f"{1000 * cpu / max(1, len(outcomes)):.2f} ms CPU per request "
-                f"(~{len(outcomes) / cpu if cpu else float('inf'):.0f} req/s per free core)"
+                f"server CPU: {cpu:.1f} s ({100 * cpu / wall:.0f}% of one core) for {answered} "
+                f"answered requests = {1000 * cpu / max(1, answered):.2f} ms CPU per request "
+                f"(~{answered / cpu if cpu else float('inf'):.0f} req/s per free core)"
             )
             load1, load5, _ = os.getloadavg()
             print(
