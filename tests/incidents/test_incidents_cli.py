@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner
 
@@ -112,3 +113,16 @@ def test_errors_are_one_line(tmp_path: Path) -> None:
     assert code == 2 and "year, country, type" in out
     code, out = _run("stats", "--db", "mysql://nowhere/x")
     assert code == 2 and "not supported" in out
+
+
+def test_netvigil_db_setting_and_default_location(tmp_path: Path, monkeypatch: Any) -> None:
+    target = tmp_path / "from-env.sqlite"
+    monkeypatch.setenv("NETVIGIL_DB", f"sqlite:///{target}")
+    assert _run("create", "--country", "Iraq", "--start-date", "2024-06-01")[0] == 0
+    assert target.is_file()
+    monkeypatch.delenv("NETVIGIL_DB")
+    monkeypatch.setenv("NETVIGIL_DATA_DIR", str(tmp_path / "data"))
+    assert _run("create", "--country", "Iraq", "--start-date", "2024-06-01")[0] == 0
+    assert (tmp_path / "data" / "incidents.sqlite").is_file()  # the zero-setup default
+    with Tracker(f"sqlite:///{target}") as tracker:
+        assert tracker.count_incidents(public=False) == 1
