@@ -50,6 +50,32 @@ def test_real_measurement_agrees_with_ooni(scenario: str) -> None:
     assert (v.blocking, v.accessible, v.dns_consistency) == _ooni(m["test_keys"])
 
 
+COMPARISON = ("body_proportion", "body_length_match", "headers_match", "status_code_match")
+
+
+@pytest.mark.parametrize("scenario", _scenarios("generated"))
+def test_generated_failure_and_comparison_fields_agree_with_ooni(scenario: str) -> None:
+    """The fields the probe writes beside the verdict (A's probe takes them from us)."""
+    m = _load("generated", scenario)
+    tk = m["test_keys"]
+    ours = analyze_web_connectivity(tk, input_url=m["input"])
+    assert ours.http_experiment_failure == tk["http_experiment_failure"]
+    assert ours.dns_experiment_failure == tk["dns_experiment_failure"]
+    for field in (*COMPARISON, "title_match"):
+        expected = tk[field]
+        if field == "body_proportion" and expected == 0:
+            expected = None  # OONI writes 0 when there was nothing to compare
+        assert getattr(ours, field) == expected, field
+
+
+@pytest.mark.parametrize("scenario", _scenarios("manual"))
+def test_real_failure_fields_agree_with_ooni(scenario: str) -> None:
+    m = _load("manual", scenario)
+    ours = analyze_web_connectivity(m["test_keys"], input_url=m["input"])
+    assert ours.http_experiment_failure == m["test_keys"]["http_experiment_failure"]
+    assert ours.dns_experiment_failure == m["test_keys"]["dns_experiment_failure"]
+
+
 def test_pakistan_jsonc_measurement_agrees_with_ooni() -> None:
     path = shared_path("ooni", "probecli_minipipeline", PK)
     text = "\n".join(ln for ln in path.read_text().splitlines() if not ln.lstrip().startswith("//"))

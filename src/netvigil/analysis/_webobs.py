@@ -255,6 +255,19 @@ def _resolved(answers: Any) -> list[tuple[str, int]]:
     return out
 
 
+@lru_cache(maxsize=65536)
+def host_key(host: str) -> str:
+    """A host name as DNS compares it: lower case, IDNA (punycode) for non-ASCII names, so that
+    ``http://Яндекс.рф/`` in the control request matches lookups of ``xn--d1acpjx3f.xn--p1ai``."""
+    host = host.rstrip(".").lower()
+    if host.isascii():
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host
+
+
 def domain_of(url: Any) -> str | None:
     if not isinstance(url, str) or not url:
         return None
@@ -411,16 +424,18 @@ def _ingest_control(c: WebObservations, tk: Mapping[str, Any], input_url: str | 
     control = Control(raw)
     c.control = control
     c.input_domain = domain
+    key = host_key(domain)
     ctl_addrs = control.dns_addrs
     for obs in (*c.dns_failures, *c.dns_successes):
-        if obs.dns_domain != domain:
+        if obs.dns_domain is None or host_key(obs.dns_domain) != key:
             continue
         obs.ctl_dns_domain = domain
         obs.ctl_dns_failure = control.dns_failure or ""
         if control.dns_failure is None:
             obs.ctl_dns_addrs = ctl_addrs
     for obs in c.endpoints.values():
-        if obs.dns_domain == domain or (obs.dns_domain is None and obs.ip in ctl_addrs):
+        same = obs.dns_domain is not None and host_key(obs.dns_domain) == key
+        if same or (obs.dns_domain is None and obs.ip in ctl_addrs):
             obs.ctl_dns_domain = domain
             obs.ctl_dns_failure = control.dns_failure or ""
             if control.dns_failure is None:

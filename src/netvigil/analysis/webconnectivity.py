@@ -351,9 +351,11 @@ class _Walk:
             if o.type == wo.DNS:
                 if o.ctl_dns_failure is None and o.ctl_http_failure is None:
                     return self._ok(WC.DNS_NO_CONTROL)
-                if o.txid in self.dns_expected:
+                if o.txid in self.dns_expected and not o.ctl_dns_failure:
                     # "no answer" while the control resolved no address either: the TH
-                    # reports NODATA as an empty list (minipipeline's expected failure)
+                    # reports NODATA as an empty list (minipipeline's expected failure);
+                    # OONI leaves http_experiment_failure null here (websiteDownNoAddrs)
+                    self.http_failure = None
                     return self._down(WC.DNS.DOWN)
                 return self._step(o, failure, o.ctl_dns_failure, "dns", WC.DNS)
         self.http_failure = None
@@ -377,6 +379,7 @@ class _Walk:
             )
         if control:
             if o.type == wo.TCP and self.host_answered:
+                self.http_failure = None  # no HTTP request was made (OONI writes null)
                 # the fetch failed for both, yet the host accepted connections on another
                 # port: not "down", and nothing says blocked (OONI 0.5.26, manual/dnsgoogle80)
                 return self._unknown(WC.TCP_PORT_DOWN)
