@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 from netvigil.cli.main import app
-from netvigil.incidents import Tracker
+from netvigil.incidents import Tracker, private_dict
 
 runner = CliRunner()
 
@@ -126,3 +127,39 @@ def test_netvigil_db_setting_and_default_location(tmp_path: Path, monkeypatch: A
     assert (tmp_path / "data" / "incidents.sqlite").is_file()  # the zero-setup default
     with Tracker(f"sqlite:///{target}") as tracker:
         assert tracker.count_incidents(public=False) == 1
+
+
+def test_evidence_file_hash_and_legal_basis(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 't.sqlite'}"
+    order = tmp_path / "order.pdf"
+    order.write_bytes(b"%PDF-1.4 shutdown order\n")
+    incident_id = _run("create", "--country", "India", "--start-date", "2024-01-02", "--db", db)[1]
+    code, out = _run(
+        "evidence", incident_id, "--kind", "document", "--file", str(order), "--db", db
+    )
+    assert code == 0, out
+    code, law_id = _run(
+        "law",
+        "add",
+        "Telegraph Act 1885",
+        "--kind",
+        "law",
+        "--jurisdiction",
+        "IN",
+        "--articles",
+        "s. 5(2)",
+        "--link",
+        "https://indiacode.nic.in",
+        "--db",
+        db,
+    )
+    assert code == 0, law_id
+    assert _run("law", "link", incident_id, law_id, "--articles", "s. 5(2)", "--db", db)[0] == 0
+    with Tracker(db) as tracker:
+        record = private_dict(tracker.get_incident(int(incident_id), public=False))
+    assert record["evidence"][0]["sha256"] == hashlib.sha256(order.read_bytes()).hexdigest()
+    assert record["evidence"][0]["value"] == "order.pdf"
+    assert record["legal_basis"][0]["instrument"]["links"] == ["https://indiacode.nic.in"]
+    assert record["legal_basis"][0]["articles"] == "s. 5(2)"
+    code, out = _run("evidence", incident_id, "--kind", "url", "--db", db)
+    assert code == 2 and "--value" in out

@@ -45,7 +45,13 @@ audit_app = typer.Typer(
     help="The hash-chained audit log.\n\nExample: netvigil incidents audit verify",
     no_args_is_help=True,
 )
+law_app = typer.Typer(
+    help="Legal instruments and legal basis.\n\n"
+    'Example: netvigil incidents law add "Telegraph Act 1885" --kind law --jurisdiction IN',
+    no_args_is_help=True,
+)
 app.add_typer(user_app, name="user")
+app.add_typer(law_app, name="law")
 app.add_typer(audit_app, name="audit")
 
 
@@ -308,6 +314,107 @@ def withdraw(
     Example: netvigil incidents withdraw 42 --reason "source at risk"
     """
     _move(ctx, incident_id, "withdrawn", db, as_user, note=reason)
+
+
+@app.command("evidence")
+def evidence(
+    ctx: typer.Context,
+    incident_id: int = typer.Argument(...),
+    kind: str = typer.Option(..., "--kind", help="measurement | event | url | document"),
+    value: str | None = typer.Option(None, "--value", help="Measurement/event id or URL."),
+    file: Path | None = typer.Option(
+        None, "--file", help="A document: its name and SHA-256 are recorded (not the file)."
+    ),
+    description: str | None = typer.Option(None, "--description"),
+    db: DbOption = None,
+    as_user: AsOption = None,
+) -> None:
+    """Attach evidence to an incident; for a document, its SHA-256 is computed from --file.
+
+    Example: netvigil incidents evidence 42 --kind document --file order-2024-01.pdf
+    """
+    import hashlib
+
+    from netvigil._errors import InputError
+
+    sha256 = None
+    if file is not None:
+        if not file.is_file():
+            raise InputError("no such file", path=file)
+        digest = hashlib.sha256()
+        with file.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        sha256, value = digest.hexdigest(), value or file.name
+    if not value:
+        raise InputError("give --value (or --file for a document)", field="--value")
+    with _tracker(ctx, db) as tracker:
+        item = tracker.attach_evidence(
+            incident_id,
+            kind,
+            value,
+            _actor(tracker, as_user),
+            sha256=sha256,
+            description=description,
+        )
+    typer.echo(
+        f"evidence {item.id} on incident {incident_id}" + (f" sha256 {sha256}" if sha256 else "")
+    )
+
+
+@law_app.command("add")
+def law_add(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Official name of the instrument."),
+    kind: str = typer.Option(
+        ...,
+        "--kind",
+        help="law | emergency_regulation | cybercrime_law | treaty | decree | court_order | other",
+    ),
+    jurisdiction: str = typer.Option(..., "--jurisdiction", help="ISO code, or UN, AU..."),
+    articles: str | None = typer.Option(None, "--articles"),
+    status: str | None = typer.Option(None, "--status", help="draft | in_force | repealed..."),
+    adopted_on: str | None = typer.Option(None, "--adopted-on", help="YYYY-MM-DD"),
+    link: list[str] = typer.Option([], "--link", help="Where to read it (repeatable)."),
+    db: DbOption = None,
+    as_user: AsOption = None,
+) -> None:
+    """Record a legal instrument (law, emergency regulation, cybercrime law, treaty...).
+
+    Example: netvigil incidents law add "Telegraph Act 1885" --kind law --jurisdiction IN
+    """
+    data = {
+        "name": name,
+        "kind": kind,
+        "jurisdiction": jurisdiction,
+        "articles": articles,
+        "status": status,
+        "adopted_on": adopted_on,
+        "links": link,
+    }
+    with _tracker(ctx, db) as tracker:
+        law = tracker.add_legal_instrument(data, _actor(tracker, as_user))
+    typer.echo(str(law.id))
+
+
+@law_app.command("link")
+def law_link(
+    ctx: typer.Context,
+    incident_id: int = typer.Argument(...),
+    instrument_id: int = typer.Argument(...),
+    articles: str | None = typer.Option(None, "--articles", help="The articles invoked."),
+    db: DbOption = None,
+    as_user: AsOption = None,
+) -> None:
+    """Cite a legal instrument as an incident's legal basis.
+
+    Example: netvigil incidents law link 42 3 --articles "s. 5(2)"
+    """
+    with _tracker(ctx, db) as tracker:
+        tracker.link_legal_basis(
+            incident_id, instrument_id, _actor(tracker, as_user), articles=articles
+        )
+    typer.echo(f"incident {incident_id} cites instrument {instrument_id}")
 
 
 @user_app.command("add")
