@@ -123,19 +123,25 @@ def test_synthetic_bad_cells(tmp_path: Path) -> None:
     sheet.title = "2023 Data"
     sheet.append(list(STOP_COLUMNS))
     good = ["Actual", dt.datetime(2023, 5, 9), "Pakistan"] + [None] * (len(STOP_COLUMNS) - 3)
+    # An unformatted Excel serial number: 44927 is 2023-01-01 in Excel's 1900 date system.
+    serial = ["Actual", 44927, "Iran", None, "Tehran"]
     bad = ["Actual", "next tuesday", "Pakistan", None, "Islamabad"]
     sheet.append(good)
     sheet.append([None, "  "])  # blank: not a data row
     sheet.append(bad)
+    sheet.append(serial)
     path = tmp_path / "stop.xlsx"
     book.save(path)
     url = f"sqlite:///{tmp_path / 't.sqlite'}"
     out = " ".join(_invoke("incidents", "import", str(path), "--db", url).split())
-    assert "'2023 Data': 2 data rows" in out and "created 2" in out
+    assert "'2023 Data': 3 data rows" in out and "created 3" in out
     assert "sheet '2023 Data' row 4 column 'start_date' (B4): 'next tuesday' is not a date" in out
     assert json.loads(_invoke("incidents", "stats", "--by", "year", "--json", "--db", url)) == {
-        "2023": 2
+        "2023": 3
     }
+    with Tracker(url) as tracker:
+        dates = sorted((i.stop_row, i.start_date) for i in tracker.iter_incidents(public=True))
+    assert dates == [(2, dt.date(2023, 5, 9)), (4, None), (5, dt.date(2023, 1, 1))]
 
 
 def _fmt(value: Any) -> str:
