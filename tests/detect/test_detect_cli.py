@@ -211,3 +211,31 @@ def _iso(epoch: int) -> str:
     from datetime import UTC, datetime
 
     return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_since_and_entity_filter_the_store(tmp_path: Path) -> None:
+    plain = tmp_path / "signals.csv"
+    i = np.arange(6 * 288)
+    x = 500 + 100 * np.sin(2 * np.pi * i / 288)
+    x[5 * 288 + 100 : 5 * 288 + 130] = 0.0
+    rows = "".join(
+        f"{etype},{code},ping-slash24,{START + 300 * k},{v:.1f}\n"
+        for etype, code in (("country", "IR"), ("asn", "AS12880"))
+        for k, v in enumerate(x)
+    )
+    plain.write_text("entity_type,entity_code,signal,timestamp,value\n" + rows)
+    env = {"NETVIGIL_STORE": str(tmp_path / "store")}
+    assert runner.invoke(app, ["signals", "import", str(plain)], env=env).exit_code == 0
+    both = runner.invoke(app, ["detect", "--json"], env=env)
+    assert {orjson.loads(x)["entity"] for x in both.output.splitlines()} == {
+        "country:IR",
+        "asn:AS12880",
+    }
+    one = runner.invoke(app, ["detect", "--json", "--entity", "asn:12880"], env=env)
+    assert [orjson.loads(x)["entity"] for x in one.output.splitlines()] == ["asn:AS12880"]
+    # Only the last day: a one-day history gives the seasonal detector nothing to compare with.
+    late = _iso(START + 5 * 86400)[:10]
+    none = runner.invoke(app, ["detect", "--json", "--since", late], env=env)
+    assert none.exit_code == 0 and none.output.strip() == ""
+    bad = runner.invoke(app, ["detect", "--since", "last tuesday"], env=env)
+    assert bad.exit_code == 2 and "since" in bad.output
