@@ -194,19 +194,20 @@ def write_verdict_rows(store_dir: Path, rows: int, days: int = 30, seed: int = 5
     return time.perf_counter() - started
 
 
-def bench_aggregation(store_dir: Path) -> tuple[float, float, int, int]:
-    """(cold s, best warm s, result rows, rows counted) of probe_cc x day over the verdicts."""
+def bench_aggregation(store_dir: Path) -> tuple[float, float, float, int, int]:
+    """(cold s, best warm s, its CPU s, groups, rows counted) of probe_cc x day."""
     query = AggregationQuery(axis_x="measurement_start_day", axis_y="probe_cc")
     con = open_store(store_dir, writable=False).connect()
     started = time.perf_counter()
     result = aggregate(con, query, None)
     cold = time.perf_counter() - started
-    warm = []
-    for _ in range(3):
-        started = time.perf_counter()
+    warm, cpu = float("inf"), 0.0
+    for _ in range(5):
+        started, cpu_started = time.perf_counter(), cpu_seconds()
         result = aggregate(con, query, None)
-        warm.append(time.perf_counter() - started)
-    return cold, min(warm), len(result), sum(r["measurement_count"] for r in result)
+        if time.perf_counter() - started < warm:
+            warm, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
+    return cold, warm, cpu, len(result), sum(r["measurement_count"] for r in result)
 
 
 def main() -> None:
@@ -217,65 +218,69 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--fingerprints", default=str(SHARED / "blocking-fingerprints"))
     parser.add_argument("--workdir", type=Path, default=None, help="default: a temp dir")
+    parser.add_argument("--agg-only", action="store_true", help="only the aggregation part")
     args = parser.parse_args()
     count = args.measurements or (20_000 if args.quick else 200_000)
     rows = args.rows or (1_000_000 if args.quick else 10_000_000)
 
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         work = Path(tmp)
-        started = time.perf_counter()
-        lines = synthetic.lines(templates(), test_list_urls(), count, seed=1)
-        files, raw_bytes = synthetic.write_files(work / "in", lines, per_file=5_000)
-        files = discover([work / "in"])
-        print(
-            f"generated {count:,} measurements, {raw_bytes / 1e6:,.0f} MB "
-            f"({raw_bytes / count / 1e3:.1f} KB average) in {len(files)} gz files "
-            f"({time.perf_counter() - started:.0f} s)"
-        )
+        if not args.agg_only:
+            started = time.perf_counter()
+            lines = synthetic.lines(templates(), test_list_urls(), count, seed=1)
+            files, raw_bytes = synthetic.write_files(work / "in", lines, per_file=5_000)
+            files = discover([work / "in"])
+            print(
+                f"generated {count:,} measurements, {raw_bytes / 1e6:,.0f} MB "
+                f"({raw_bytes / count / 1e3:.1f} KB average) in {len(files)} gz files "
+                f"({time.perf_counter() - started:.0f} s)"
+            )
 
-        n, floor_cpu, _ = bare_parse(files)
-        floor_rate = n / floor_cpu
-        mb = raw_bytes / 1e6
-        print(
-            f"bare parse (gz read + orjson.loads), 1 process: {floor_rate:,.0f} meas/s per core,"
-            f" {mb / floor_cpu:,.0f} MB/s per core ({floor_cpu:.1f} CPU s)"
-        )
+            n, floor_cpu, _ = bare_parse(files)
+            floor_rate = n / floor_cpu
+            mb = raw_bytes / 1e6
+            print(
+                f"bare parse (gz read + orjson.loads), 1 process: {floor_rate:,.0f} meas/s/core,"
+                f" {mb / floor_cpu:,.0f} MB/s per core ({floor_cpu:.1f} CPU s)"
+            )
 
-        with gzip.open(files[0], "rb") as fh:
-            sample = [line for _, line in zip(range(3000), fh, strict=False)]
-        print("worker stages, CPU us per measurement (3,000 measurements, best of 3):")
-        for name, micros in stage_breakdown(sample, args.fingerprints):
-            print(f"  {name:40s} {micros:7.0f}")
+            with gzip.open(files[0], "rb") as fh:
+                sample = [line for _, line in zip(range(3000), fh, strict=False)]
+            print("worker stages, CPU us per measurement (3,000 measurements, best of 3):")
+            for name, micros in stage_breakdown(sample, args.fingerprints):
+                print(f"  {name:40s} {micros:7.0f}")
 
-        r = bench_ingest(files, work / "store", args.workers, args.fingerprints)
-        per_core = r["measurements"] / r["total_cpu"]
-        print(
-            f"ingest + verdict, --workers {args.workers}: {r['measurements']:,} stored"
-            f" ({r['bad']} bad, {r['analysis_errors']} analysis errors, {r['batches']} batches)"
-        )
-        print(
-            f"  per core: {per_core:,.0f} meas/s, {mb / r['total_cpu']:,.1f} MB/s"
-            f" (CPU s: parent {r['parent_cpu']:.1f} + workers {r['worker_cpu']:.1f})"
-        )
-        print(
-            f"  wall: {r['measurements'] / r['wall']:,.0f} meas/s ({r['wall']:.1f} s;"
-            f" {r['total_cpu'] / r['wall']:.2f} cores busy on average)"
-        )
-        print(f"  ratio to the bare parse, per core: {floor_rate / per_core:.2f}x (target <= 3x)")
-        print(
-            f"  peak RSS: parent {peak_rss_mb():,.0f} MB,"
-            f" largest worker {r['worker_peak_rss_mb']:,.0f} MB"
-        )
-        store_mb = sum(p.stat().st_size for p in (work / "store").rglob("*.parquet")) / 1e6
-        print(f"  store on disk: {store_mb:,.0f} MB ({store_mb / mb:.1%} of the input)")
+            r = bench_ingest(files, work / "store", args.workers, args.fingerprints)
+            per_core = r["measurements"] / r["total_cpu"]
+            print(
+                f"ingest + verdict, --workers {args.workers}: {r['measurements']:,} stored"
+                f" ({r['bad']} bad, {r['analysis_errors']} analysis errors, {r['batches']} batches)"
+            )
+            print(
+                f"  per core: {per_core:,.0f} meas/s, {mb / r['total_cpu']:,.1f} MB/s"
+                f" (CPU s: parent {r['parent_cpu']:.1f} + workers {r['worker_cpu']:.1f})"
+            )
+            print(
+                f"  wall: {r['measurements'] / r['wall']:,.0f} meas/s ({r['wall']:.1f} s;"
+                f" {r['total_cpu'] / r['wall']:.2f} cores busy on average)"
+            )
+            print(
+                f"  ratio to the bare parse, per core: {floor_rate / per_core:.2f}x (target <= 3x)"
+            )
+            print(
+                f"  peak RSS: parent {peak_rss_mb():,.0f} MB,"
+                f" largest worker {r['worker_peak_rss_mb']:,.0f} MB"
+            )
+            store_mb = sum(p.stat().st_size for p in (work / "store").rglob("*.parquet")) / 1e6
+            print(f"  store on disk: {store_mb:,.0f} MB ({store_mb / mb:.1%} of the input)")
 
         seconds = write_verdict_rows(work / "aggstore", rows)
         print(f"wrote {rows:,} verdict rows as Parquet in {seconds:.1f} s")
-        cold, warm, groups, counted = bench_aggregation(work / "aggstore")
+        cold, warm, cpu, groups, counted = bench_aggregation(work / "aggstore")
         assert counted == rows, (counted, rows)
         print(
             f"agg probe_cc x measurement_start_day over {rows:,} rows: cold {cold:.3f} s, "
-            f"warm {warm:.3f} s ({groups:,} groups; target < 1 s)"
+            f"warm {warm:.3f} s using {cpu:.2f} CPU s ({groups:,} groups; target < 1 s)"
         )
         print(f"peak RSS of this process (parent): {peak_rss_mb():,.0f} MB")
 
