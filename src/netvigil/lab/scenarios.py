@@ -194,10 +194,6 @@ PENDING = {
     "instead of failing with http_invalid_redirect_location_host; the helper fails too",
     "redirectWithBrokenLocationForHTTPS": "a Location of 'http://' fails as 'unknown_failure: "
     "no host name', not http_invalid_redirect_location_host; the helper fails too",
-    "idnaWithoutCensorshipLowercase": "dns_consistency is null though probe and helper resolve "
-    "the IDNA name to the same address",
-    "idnaWithoutCensorshipWithFirstLetterUppercase": "dns_consistency is null though probe and "
-    "helper resolve the IDNA name to the same address",
 }
 SCENARIOS: tuple[Scenario, ...] = tuple(s for s in ALL_SCENARIOS if s.name not in PENDING)
 REQUIRED = (
