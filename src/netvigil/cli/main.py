@@ -31,7 +31,9 @@ from netvigil.cli._context import err_console
 
 def fail(error: NetvigilError) -> typer.Exit:
     """Print ``error`` as one clear line on stderr; return the Exit carrying its exit code."""
-    err_console.print(f"[bold red]error:[/] {error.render()}", highlight=False, markup=True)
+    err_console.print(
+        f"[bold red]error:[/] {error.render()}", highlight=False, markup=True, soft_wrap=True
+    )
     return typer.Exit(code=error.exit_code)
 
 
