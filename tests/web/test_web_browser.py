@@ -114,6 +114,9 @@ def test_editor_creates_admin_publishes_public_sees(server: tuple[str, Tracker])
             page.select_option("select[name=status]", "published")
             page.click("text=Change status")
             expect(page.locator("h1 .status")).to_have_text("published")
+            artifacts = REPO_ROOT / "tests" / "_artifacts"
+            artifacts.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(artifacts / "web_editor_incident.png"), full_page=True)
             page.click("text=Log out")
 
             page.goto(f"{base}/incidents/{incident_id}")
@@ -125,8 +128,6 @@ def test_editor_creates_admin_publishes_public_sees(server: tuple[str, Tracker])
             page.goto(f"{base}/incidents")
             expect(page.locator("table.incidents")).to_contain_text("Nationwide mobile shutdown")
             page.goto(f"{base}/incidents/{incident_id}")
-            artifacts = REPO_ROOT / "tests" / "_artifacts"
-            artifacts.mkdir(parents=True, exist_ok=True)
             shot = artifacts / "web_public_incident.png"
             page.screenshot(path=str(shot), full_page=True)
             print(f"screenshot: {shot}")
