@@ -58,3 +58,11 @@ def test_config_show_reflects_environment(monkeypatch: pytest.MonkeyPatch) -> No
     result = runner.invoke(app, ["config", "show"])
     assert result.exit_code == 0, result.output
     assert '"probe_cc": "IR"' in result.output
+
+
+def test_error_text_is_not_read_as_markup(tmp_path: Path) -> None:
+    cfg = tmp_path / "[probe].toml"
+    cfg.write_text("[probe]\nprobe_cc = 'XYZ'\n")
+    result = runner.invoke(app, ["--config", str(cfg), "config", "show"])
+    assert result.exit_code == 2
+    assert "[probe].toml" in result.output

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from netvigil import __version__
@@ -31,9 +32,8 @@ from netvigil.cli._context import err_console
 
 def fail(error: NetvigilError) -> typer.Exit:
     """Print ``error`` as one clear line on stderr; return the Exit carrying its exit code."""
-    err_console.print(
-        f"[bold red]error:[/] {error.render()}", highlight=False, markup=True, soft_wrap=True
-    )
+    text = f"[bold red]error:[/] {escape(error.render())}"
+    err_console.print(text, highlight=False, markup=True, soft_wrap=True)
     return typer.Exit(code=error.exit_code)
 
 
