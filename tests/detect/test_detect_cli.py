@@ -202,6 +202,8 @@ def test_evaluate_json_has_the_documented_shape(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     report = orjson.loads(result.output)
     assert set(report["detectors"]) == {"ioda", "netvigil"}
+    assert report["labels"]["used"] == 1663 and report["labels"]["bad_rows"] == 41
+    assert {"line", "reason"} <= set(report["labels"]["bad"][0])
     for scores in report["detectors"].values():
         assert {"precision", "recall", "f1", "median_delay_bins"} <= set(scores)
         assert 0.0 <= scores["f1"] <= 1.0

@@ -134,5 +134,12 @@ def register(app: typer.Typer) -> None:
                 str(r["detected"]),
             )
         Console().print(table)
+        labels = report["labels"]
+        typer.echo(
+            f"IODA list: {labels['used']} outages used ({labels['repaired']} with the end moved"
+            f" past midnight), {labels['bad_rows']} bad rows skipped:"
+        )
+        for bad in labels["bad"]:
+            typer.echo(f"  {outages}:{bad['line']}: {bad['reason']}")
 
     app.add_typer(group)

@@ -38,7 +38,12 @@ def evaluate(
         "series": n_series,
         "days": days,
         "step_seconds": step,
-        "labels": {"used": len(labels), "bad_rows": len(bad)},
+        "labels": {
+            "used": len(labels),
+            "repaired": sum(1 for lab in labels if lab.note),
+            "bad_rows": len(bad),
+            "bad": [{"line": b.line, "reason": b.reason} for b in bad],
+        },
         "detectors": {},
     }
     for name in detectors:
