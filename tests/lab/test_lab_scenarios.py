@@ -48,11 +48,17 @@ class LabRun:
     results: list[ScenarioResult]  # in catalogue order
     output: Path
     host_links_before: list[str]
+    host_sysctls_before: dict[str, str]
 
 
 def host_links() -> list[str]:
     out = subprocess.run(["ip", "-j", "link"], capture_output=True, text=True, check=True)
     return sorted(link["ifname"] for link in json.loads(out.stdout))
+
+
+def host_sysctls() -> dict[str, str]:
+    keys = ("net/ipv4/ip_forward", "net/ipv6/conf/all/disable_ipv6")
+    return {k: Path("/proc/sys", k).read_text().strip() for k in keys}
 
 
 @pytest.fixture(scope="module")
@@ -62,13 +68,14 @@ def lab_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabRun]:
     if reason:
         pytest.skip(reason)
     before = host_links()
+    sysctls = host_sysctls()
     output = tmp_path_factory.mktemp("lab") / "lab.jsonl"
     prefix = f"nvt{os.getpid() % 100000}"
     with topology.running_lab(prefix, make_plan(ALL_SCENARIOS)) as lab:
         topology.start_helper(lab)
         ooni = OONI_SCENARIOS if OONI_SCENARIOS.is_dir() else None
         results = run_scenarios(lab, ALL_SCENARIOS, output, ooni)
-        yield LabRun(lab, list(results), output, before)
+        yield LabRun(lab, list(results), output, before, sysctls)
 
 
 def _result(lab_run: LabRun, name: str) -> ScenarioResult:
@@ -189,8 +196,10 @@ def test_every_lab_address_is_test_net_or_loopback(lab_run: LabRun) -> None:
             assert any(net.subnet_of(n) for n in LAB_NETS), (role, route)
 
 
-def test_the_host_namespace_gets_no_link(lab_run: LabRun) -> None:
+def test_the_host_namespace_gets_no_link_and_keeps_its_settings(lab_run: LabRun) -> None:
     assert host_links() == lab_run.host_links_before
+    # The lab's sysctls (forwarding on, IPv6 off) are its own namespaces', never the host's.
+    assert host_sysctls() == lab_run.host_sysctls_before
 
 
 def test_packets_to_a_bogon_or_the_internet_are_dropped_and_counted(lab_run: LabRun) -> None:

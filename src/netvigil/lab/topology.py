@@ -139,6 +139,12 @@ def _ip(namespace: str, command: str) -> None:
     _run(["ip", "-n", namespace, *command.split()])
 
 
+def _sysctl(lab: Lab, role: str, key: str, value: str) -> None:
+    # Written through /proc by a shell inside the namespace (its own net sysctls): the sysctl
+    # tool (procps) is not on every minimal image, sh is.
+    _run(lab.exec_argv(role, "sh", "-c", f"echo {value} > /proc/sys/{key}"))
+
+
 def check_environment() -> None:
     """Root and the tools; a clear error instead of a half-built lab."""
     if os.geteuid() != 0:
@@ -196,7 +202,7 @@ def _build_network(lab: Lab) -> None:
     ]
     for role in ROLES:
         for key in ("all", "default"):
-            _run(lab.exec_argv(role, "sysctl", "-qw", f"net.ipv6.conf.{key}.disable_ipv6=1"))
+            _sysctl(lab, role, f"net/ipv6/conf/{key}/disable_ipv6", "1")
         _ip(ns(role), "link set lo up")
     censor_ns = ns("censor")
     for role, near, far, near_ip, far_ip, plen in links:
@@ -217,7 +223,7 @@ def _build_network(lab: Lab) -> None:
         _ip(ns("servers"), f"route add local {local} dev lo")
     for addr in (ISP_RESOLVER, PUBLIC_RESOLVER, LYING_RESOLVER):
         _ip(ns("servers"), f"addr add {addr}/32 dev lo")
-    _run(lab.exec_argv("censor", "sysctl", "-qw", "net.ipv4.ip_forward=1"))
+    _sysctl(lab, "censor", "net/ipv4/ip_forward", "1")
     for table, rule in censor.iptables_rules(lab.plan.faults):
         _run(lab.exec_argv("censor", "iptables", "-w", "-t", table, *rule))
     for argv in censor.tc_commands(lab.plan.faults):
