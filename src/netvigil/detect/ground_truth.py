@@ -116,10 +116,12 @@ def read_outage_list(path: Path) -> tuple[list[OutageLabel], list[BadRow]]:
                 return row[col[name]].strip() if col[name] < len(row) else ""
 
             try:
-                start = parse_us_time(get("Begin time"))
-                end = parse_us_time(get("End time"))
+                field = "Begin time"
+                start = parse_us_time(get(field))
+                field = "End time"
+                end = parse_us_time(get(field))
             except ValueError as exc:
-                bad.append(BadRow(line, str(exc)))
+                bad.append(BadRow(line, f"{field}: {exc}"))
                 continue
             note = ""
             if end < start and end.date() == start.date():
