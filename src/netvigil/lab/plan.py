@@ -48,7 +48,8 @@ BLOCK_PAGE_HTML = (
     "<p>This website has been blocked by order of the authorities.</p></body></html>"
 )
 
-Content = Literal["page", "large", "chain"]  # chain: httpbin-like /redirect/N
+# chain: httpbin-like /redirect/N; captcha: a 503 challenge for the client's network only
+Content = Literal["page", "large", "chain", "captcha"]
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,7 @@ class LabPlan:
             },
             "block_page_addresses": [BLOCK_PAGE_IP, GHOST_IP],
             "block_page_html": BLOCK_PAGE_HTML,
+            "challenged_network": CLIENT_NET,
         }
 
     def dns_config(self) -> dict[str, object]:

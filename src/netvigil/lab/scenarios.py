@@ -182,6 +182,10 @@ def _catalogue() -> tuple[Scenario, ...]:
         host=f"пример.{ZONE}")
     add("idnaWithoutCensorshipWithFirstLetterUppercase", "http", [], [],
         "an IDNA name, first letter uppercase", host=f"Пример.{ZONE}")
+    for proto in ("http", "https"):
+        h = site(f"cdn-captcha-{proto}", content="captcha")
+        add(f"cloudflareCAPTCHAWith{proto.upper()}", proto, [h], [],
+            "the CDN answers the client's network with a 503 CAPTCHA page")
     return tuple(out)
 # fmt: on
 

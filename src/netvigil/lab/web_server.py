@@ -13,6 +13,7 @@ know gets the default page, which is also what the proxy address serves for ever
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
@@ -42,6 +43,17 @@ def default_page(host: str) -> bytes:
     ).encode()
 
 
+def captcha_page() -> bytes:
+    """A CDN's "checking your browser" page (about 8 kB, like OONI's QA one)."""
+    filler = "<!-- challenge data " + "x" * 60 + " -->\n"
+    return (
+        "<!DOCTYPE html>\n<html>\n<head>\n<title>Attention Required!</title>\n</head>\n<body>\n"
+        "<h1>Please complete the security check to access the site</h1>\n"
+        + filler * 100
+        + "</body>\n</html>\n"
+    ).encode()
+
+
 class LabSites:
     """The ASGI application."""
 
@@ -49,6 +61,7 @@ class LabSites:
         self.sites: dict[str, dict[str, Any]] = config["sites"]
         self.block_addresses = set(config["block_page_addresses"])
         self.block_page = config["block_page_html"].encode()
+        self.challenged = ipaddress.ip_network(config.get("challenged_network", "192.0.2.0/26"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -66,6 +79,15 @@ class LabSites:
             left = int(scope["path"].rsplit("/", 1)[1] or 0)
             location = f"/redirect/{left - 1}" if left > 1 else "/"
             await _reply(send, 302, b"", [(b"location", location.encode())])
+        elif site["content"] == "captcha":
+            # Like a CDN challenging a network it distrusts: the client's network gets a 503
+            # CAPTCHA page, everyone else (the test helper) the site; same CDN headers for both.
+            cdn = [(b"alt-svc", b'h3=":443"'), (b"cf-ray", b"68013f3b0c7d498b-LAB")]
+            client = (scope.get("client") or ("", 0))[0]
+            if ipaddress.ip_address(client or "0.0.0.0") in self.challenged:
+                await _reply(send, 503, captcha_page(), cdn)
+            else:
+                await _reply(send, 200, default_page(host), cdn)
         elif site["content"] == "large":
             await send(
                 {
