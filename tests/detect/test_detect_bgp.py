@@ -14,6 +14,7 @@ from netvigil.detect.bgp import MrtStats, bgp_points, read_asn_countries
 
 RRC03 = "bgpkit_tests_fixtures_ripe_rrc03_2010.02_updates.20100227.1600.first-796-records.gz"
 LOCAL = "bgpkit_examples_local_only_updates.bz2"
+RRC15 = "bgpkit_tests_fixtures_ripe_rrc15_2010.02_updates.20100227.1600.gz"
 
 
 def walk_headers(path: Path) -> tuple[int, int]:
@@ -38,7 +39,7 @@ def walk_headers(path: Path) -> tuple[int, int]:
     return records, updates
 
 
-@pytest.mark.parametrize("name", [RRC03, LOCAL])
+@pytest.mark.parametrize("name", [RRC03, LOCAL, RRC15])
 def test_record_and_update_counts_match_an_independent_header_walk(name: str) -> None:
     path = shared_path("outages", name)
     stats = MrtStats()
