@@ -124,6 +124,10 @@ def test_rebuild_rederives_from_raw_only(tmp_path: Path, monkeypatch: pytest.Mon
     after = open_store(store, writable=False).connect().execute(query).fetchall()
     assert after == before
     assert sorted(p.name for p in (store / "raw").rglob("*.parquet")) == raw_files
+    # ingesting after a rebuild writes into the new generation, which readers see
+    summary = _ingest(monkeypatch, store, str(files[20]))
+    assert summary["ingested"] == 1
+    assert _count(store, "SELECT count(*) FROM verdicts") == 21
 
 
 def test_store_recovers_from_an_interrupted_commit(tmp_path: Path) -> None:
