@@ -236,14 +236,13 @@ class Tracker(TrackerUsers, TrackerAttachments):
         require(actor, "admin", "import published STOP data")
 
         def work(s: Session) -> ImportResult:
-            existing = {
-                inc.natural_key: inc
-                for inc in s.scalars(
-                    select(Incident).where(Incident.natural_key.in_([r.natural_key for r in rows]))
-                )
-            }
-            created: list[list[Any]] = []
-            updated: list[list[Any]] = []
+            keys = [r.natural_key for r in rows]
+            existing: dict[str, Incident] = {}
+            for at in range(0, len(keys), 500):  # bounded IN lists (SQLite variable limit)
+                chunk = select(Incident).where(Incident.natural_key.in_(keys[at : at + 500]))
+                existing.update((inc.natural_key, inc) for inc in s.scalars(chunk))
+            new: dict[str, tuple[StopRow, Incident]] = {}
+            changed: dict[str, tuple[StopRow, Incident]] = {}
             unchanged = 0
             problems: list[dict[str, Any]] = []
             for done, row in enumerate(rows, start=1):
@@ -253,17 +252,19 @@ class Tracker(TrackerUsers, TrackerAttachments):
                     incident = Incident(natural_key=row.natural_key, created_by=actor.name)
                     apply_row(incident, row)
                     s.add(incident)
-                    s.flush()
                     existing[row.natural_key] = incident
-                    created.append([row.sheet, row.row, incident.id])
+                    new[row.natural_key] = (row, incident)
                 elif apply_row(incident, row):
                     incident.updated_by = actor.name
-                    s.flush()
-                    updated.append([row.sheet, row.row, incident.id])
+                    if row.natural_key not in new:
+                        changed[row.natural_key] = (row, incident)
                 else:
                     unchanged += 1
                 if progress is not None:
                     progress(done)
+            s.flush()  # one batched INSERT/UPDATE round (ids are known after it)
+            created = [[row.sheet, row.row, inc.id] for row, inc in new.values()]
+            updated = [[row.sheet, row.row, inc.id] for row, inc in changed.values()]
             entry = None
             if created or updated:
                 entry = audit.append(
