@@ -33,7 +33,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import pyarrow as pa
@@ -55,6 +55,7 @@ _RAW_COMPRESSION = {
     "input": "zstd",
     "source": "zstd",
     "line_size": "zstd",
+    "cc": "zstd",
     "line_zstd": "none",
 }
 
@@ -324,5 +325,12 @@ class ParquetStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+
+if TYPE_CHECKING:  # mypy proves the class implements the backend Protocol
+    from collections.abc import Callable
+
+    from netvigil.store.protocol import AnalyticalStore
+
+    _implements: Callable[..., AnalyticalStore] = ParquetStore
 
 __all__ = ["ParquetStore", "raw_lines"]
