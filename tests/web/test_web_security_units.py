@@ -60,3 +60,12 @@ def test_generated_secret_key_is_private_and_stable(tmp_path: Path) -> None:
     mode = stat.S_IMODE((tmp_path / "web-secret-key").stat().st_mode)
     assert mode == 0o600
     assert load_secret_key("configured-key", tmp_path) == "configured-key"
+
+
+def test_concurrent_first_starts_agree_on_one_key(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(lambda _: load_secret_key(None, tmp_path), range(16)))
+    assert len(keys) == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["web-secret-key"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
+import tempfile
 import threading
 import time
 from collections import deque
@@ -59,9 +60,17 @@ def load_secret_key(configured: str | None, data_dir: Path) -> str:
         return path.read_text(encoding="ascii").strip()
     data_dir.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=data_dir)  # mode 0600
+    tmp = Path(tmp_name)
     with os.fdopen(fd, "w", encoding="ascii") as fh:
         fh.write(key)
+    try:
+        # link() fails if another process created the key first: then everyone uses theirs.
+        os.link(tmp, path)
+    except FileExistsError:
+        key = path.read_text(encoding="ascii").strip()
+    finally:
+        tmp.unlink()
     return key
 
 
