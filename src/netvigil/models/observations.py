@@ -16,8 +16,12 @@ import msgspec
 ObservationKind = Literal["dns", "tcp", "tls", "http"]
 
 
-class Observation(msgspec.Struct, frozen=True, kw_only=True):
-    """One network step of one measurement, with the control's view beside it."""
+class Observation(msgspec.Struct, frozen=True):
+    """One network step of one measurement, with the control's view beside it.
+
+    Not keyword-only: the analysis builds rows positionally on the ingest hot path (3-4x
+    cheaper than ~20 keywords); build them by keyword everywhere else.
+    """
 
     measurement_uid: str
     observation_idx: int  # position within the measurement, stable across re-runs
