@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from web_support import PASSWORD, REPO_ROOT, web_settings
 
-from conftest import PASSWORD, REPO_ROOT, web_settings
 from netvigil.incidents import Tracker
 from netvigil.web import create_app
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 
 from fastapi import FastAPI
-
-from conftest import REPO_ROOT, all_routes
+from web_support import REPO_ROOT, all_routes
 
 
 def _normalise(text: str) -> str:

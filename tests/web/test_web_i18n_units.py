@@ -6,8 +6,8 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
+from web_support import Seeded
 
-from conftest import Seeded
 from netvigil.web._i18n import (
     LANGUAGES,
     LOCALES_DIR,

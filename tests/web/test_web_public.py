@@ -8,8 +8,7 @@ import re
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-
-from conftest import BACKENDS, Seeded
+from web_support import BACKENDS, Seeded
 
 
 @BACKENDS

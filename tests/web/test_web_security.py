@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-
-from conftest import (
+from web_support import (
     BACKENDS,
     PASSWORD,
     PRIVATE,
@@ -20,6 +19,7 @@ from conftest import (
     login,
     web_settings,
 )
+
 from netvigil.web import create_app
 
 EDITOR_PREFIXES = ("/editor", "/login", "/logout")

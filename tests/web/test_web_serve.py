@@ -11,8 +11,7 @@ from pathlib import Path
 
 import httpx
 from fastapi.testclient import TestClient
-
-from conftest import Seeded
+from web_support import Seeded
 
 
 def _free_port() -> int:
