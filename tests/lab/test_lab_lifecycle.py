@@ -92,9 +92,10 @@ def test_lab_run_writes_annotated_measurements_and_removes_everything(tmp_path: 
 
 
 @pytest.mark.lab
-def test_ctrl_c_during_a_run_removes_everything(tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_interrupting_a_run_removes_everything(tmp_path: Path, signum: int) -> None:
     _needs_lab()
-    prefix = f"nvi{os.getpid() % 1000}"
+    prefix = f"nvi{signum}{os.getpid() % 1000}"
     proc = subprocess.Popen(
         _netvigil("lab", "run", "--yes", "--prefix", prefix, "--output", str(tmp_path / "x.jsonl")),
         stdout=subprocess.PIPE,
@@ -117,7 +118,7 @@ def test_ctrl_c_during_a_run_removes_everything(tmp_path: Path) -> None:
         time.sleep(0.2)
     assert pids, "the probe never started in the lab"
     state = json.loads(next(topology.RUN_ROOT.glob(f"{prefix}*/state.json")).read_text())
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     proc.communicate(timeout=60)
     assert proc.returncode != 0
     assert _leftovers(prefix) == []
