@@ -12,11 +12,11 @@ from pathlib import Path
 import pycountry
 import pytest
 
-from nvtest import REPO, shared_path
 from netvigil._errors import InputError, UnknownEntityError
 from netvigil.impact import estimate, resolve_country
 from netvigil.impact.indicators import load_table
 from netvigil.impact.methods import DeloitteThresholds
+from nvtest import REPO, shared_path
 
 COMMITTED = REPO / "src/netvigil/impact/data/indicators.csv"
 
