@@ -27,8 +27,6 @@ from netvigil.store.schema import RAW_SCHEMA, records_table, time_array
 # The probe's address is never stored (DESIGN.md, privacy): OONI publishes this placeholder.
 SCRUBBED_IP = "127.0.0.1"
 _REQUIRED_TEXT = ("test_name", "measurement_start_time", "probe_cc", "probe_asn")
-# One codec for the process, rather than one built per line by pa.compress().
-_ZSTD = pa.Codec("zstd", compression_level=1)
 
 
 @dataclass
@@ -138,7 +136,7 @@ def _analyze_chunk(
             asns.append(m["probe_asn"])
             inputs.append(m.get("input"))
             sizes.append(len(data))
-            blobs.append(_ZSTD.compress(data, asbytes=True))
+            blobs.append(data)
         try:
             verdict = verdict_of(m, fingerprints=fingerprints, uid=uid)
             rows = observations_of(m, uid=uid)
@@ -164,7 +162,7 @@ def _analyze_chunk(
                 pa.array(inputs, pa.string()),
                 pa.array([source] * len(uids), pa.string()),
                 pa.array(sizes, pa.int32()),
-                pa.array(blobs, pa.binary()),
+                _binary_array(blobs),
             ],
             schema=RAW_SCHEMA,
         )
@@ -174,6 +172,22 @@ def _analyze_chunk(
         verdicts=records_table(verdicts, Verdict, *verdict_keys),
     )
     return result
+
+
+def _binary_array(values: list[bytes]) -> Any:
+    """``pa.array(values, pa.binary())`` from one joined buffer: a single copy of the lines
+    instead of one append per value (~2-3x faster for chunks of ~18 KB lines)."""
+    offsets = [0]
+    total = 0
+    for value in values:
+        total += len(value)
+        offsets.append(total)
+    if total >= 2**31:  # beyond 32-bit offsets: let Arrow say so (a chunk is ~9 MB)
+        return pa.array(values, pa.binary())
+    offset_buffer = pa.array(offsets, pa.int32()).buffers()[1]
+    return pa.Array.from_buffers(
+        pa.binary(), len(values), [None, offset_buffer, pa.py_buffer(b"".join(values))]
+    )
 
 
 def raw_line_records(pairs: Iterable[tuple[str, bytes]]) -> Iterable[Line]:

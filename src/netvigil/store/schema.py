@@ -33,8 +33,10 @@ RAW_SCHEMA = pa.schema(
         ("probe_asn", pa.string()),
         ("input", pa.string()),
         ("source", pa.string()),  # file the line came from (name only, for provenance)
-        ("line_size", pa.int32()),  # uncompressed size, needed to decompress
-        ("line_zstd", pa.binary()),  # the original line, zstd-compressed (probe_ip scrubbed)
+        ("line_size", pa.int32()),  # bytes of the original line
+        # The original line (probe_ip scrubbed), compressed by Parquet's zstd codec with the
+        # whole column chunk as context: no per-line compression in the workers.
+        ("line", pa.binary()),
     ]
 )
 
