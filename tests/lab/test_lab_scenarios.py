@@ -122,8 +122,6 @@ FAILURE_DIFFERS = {
     "dnsHijackingToLocalhostWithHTTPS": "OONI's probe never connects to 127.0.0.1; ours does",
     "localhostWithHTTP": "OONI's probe never connects to 127.0.0.1; ours does",
     "localhostWithHTTPS": "OONI's probe never connects to 127.0.0.1; ours does",
-    "redirectWithConsistentDNSAndThenEOFForHTTPS": "a clean EOF (FIN) during the TLS handshake "
-    "is recorded as connection_reset, OONI says eof_error",
 }
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
+import struct
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -133,3 +136,38 @@ def test_tls_context_rejects_an_unreadable_ca_bundle(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"ca\.pem"):
         tls_context(bad)
     assert isinstance(tls_context(None), ssl.SSLContext)
+
+
+def _hang_up_server(rst: bool) -> tuple[socket.socket, threading.Thread]:
+    """A TCP server that reads the ClientHello, then closes: FIN, or RST when ``rst``."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        conn.recv(4096)
+        if rst:  # SO_LINGER 0: close() sends a RST instead of a FIN
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return listener, thread
+
+
+@pytest.mark.parametrize(("rst", "failure"), [(False, "eof_error"), (True, "connection_reset")])
+def test_a_hang_up_during_the_tls_handshake(world: World, rst: bool, failure: str) -> None:
+    # OONI's redirectWithConsistentDNSAndThenEOFForHTTPS: a middlebox reads the ClientHello and
+    # closes cleanly -> eof_error; one that resets -> connection_reset.
+    listener, thread = _hang_up_server(rst)
+    try:
+        port = listener.getsockname()[1]
+        result, trace = fetched(network(world), f"https://127.0.0.1:{port}/")
+    finally:
+        thread.join(timeout=5)
+        listener.close()
+    assert trace.tcp_connect[0].status.success is True
+    assert trace.tls_handshakes[0].failure == failure
+    assert result.failure == failure
+    assert trace.requests == []

@@ -70,7 +70,9 @@ def failure_of(exc: BaseException) -> str:
     if isinstance(exc, dns.resolver.NoAnswer):
         return "dns_no_answer"
     if isinstance(exc, ConnectionResetError):
-        return "connection_reset"
+        # asyncio's TLS layer raises a bare ConnectionResetError (no errno) when the peer
+        # half-closes (FIN) during the handshake; a real RST carries ECONNRESET. OONI: eof_error.
+        return "connection_reset" if exc.errno is not None or exc.args else "eof_error"
     if isinstance(exc, ConnectionRefusedError):
         return "connection_refused"
     if isinstance(exc, h11.RemoteProtocolError):
