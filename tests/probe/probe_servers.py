@@ -205,6 +205,10 @@ async def _handle(
         if left > 0:
             status, body = "302 Found", b""
             headers.append(("Location", f"/redirect/{left - 1}"))
+    elif path in ("/broken-redirect-http", "/broken-redirect-https"):
+        # OONI's QA httpbin: a 302 whose Location is a scheme and no host.
+        status, body = "302 Found", b""
+        headers.append(("Location", path.rsplit("-", 1)[1] + "://"))
     elif path == "/echo":
         # Like "what is my IP" pages: the client's address shows up in body, headers and links.
         body = (

@@ -48,8 +48,9 @@ BLOCK_PAGE_HTML = (
     "<p>This website has been blocked by order of the authorities.</p></body></html>"
 )
 
-# chain: httpbin-like /redirect/N; captcha: a 503 challenge for the client's network only
-Content = Literal["page", "large", "chain", "captcha"]
+# chain: httpbin-like /redirect/N; captcha: a 503 challenge for the client's network only;
+# client-redirect: the 302 to redirect_to for the client's network only, the page for others
+Content = Literal["page", "large", "chain", "captcha", "client-redirect"]
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,9 @@ class LabSites:
         site = self.sites.get(host, {"content": "page", "redirect_to": None})
         if local in self.block_addresses:
             await _reply(send, 200, self.block_page)
-        elif site.get("redirect_to"):
+        elif site.get("redirect_to") and (
+            site["content"] != "client-redirect" or self._challenged(scope)
+        ):
             await _reply(send, 302, b"", [(b"location", site["redirect_to"].encode())])
         elif site["content"] == "chain" and scope["path"].startswith("/redirect/"):
             # httpbin's /redirect/N: N more redirects before the page.
@@ -83,8 +85,7 @@ class LabSites:
             # Like a CDN challenging a network it distrusts: the client's network gets a 503
             # CAPTCHA page, everyone else (the test helper) the site; same CDN headers for both.
             cdn = [(b"alt-svc", b'h3=":443"'), (b"cf-ray", b"68013f3b0c7d498b-LAB")]
-            client = (scope.get("client") or ("", 0))[0]
-            if ipaddress.ip_address(client or "0.0.0.0") in self.challenged:
+            if self._challenged(scope):
                 await _reply(send, 503, captcha_page(), cdn)
             else:
                 await _reply(send, 200, default_page(host), cdn)
@@ -107,6 +108,11 @@ class LabSites:
             # Like the web servers of OONI's QA (netem), real sites send an uncommon header the
             # block page lacks, so OONI's headers_match can tell them apart.
             await _reply(send, 200, default_page(host), [(b"alt-svc", b'h3=":443"')])
+
+    def _challenged(self, scope: Scope) -> bool:
+        """Whether the request comes from the client's network (not the test helper's)."""
+        client = (scope.get("client") or ("", 0))[0]
+        return ipaddress.ip_address(client or "0.0.0.0") in self.challenged
 
 
 async def _reply(

@@ -13,11 +13,16 @@ import ssl
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
+import msgspec
+
 from netvigil.probe.steps import Connection, Trace, connect, http_get, lookup_system, lookup_udp
 from netvigil.probe.steps import tls_handshake as do_tls
 
 MAX_REDIRECTS = 10  # OONI (and Go's net/http) stop after 10 redirects
 TOO_MANY_REDIRECTS = "unknown_failure: stopped after too many redirects"  # OONI's exact string
+# A redirect whose Location names no host (``http://``): OONI fails the hop with this string
+# (webconnectivitylte httpValidateRedirect, ooni/probe#2628) instead of following it.
+INVALID_REDIRECT_HOST = "http_invalid_redirect_location_host"
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 # OONI's title rule (measurexlite GetWebPageTitle): the first <title> of at most 128 characters.
 TITLE_RE = re.compile(r"(?i)<title>([^<]{1,128})</title>")
@@ -81,6 +86,19 @@ def split_target(url: str) -> tuple[str, str, int, str, str]:
     host_header = shown if default else f"{shown}:{port}"
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return scheme, host, port, host_header, target
+
+
+def redirect_target(url: str, location: str) -> str | None:
+    """The URL a redirect from ``url`` to ``location`` leads to; None if it names no host.
+
+    Resolved as Go's ``URL.ResolveReference`` (what OONI uses): a Location with a scheme or a
+    ``//`` authority is taken as it is, so ``http://`` has an empty host (Python's urljoin would
+    quietly reuse the current host for it when the scheme is the same, and loop).
+    """
+    parts = urlsplit(location)
+    if parts.scheme or location.startswith("//"):
+        return urljoin(url, location) if parts.hostname else None
+    return urljoin(url, location)
 
 
 def _is_ip(host: str) -> bool:
@@ -172,7 +190,14 @@ async def fetch(
                 return result
             if got.status not in REDIRECT_CODES or not got.location:
                 return result
-            url = urljoin(url, got.location)
+            next_url = redirect_target(url, got.location)
+            if next_url is None:
+                # OONI records the failure on the 302 itself (its response is kept).
+                last = trace.requests[-1]
+                trace.requests[-1] = msgspec.structs.replace(last, failure=INVALID_REDIRECT_HOST)
+                result.failure = INVALID_REDIRECT_HOST
+                return result
+            url = next_url
         result.failure = TOO_MANY_REDIRECTS
         return result
     except ValueError as exc:  # a redirect to something that is not an http(s) URL
