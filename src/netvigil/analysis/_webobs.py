@@ -271,6 +271,13 @@ def host_key(host: str) -> str:
 def domain_of(url: Any) -> str | None:
     if not isinstance(url, str) or not url:
         return None
+    return _host_of(url)
+
+
+@lru_cache(maxsize=8192)
+def _host_of(url: str) -> str | None:
+    # Cached: a measurement asks for the host of the same few URLs several times (input,
+    # requests, control), and test lists repeat URLs across measurements.
     try:
         host = urlsplit(url).hostname
     except ValueError:
