@@ -104,9 +104,9 @@ def stage_breakdown(sample: list[bytes], fingerprints: str | None) -> list[tuple
     """CPU microseconds per measurement of each stage of a worker, on ``sample`` (one process)."""
     import gc
 
-    from netvigil.analysis import Fingerprints, measurement_uid, observations_of, verdict_of
+    from netvigil.analysis import Fingerprints, measurement_uid, observation_rows, verdict_of
     from netvigil.models.observations import Observation
-    from netvigil.store.schema import records_table
+    from netvigil.store.schema import rows_table
 
     fp = Fingerprints.load(fingerprints) if fingerprints else None
     out: list[tuple[str, float]] = []
@@ -124,14 +124,14 @@ def stage_breakdown(sample: list[bytes], fingerprints: str | None) -> list[tuple
 
     ms = stage("orjson.loads (the floor, without gz)", lambda: [orjson.loads(x) for x in sample])
     stage("raw lines -> Parquet (zstd column)", lambda: _raw_parquet(sample))
-    uids = stage("measurement_uid (C1)", lambda: [measurement_uid(m) for m in ms])
+    uids = stage("measurement_uid", lambda: [measurement_uid(m) for m in ms])
     pairs = list(zip(ms, uids, strict=True))
-    stage("verdict_of (C1)", lambda: [verdict_of(m, fingerprints=fp, uid=u) for m, u in pairs])
+    stage("verdict_of", lambda: [verdict_of(m, fingerprints=fp, uid=u) for m, u in pairs])
     obs = stage(
-        "observations_of (C1)", lambda: [o for m, u in pairs for o in observations_of(m, uid=u)]
+        "observation_rows", lambda: [o for m, u in pairs for o in observation_rows(m, uid=u)]
     )
     keys = ["d"] * len(obs)
-    stage("observations -> Arrow", lambda: records_table(obs, Observation, keys, keys))
+    stage("observations -> Arrow", lambda: rows_table(obs, Observation, keys, keys))
     return out
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from netvigil.analysis._uid import measurement_uid
 from netvigil.analysis.fingerprints import Fingerprint, Fingerprints
-from netvigil.analysis.observations import observations_of
+from netvigil.analysis.observations import observation_rows, observations_of
 from netvigil.analysis.rules import BASE_RULES, RULES_VERSION, Rule
 from netvigil.analysis.services import SERVICE_RULES
 from netvigil.analysis.verdict import verdict_of
@@ -32,6 +32,7 @@ __all__ = [
     "WebConnectivityAnalysis",
     "analyze_web_connectivity",
     "measurement_uid",
+    "observation_rows",
     "observations_of",
     "verdict_of",
 ]

@@ -133,7 +133,12 @@ def time_array(values: list[Any]) -> Any:
 def records_table(records: Sequence[Any], cls: type, day: list[str], cc: list[str]) -> Any:
     """An Arrow table of ``records`` (instances of ``cls``) plus the ``day``/``cc`` columns."""
     layout = layout_of(cls)
-    rows = [layout.getter(r) for r in records]
+    return rows_table([layout.getter(r) for r in records], cls, day, cc)
+
+
+def rows_table(rows: Sequence[Sequence[Any]], cls: type, day: list[str], cc: list[str]) -> Any:
+    """Like :func:`records_table`, from rows of values already in ``cls``'s field order."""
+    layout = layout_of(cls)
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in layout.names]
     arrays = []
     for i, name in enumerate(layout.names):
