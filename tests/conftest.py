@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from nvtest import REPO, SHARED_DATA, running_as_root, shared_path
+from pg import PostgresServer
 
 __all__ = ["REPO", "SHARED_DATA", "running_as_root", "shared_path"]
 
@@ -30,6 +31,20 @@ def _isolated_settings(
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     yield
+
+
+# One throwaway PostgreSQL server per test session, shared by the tracker and web tests.
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    try:
+        server = PostgresServer()
+    except FileNotFoundError as exc:
+        pytest.skip(f"no PostgreSQL here: {exc} (apt-get install postgresql)")
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -18,19 +18,6 @@ from netvigil.web import create_app
 from pg import PostgresServer
 
 
-@pytest.fixture(scope="session")
-def web_postgres() -> Iterator[PostgresServer]:
-    try:
-        server = PostgresServer()
-    except FileNotFoundError as exc:
-        pytest.skip(f"no PostgreSQL here: {exc} (apt-get install postgresql)")
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
-
-
 @pytest.fixture
 def backend() -> str:
     """The tracker database; the key tests override it with ``postgres`` (see BACKENDS)."""
@@ -40,7 +27,7 @@ def backend() -> str:
 @pytest.fixture
 def db_url(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> str:
     if backend == "postgres":
-        server: PostgresServer = request.getfixturevalue("web_postgres")
+        server: PostgresServer = request.getfixturevalue("postgres_server")
         return server.new_database()
     return f"sqlite:///{tmp_path / 'tracker.sqlite'}"
 
