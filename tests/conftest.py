@@ -47,7 +47,27 @@ def postgres_server() -> Iterator[PostgresServer]:
         server.stop()
 
 
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and not hasattr(report, "wasxfail"):
+        _skipped.append(report.nodeid)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # "No tests collected" must fail the run, never pass as green (pytest's exit 5).
     if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    # CI installs everything (root, iptables, PostgreSQL, chromium, ../shared): a skip there means
+    # a suite silently did not run, so it fails the run instead of passing as green.
+    if os.environ.get("CI") and _skipped and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if os.environ.get("CI") and _skipped:
+        terminalreporter.write_line(
+            f"CI: {len(_skipped)} test(s) skipped, which fails the run: {', '.join(_skipped[:10])}",
+            red=True,
+        )
