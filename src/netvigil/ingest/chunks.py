@@ -42,6 +42,39 @@ class ChunkResult:
     input_bytes: int = 0
     file_done: bool = False
 
+    # Sent between processes as LZ4-compressed Arrow IPC streams: pickling the tables as they
+    # are moved ~9 MB of raw lines per chunk through the pipe, and receiving them into fresh
+    # memory was a third of the parent's CPU.
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["batch"] = tuple(
+            _pack(t) for t in (self.batch.raw, self.batch.observations, self.batch.verdicts)
+        )
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state["batch"] = Batch(*(_unpack(b) for b in state["batch"]))
+        self.__dict__.update(state)
+
+
+_IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4" if pa.Codec.is_available("lz4") else None)
+
+
+def _pack(table: Any) -> Any:
+    if table is None:
+        return None
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema, options=_IPC_OPTIONS) as writer:
+        writer.write_table(table)
+    return sink.getvalue()
+
+
+def _unpack(data: Any) -> Any:
+    if data is None:
+        return None
+    with pa.ipc.open_stream(data) as reader:
+        return reader.read_all()
+
 
 def envelope_problem(m: Any) -> str | None:
     """Why ``m`` is not a measurement we can store, or None."""
