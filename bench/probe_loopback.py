@@ -124,6 +124,7 @@ def main() -> None:
             helper_url=f"http://127.0.0.1:{helper_port}/",
             resolver="127.0.0.1:9",  # nothing answers: the extra UDP lookup must not slow us
             tcp_timeout=args.tcp_timeout,
+            connect_loopback=True,  # the benchmark's servers are on 127.0.0.0/8
         )
         with tempfile.TemporaryDirectory() as tmp:
             targets = urls(args.urls)

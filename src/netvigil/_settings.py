@@ -42,6 +42,9 @@ class ProbeSettings(BaseModel):
     http_timeout: float = Field(default=15.0, gt=0)
     control_timeout: float = Field(default=30.0, gt=0)
     max_body_bytes: int = Field(default=1 << 22, ge=1024)
+    # OONI's probe never connects to a loopback answer (ooni/probe#2397); tests that measure
+    # servers on 127.0.0.1 turn this on.
+    connect_loopback: bool = False
     spool: Path | None = None  # JSONL spool; default <data_dir>/spool/measurements.jsonl
 
     @field_validator("probe_cc")

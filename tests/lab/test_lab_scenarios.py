@@ -118,10 +118,6 @@ def test_probe_verdict_equals_oonis(lab_run: LabRun, name: str) -> None:
 # still agree). strict: when the probe changes, the mark must go.
 FAILURE_DIFFERS = {
     "websiteDownNoAddrs": "the probe sets http_experiment_failure=dns_no_answer, OONI leaves null",
-    "dnsHijackingToLocalhostWithHTTP": "OONI's probe never connects to 127.0.0.1; ours does",
-    "dnsHijackingToLocalhostWithHTTPS": "OONI's probe never connects to 127.0.0.1; ours does",
-    "localhostWithHTTP": "OONI's probe never connects to 127.0.0.1; ours does",
-    "localhostWithHTTPS": "OONI's probe never connects to 127.0.0.1; ours does",
 }
 
 

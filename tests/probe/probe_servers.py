@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import dns.flags
 import dns.message
 import dns.rcode
 import dns.rrset
@@ -73,6 +74,7 @@ class World:
             "NETVIGIL_PROBE__HTTP_TIMEOUT": "5",
             "NETVIGIL_PROBE__DNS_TIMEOUT": "5",
             "NETVIGIL_PROBE__CONTROL_TIMEOUT": "20",
+            "NETVIGIL_PROBE__CONNECT_LOOPBACK": "true",  # every server here is on 127.0.0.1
             **extra,
         }
 
@@ -257,6 +259,9 @@ class _Dns(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         query = dns.message.from_wire(data)
         reply = dns.message.make_response(query)
+        # A recursive resolver's answer: glibc takes an empty NOERROR without RA (and without
+        # AA) for a lame server and reports EAI_AGAIN instead of "no address".
+        reply.flags |= dns.flags.RA
         question = query.question[0]
         name = question.name.to_text().rstrip(".").lower()
         qtype = dns.rdatatype.to_text(question.rdtype)

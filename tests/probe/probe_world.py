@@ -46,10 +46,10 @@ def main(out: Path, probe_args: list[str]) -> int:
     ca = CertAuthority(out)
     loop = LoopThread()
     how = WebBehaviour(public_ip=PUBLIC_IP)
-    loop.run(start_dns("127.0.0.53", 53, {"echo.test": ["127.0.0.10"]}))
-    loop.run(
-        start_dns("127.0.0.54", 53, {"echo.test": ["127.0.0.10"], "blocked.test": ["127.0.0.10"]})
-    )
+    # nodata.test exists without addresses for both resolvers (OONI's websiteDownNoAddrs).
+    loop.run(start_dns("127.0.0.53", 53, {"echo.test": ["127.0.0.10"], "nodata.test": []}))
+    open_zone = {"echo.test": ["127.0.0.10"], "blocked.test": ["127.0.0.10"], "nodata.test": []}
+    loop.run(start_dns("127.0.0.54", 53, open_zone))
     loop.run(start_web("127.0.0.10", 80, how))
     loop.run(start_web("127.0.0.10", 443, how, ca.issue("echo.test", "blocked.test")))
     helper = start_helper("127.0.0.20", 8080, "127.0.0.54:53", ca.bundle)
@@ -58,6 +58,7 @@ def main(out: Path, probe_args: list[str]) -> int:
         NETVIGIL_PROBE__HELPER_URL="http://127.0.0.20:8080/",
         NETVIGIL_PROBE__RESOLVER="127.0.0.53:53",
         NETVIGIL_PROBE__CA_BUNDLE=str(ca.bundle),
+        NETVIGIL_PROBE__CONNECT_LOOPBACK="true",  # the world's servers are on 127.0.0.0/8
         NETVIGIL_DATA_DIR=str(out / "data"),
     )
     cmd = [sys.executable, "-m", "netvigil", "probe", "--yes", "--no-progress", *probe_args]

@@ -50,6 +50,9 @@ class Network:
     tls_timeout: float = 10.0
     http_timeout: float = 15.0
     max_body: int = 1 << 22
+    # The probe sets this from ``probe.connect_loopback`` (off, as OONI's probe); the helper
+    # keeps connecting to what it resolves.
+    connect_loopback: bool = True
 
 
 @dataclass
@@ -165,6 +168,13 @@ async def fetch(
             if dns_failure is not None:
                 result.failure = dns_failure
                 return result
+            if not net.connect_loopback:
+                # OONI's probe refuses to connect to loopback (webconnectivitylte
+                # allowedToConnect): the answer stays in the DNS records, nothing is fetched
+                # and no failure is recorded (localhostWithHTTP, dnsHijackingToLocalhost...).
+                usable = [ip for ip in usable if not ipaddress.ip_address(ip).is_loopback]
+                if not usable:
+                    return result
             conn, failure = await _open(trace, net, usable, port, scheme, host, tags)
             if conn is None:
                 result.failure = failure

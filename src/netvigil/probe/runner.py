@@ -84,6 +84,7 @@ def probe_network(probe: ProbeSettings) -> Network:
         tls_timeout=probe.tls_timeout,
         http_timeout=probe.http_timeout,
         max_body=probe.max_body_bytes,
+        connect_loopback=probe.connect_loopback,
     )
 
 
