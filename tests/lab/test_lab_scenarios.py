@@ -116,9 +116,7 @@ def test_probe_verdict_equals_oonis(lab_run: LabRun, name: str) -> None:
 
 # Where netvigil's probe records a different failure string than OONI's probe did (the verdicts
 # still agree). strict: when the probe changes, the mark must go.
-FAILURE_DIFFERS = {
-    "websiteDownNoAddrs": "the probe sets http_experiment_failure=dns_no_answer, OONI leaves null",
-}
+FAILURE_DIFFERS: dict[str, str] = {}
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from probe_servers import PAGE, World, closed_port
+from probe_servers import PAGE, World, closed_port, ooni_measurement
 from typer.testing import CliRunner
 
 from netvigil.cli.main import app
@@ -62,7 +62,8 @@ def test_helper_does_tls_for_https_endpoints(world: World) -> None:
 
 def test_helper_reports_its_dns_failure(world: World) -> None:
     control = ask(world, {"http_request": "http://blocked.test/", "tcp_connect": []}).json()
-    assert control["dns"] == {"failure": "dns_nxdomain_error", "addrs": []}
+    # OONI's helper's strings (oohelperd dnsMapFailure): NXDOMAIN is dns_name_error ...
+    assert control["dns"] == {"failure": "dns_name_error", "addrs": []}
     assert control["http_request"]["failure"] == "dns_nxdomain_error"
     assert control["http_request"]["status_code"] == -1
     assert control["http_request"]["body_length"] == -1
@@ -141,3 +142,10 @@ def test_the_helper_command_serves_with_settings_from_the_environment(world: Wor
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_helper_reports_a_name_without_addresses_as_an_empty_list(world: World) -> None:
+    # ... and "no answer" is an empty list with no failure, as in OONI's websiteDownNoAddrs.
+    control = ask(world, {"http_request": "http://nodata.test/", "tcp_connect": []}).json()
+    ooni = ooni_measurement("websiteDownNoAddrs")["test_keys"]["control"]
+    assert control["dns"] == ooni["dns"] == {"failure": None, "addrs": []}

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from probe_servers import ooni_measurement
 
 WORLD = Path(__file__).with_name("probe_world.py")
 
@@ -79,3 +80,17 @@ def test_system_resolver_nxdomain_is_dns_blocking(tmp_path: Path) -> None:
         False,
         "inconsistent",
     )
+
+
+@needs_namespaces
+def test_a_name_without_addresses_is_oonis_website_down_no_addrs(tmp_path: Path) -> None:
+    rc, [m], stderr = run_world(tmp_path, "http://nodata.test/")
+    assert rc == 0, stderr
+    tk = m["test_keys"]
+    ooni = ooni_measurement("websiteDownNoAddrs")["test_keys"]
+    keys = ("dns_experiment_failure", "http_experiment_failure", "blocking", "accessible")
+    # dns_no_answer from the system resolver; OONI leaves http_experiment_failure null
+    assert {k: tk[k] for k in keys} == {k: ooni[k] for k in keys}
+    assert tk["dns_experiment_failure"] == "dns_no_answer"
+    assert tk["http_experiment_failure"] is None
+    assert tk["tcp_connect"] == [] and tk["requests"] == []

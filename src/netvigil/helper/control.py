@@ -115,7 +115,7 @@ async def answer(request: ControlRequest, net: Network) -> dict[str, Any]:
             "status_code": fetched.status if ok else -1,
         },
         "http3_request": None,
-        "dns": {"failure": dns_failure, "addrs": addrs},
+        "dns": {"failure": th_dns_failure(dns_failure), "addrs": addrs},
         "ip_info": ip_info,
     }
 
@@ -136,6 +136,25 @@ async def _check(
         return None, None
     finally:
         conn.close()
+
+
+# The DNS failure strings of OONI's test helper (oohelperd dnsMapFailure, inherited from the
+# legacy Python TH): NXDOMAIN has its own name, "no answer" is an empty list without a failure.
+TH_DNS_FAILURES: dict[str, str | None] = {
+    "dns_nxdomain_error": "dns_name_error",
+    "dns_no_answer": None,
+    "dns_non_recoverable_failure": "dns_server_failure",
+    "dns_refused_error": "dns_server_failure",
+    "dns_server_misbehaving": "dns_server_failure",
+    "dns_temporary_failure": "dns_server_failure",
+}
+
+
+def th_dns_failure(failure: str | None) -> str | None:
+    """The probe-side failure string of the helper's lookup, as OONI's helper reports it."""
+    if failure is None:
+        return None
+    return TH_DNS_FAILURES.get(failure, "unknown_error")
 
 
 def _flags(ip: str, probe: set[str], th: set[str], valid: set[str]) -> int:

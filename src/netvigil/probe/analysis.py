@@ -16,7 +16,7 @@ from netvigil.analysis.webconnectivity import analyze_web_connectivity
 def verdict_keys(test_keys: dict[str, Any], url: str) -> dict[str, Any]:
     """OONI's comparison and verdict fields for ``test_keys`` (null when undecidable)."""
     a = analyze_web_connectivity(test_keys, input_url=url)
-    return {
+    keys: dict[str, Any] = {
         # OONI Probe writes 0 (not null) when there was nothing to compare.
         "body_proportion": a.body_proportion if a.body_proportion is not None else 0,
         "body_length_match": a.body_length_match,
@@ -30,3 +30,10 @@ def verdict_keys(test_keys: dict[str, Any], url: str) -> dict[str, Any]:
         "x_blocking_detail": a.blocking_detail,
         "x_rule_id": a.rule_id,
     }
+    failure = test_keys.get("http_experiment_failure")
+    if failure is not None and failure == test_keys.get("dns_experiment_failure"):
+        # After a failed depth-0 lookup OONI's http_experiment_failure is the analysis's
+        # deciding failure: the DNS failure for NXDOMAIN, but null when the name exists without
+        # addresses and the control agrees (websiteDownNoAddrs).
+        keys["http_experiment_failure"] = a.http_experiment_failure
+    return keys
