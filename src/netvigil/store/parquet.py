@@ -10,7 +10,8 @@ Layout under the store root::
     .lock                                         one writer at a time (flock)
 
 Partitioning: by day in the directory (hive style); inside each file the rows are sorted by
-country (``cc``) and then by time, so Parquet's page statistics and DuckDB's zone maps skip the
+country (``cc``) and then by time (raw tier: within each worker chunk only, see
+``_partitions_in_place``), so Parquet's page statistics and DuckDB's zone maps skip the
 other countries. Why not ``day=/cc=/`` directories (or one row group per country): a batch of
 measurements from 50 countries over 14 days would write 700 files (or row groups) per tier, a few
 rows each; we measured ~3 ms of fixed cost for each on write (a compressor per column chunk) and
