@@ -110,7 +110,11 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NETVIGIL_")}
     helper = subprocess.Popen(
         [sys.executable, "-m", "netvigil", "helper", "--port", str(helper_port)],
-        env=env | {"NETVIGIL_PROBE__TCP_TIMEOUT": str(args.tcp_timeout)},
+        env=env
+        | {
+            "NETVIGIL_PROBE__TCP_TIMEOUT": str(args.tcp_timeout),
+            "NETVIGIL_HELPER__CONNECT_LOOPBACK": "true",  # its servers are on 127.0.0.1
+        },
         stderr=subprocess.DEVNULL,
     )
     try:

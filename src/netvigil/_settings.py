@@ -72,6 +72,8 @@ class HelperSettings(BaseModel):
     port: int = Field(default=8080, ge=1, le=65535)
     resolver: str | None = None  # IP:PORT queried over UDP; default the system resolver
     ca_bundle: Path | None = None  # extra CA bundle to trust (the lab's CA), else system CAs
+    # As OONI's helper, never connect to loopback (it would expose this host's own services).
+    connect_loopback: bool = False
 
 
 class LabSettings(BaseModel):

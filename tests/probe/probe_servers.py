@@ -303,6 +303,7 @@ def start_helper(host: str, port: int, resolver: str | None, ca_bundle: Path | N
         tcp_timeout=5,
         tls_timeout=5,
         http_timeout=5,
+        connect_loopback=True,  # the tests' servers are on 127.0.0.0/8
     )
     server = uvicorn.Server(
         uvicorn.Config(HelperApp(net), host=host, port=port, log_level="warning")

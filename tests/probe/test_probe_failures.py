@@ -26,6 +26,7 @@ def network(world: World, *, ca: Path | None = None, timeout: float = 1.5) -> Ne
         tcp_timeout=timeout,
         tls_timeout=timeout,
         http_timeout=timeout,
+        connect_loopback=True,
     )
 
 

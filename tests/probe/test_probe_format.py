@@ -106,7 +106,7 @@ def test_bodies_are_capped_and_binary_ones_kept_exactly_as_base64(world: World) 
 
     def get(path: str, cap: int) -> Any:
         trace = Trace()
-        net = Network(tls=tls_context(None), udp_resolver=None, max_body=cap)
+        net = Network(tls=tls_context(None), udp_resolver=None, max_body=cap, connect_loopback=True)
         asyncio.run(fetch(trace, net, f"{world.http}{path}"))
         return trace.requests[0].response
 

@@ -7,6 +7,7 @@ no request at all.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -71,3 +72,26 @@ def test_with_connect_loopback_the_same_url_is_fetched(world: World, tmp_path: P
     assert tk["tcp_connect"][0]["ip"] == "127.0.0.1"
     assert tk["requests"][0]["response"]["code"] == 200
     assert "/?loopback-on" in world.behaviour.requests
+
+
+def test_the_helper_does_not_connect_to_loopback_either(world: World) -> None:
+    # OONI's helper answers localhostWithHTTP with no tcp_connect and an unknown_error fetch;
+    # connecting would let anyone make the helper reach its own host's services.
+    from netvigil.helper.control import answer, parse_request
+    from netvigil.probe.fetch import Network
+    from netvigil.probe.runner import tls_context
+
+    assert Settings().helper.connect_loopback is False
+    port = world.http.rsplit(":", 1)[1]
+    request = parse_request(
+        {"http_request": f"{world.http}/?helper-loopback", "tcp_connect": [f"127.0.0.1:{port}"]}
+    )
+    net = Network(tls=tls_context(None), udp_resolver=None, tcp_timeout=2, http_timeout=2)
+    control = asyncio.run(answer(request, net))
+    ooni = ooni_measurement("localhostWithHTTP")["test_keys"]["control"]
+    assert control["tcp_connect"] == ooni["tcp_connect"] == {}
+    assert control["http_request"]["failure"] == ooni["http_request"]["failure"] == "unknown_error"
+    assert control["http_request"]["status_code"] == -1
+    assert control["dns"]["addrs"] == ["127.0.0.1"]
+    assert control["ip_info"]["127.0.0.1"]["flags"] & 4  # still flagged as a bogon
+    assert "/?helper-loopback" not in world.behaviour.requests

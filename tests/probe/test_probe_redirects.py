@@ -12,7 +12,11 @@ from netvigil.probe.steps import Trace
 
 
 def run(world: World, url: str) -> tuple[object, Trace]:
-    net = Network(tls=tls_context(world.ca_bundle), udp_resolver=resolver_address(world.dns))
+    net = Network(
+        tls=tls_context(world.ca_bundle),
+        udp_resolver=resolver_address(world.dns),
+        connect_loopback=True,
+    )
     trace = Trace()
     return asyncio.run(fetch(trace, net, url)), trace
 

@@ -47,6 +47,7 @@ def helper_command(
         tls_timeout=probe.tls_timeout,
         http_timeout=probe.http_timeout,
         max_body=probe.max_body_bytes,
+        connect_loopback=conf.connect_loopback,
     )
     bind_host, bind_port = host or conf.host, port or conf.port
     err_console.print(f"test helper listening on http://{bind_host}:{bind_port}/", highlight=False)

@@ -82,6 +82,9 @@ async def answer(request: ControlRequest, net: Network) -> dict[str, Any]:
     await dns_trace.settle()
     own = [(ip, port) for ip in addrs]
     endpoints = list(dict.fromkeys([*request.endpoints, *own]))[:MAX_ENDPOINTS]
+    if not net.connect_loopback:
+        # OONI's helper measures no loopback endpoint (its tcp_connect for localhost is {}).
+        endpoints = [(ip, p) for ip, p in endpoints if not ipaddress.ip_address(ip).is_loopback]
     http_trace = Trace()
     checks, fetched = await asyncio.gather(
         asyncio.gather(*(_check(net, ip, p, host, scheme, port) for ip, p in endpoints)),
@@ -96,7 +99,12 @@ async def answer(request: ControlRequest, net: Network) -> dict[str, Any]:
             tls[endpoint(ip, p)] = {"server_name": host, **tls_result}
             if tls_result["status"]:
                 valid.add(ip)
-    ok = fetched.failure is None
+    failure = fetched.failure
+    if failure is None and fetched.status == 0:
+        # Nothing was fetched without a failure: every address was loopback, which the helper
+        # does not connect to; OONI's helper reports this as unknown_error (localhostWithHTTP).
+        failure = "unknown_error"
+    ok = failure is None
     probe_ips = {ip for ip, _ in request.endpoints}
     ip_info = {
         ip: {"asn": 0, "flags": _flags(ip, probe_ips, set(addrs), valid)}
@@ -109,7 +117,7 @@ async def answer(request: ControlRequest, net: Network) -> dict[str, Any]:
         "http_request": {
             "body_length": len(fetched.body) if ok else -1,
             "discovered_h3_endpoint": "",
-            "failure": fetched.failure,
+            "failure": failure,
             "title": fetched.title if ok else "",
             "headers": headers_dict(fetched.headers) if ok else {},
             "status_code": fetched.status if ok else -1,

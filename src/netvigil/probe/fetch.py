@@ -50,9 +50,10 @@ class Network:
     tls_timeout: float = 10.0
     http_timeout: float = 15.0
     max_body: int = 1 << 22
-    # The probe sets this from ``probe.connect_loopback`` (off, as OONI's probe); the helper
-    # keeps connecting to what it resolves.
-    connect_loopback: bool = True
+    # Off, as OONI's probe and helper: a loopback answer is never connected to (for the helper
+    # also a guard against being used to reach its own host's services). The probe and the
+    # helper turn it on from ``probe.connect_loopback`` / ``helper.connect_loopback``.
+    connect_loopback: bool = False
 
 
 @dataclass
