@@ -153,3 +153,38 @@ def test_a_big_jsonl_file_is_split_into_line_aligned_spans(tmp_path: Path) -> No
             seen.append(item.number)
     # every line exactly once, numbered as in the file
     assert seen == list(range(1, total + 1))
+
+
+def test_gz_members_padding_and_trailing_garbage(tmp_path: Path) -> None:
+    one, two, three = _measurements(3)
+    path = tmp_path / "members.jsonl.gz"
+    # Two members (as `cat a.gz b.gz` makes), then gzip's tolerated zero padding.
+    path.write_bytes(gzip.compress(one + b"\n" + two + b"\n") + gzip.compress(three) + b"\0" * 64)
+    items = list(read_lines(path))
+    assert [i.data for i in items if isinstance(i, Line)] == [one, two, three]
+    assert not any(isinstance(i, Damage) for i in items)
+    assert isinstance(items[-1], Line) and not items[-1].complete  # no newline after the last
+
+    garbage = tmp_path / "garbage.jsonl.gz"
+    garbage.write_bytes(gzip.compress(one + b"\n") + b"not a gzip member")
+    items = list(read_lines(garbage))
+    assert isinstance(items[0], Line) and items[0].data == one  # kept: read before the damage
+    assert isinstance(items[1], Damage) and items[1].number == 2
+
+    empty = tmp_path / "empty.jsonl.gz"
+    empty.write_bytes(b"")
+    assert list(read_lines(empty)) == []
+
+
+def test_gz_corrupt_in_the_middle_keeps_the_lines_before(tmp_path: Path) -> None:
+    lines = _measurements(200)
+    data = bytearray(gzip.compress(b"\n".join(lines) + b"\n", compresslevel=1))
+    middle = len(data) // 2
+    data[middle : middle + 8] = bytes(b ^ 0xFF for b in data[middle : middle + 8])
+    path = tmp_path / "corrupt.jsonl.gz"
+    path.write_bytes(bytes(data))
+    items = list(read_lines(path))
+    kept = [i for i in items if isinstance(i, Line) and i.data in lines]
+    assert isinstance(items[-1], Damage) and "corrupt" in items[-1].reason
+    assert 0 < len(kept) < 200
+    assert [i.data for i in kept] == lines[: len(kept)]  # the intact prefix, in order

@@ -177,20 +177,17 @@ def _read_gz_lines(path: Path) -> Iterator[Line | Damage]:
     Why not ``gzip.open``: GzipFile reads through an 8 KB buffer, so a ~18 KB line costs several
     Python-level reads; decompressing 256 KB blocks and splitting them is ~15% cheaper. zlib
     still checks every member's CRC and length (wbits=31), and every complete line before a cut
-    is yielded before the Damage.
+    or a corrupt byte is yielded before the Damage.
     """
     number = 0
-    decompressor = zlib.decompressobj(wbits=31)
+    stream = _GzStream()
     rest = b""
+    error: Exception | None = None
     try:
         with open(path, "rb") as fh:
             block = fh.read(_GZ_BLOCK)
-            while block:
-                out = decompressor.decompress(block)
-                while decompressor.eof and decompressor.unused_data:  # the next member
-                    tail = decompressor.unused_data
-                    decompressor = zlib.decompressobj(wbits=31)
-                    out += decompressor.decompress(tail)
+            while block and error is None:
+                out, error = stream.feed(block)
                 pieces = (rest + out).split(b"\n") if rest else out.split(b"\n")
                 rest = pieces.pop()
                 for raw in pieces:
@@ -199,14 +196,54 @@ def _read_gz_lines(path: Path) -> Iterator[Line | Damage]:
                     if data:
                         yield Line(number, data, True)
                 block = fh.read(_GZ_BLOCK)
-            if not decompressor.eof and fh.tell() > 0:  # an empty file is no stream: no lines
-                raise EOFError("Compressed file ended before the end-of-stream marker was reached")
-    except (EOFError, zlib.error) as exc:
-        yield Damage(number + 1, f"compressed stream cut or corrupt after line {number}: {exc}")
-        return
+            if error is None and not stream.ended and fh.tell() > 0:  # empty file: no lines
+                error = EOFError(
+                    "Compressed file ended before the end-of-stream marker was reached"
+                )
     except OSError as exc:
         yield Damage(number + 1, f"cannot read: {exc}")
+        return
+    if error is not None:
+        yield Damage(number + 1, f"compressed stream cut or corrupt after line {number}: {error}")
         return
     data = rest.strip()
     if data:
         yield Line(number + 1, data, False)
+
+
+class _GzStream:
+    """Decompresses concatenated gzip members; on a corrupt byte, keeps what came before it."""
+
+    def __init__(self) -> None:
+        self.decompressor = zlib.decompressobj(wbits=31)
+        self.ended = False  # the last member so far ended properly
+
+    def feed(self, block: bytes) -> tuple[bytes, Exception | None]:
+        saved = self.decompressor.copy()
+        out: list[bytes] = []
+        try:
+            self._feed(block, out)
+            return b"".join(out), None
+        except zlib.error as exc:
+            if out:  # a later member of the block is corrupt: keep what came before it
+                return b"".join(out), exc
+            # Again in small steps from the state before the block, to keep every byte that
+            # decompressed before the corrupt one (zlib drops a failed call's whole output).
+            self.decompressor, out = saved, []
+            for i in range(0, len(block), 1024):
+                try:
+                    self._feed(block[i : i + 1024], out)
+                except zlib.error as exc:
+                    return b"".join(out), exc
+            return b"".join(out), None
+
+    def _feed(self, data: bytes, out: list[bytes]) -> None:
+        out.append(self.decompressor.decompress(data))
+        while self.decompressor.eof:
+            tail = self.decompressor.unused_data.lstrip(b"\0")  # zero padding, as gzip allows
+            self.ended = True
+            if not tail:
+                break
+            self.decompressor = zlib.decompressobj(wbits=31)  # the next member
+            self.ended = False
+            out.append(self.decompressor.decompress(tail))
