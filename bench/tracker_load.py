@@ -49,6 +49,7 @@ class Outcome:
     service_s: float  # from the actual send time to the last byte
     status: int  # 0 when the request failed without an answer
     error: str | None
+    at_s: float = 0.0  # scheduled send time, seconds from the start of the load
 
 
 def free_port() -> int:
@@ -133,7 +134,9 @@ def seed(db_url: str, target: int, rng: random.Random) -> tuple[list[int], list[
         tracker.close()
 
 
-def start_server(db_url: str, port: int, data_dir: Path, cache: bool) -> subprocess.Popen[bytes]:
+def start_server(
+    db_url: str, port: int, data_dir: Path, cache: bool, workers: int
+) -> subprocess.Popen[bytes]:
     env = {**os.environ, "NETVIGIL_DATA_DIR": str(data_dir)}
     env["NETVIGIL_WEB__RESPONSE_CACHE"] = "true" if cache else "false"
     proc = subprocess.Popen(
@@ -149,6 +152,8 @@ def start_server(db_url: str, port: int, data_dir: Path, cache: bool) -> subproc
             "--db",
             db_url,
             "--insecure-cookies",
+            "--workers",
+            str(workers),
         ],
         env=env,
         stdout=subprocess.DEVNULL,
@@ -167,10 +172,18 @@ def start_server(db_url: str, port: int, data_dir: Path, cache: bool) -> subproc
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (Linux /proc), to report CPU per request: a figure
-    that other load on the machine does not inflate, unlike latency."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time of a process and its live children (uvicorn's workers), from Linux
+    /proc, to report CPU per request: a figure that other load on the machine does not inflate,
+    unlike latency."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended while we looked
+        if stat.parent.name == str(pid) or fields[1] == str(pid):  # itself, or ppid == pid
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def plan_urls(ids: list[int], countries: list[str], count: int, rng: random.Random) -> list[str]:
@@ -217,7 +230,7 @@ async def drive(base: str, urls: list[str], rate: float, max_duration_s: float) 
             except httpx.HTTPError as exc:
                 status, error = 0, type(exc).__name__
             done = loop.time()
-            return Outcome(url, done - scheduled, done - sent, status, error)
+            return Outcome(url, done - scheduled, done - sent, status, error, i / rate)
 
         tasks = [asyncio.create_task(one(i, url)) for i, url in enumerate(urls)]
         # Bounded in time as well as count: whatever has not finished by then counts as an error.
@@ -258,6 +271,13 @@ def report(outcomes: list[Outcome], rate: float, duration: float, wall_s: float)
             f"(service time p50={percentile(svc, 0.5):.1f} p99={percentile(svc, 0.99):.1f} ms; "
             f"mean {statistics.fmean(lat):.1f} ms)"
         )
+    windows: dict[int, list[float]] = {}
+    for o in ok:
+        windows.setdefault(int(o.at_s // 5) * 5, []).append(o.latency_s * 1000)
+    print(
+        "p99 by 5 s window: "
+        + ", ".join(f"{w}s {percentile(v, 0.99):.0f} ms" for w, v in sorted(windows.items()))
+    )
     if errors:
         kinds: dict[str, int] = {}
         for o in errors:
@@ -285,6 +305,16 @@ def main() -> None:
     parser.add_argument(
         "--no-cache", action="store_true", help="serve with web.response_cache off (worst case)"
     )
+    parser.add_argument(
+        "--workers", type=int, default=2, help="netvigil serve --workers (default: 2 cores)"
+    )
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=5.0,
+        help="seconds of the same load before the measurement, not counted (workers booting, "
+        "templates compiling); its own URLs, so the measured ones are not pre-cached",
+    )
     args = parser.parse_args()
     with contextlib.suppress(ImportError):
         import uvloop  # the generator's own overhead should not be what is measured
@@ -299,12 +329,20 @@ def main() -> None:
         ids, countries = seed(db_url, args.incidents, random.Random(args.seed))
         print(f"{len(ids)} published incidents ready in {time.perf_counter() - t:.1f} s")
         port = free_port()
-        server = start_server(db_url, port, data_dir, cache=not args.no_cache)
+        server = start_server(db_url, port, data_dir, cache=not args.no_cache, workers=args.workers)
         try:
             rng = random.Random(args.seed)
             urls = plan_urls(ids, countries, int(args.rate * args.duration), rng)
-            # Warm-up outside the measurement: first-request template compilation and caches.
-            asyncio.run(drive(f"http://127.0.0.1:{port}", urls[:50], 50, 2))
+            # Warm-up outside the measurement (every worker up, templates compiled), with URLs of
+            # another draw so that it does not fill the cache with the measured ones.
+            warm_urls = plan_urls(
+                ids, countries, max(1, int(args.rate * args.warmup)), random.Random(args.seed + 1)
+            )
+            warm = asyncio.run(drive(f"http://127.0.0.1:{port}", warm_urls, args.rate, args.warmup))
+            print(
+                f"warm-up: {len(warm)} requests over {args.warmup:g} s, not counted "
+                f"(p99 {percentile([o.latency_s * 1000 for o in warm], 0.99):.0f} ms)"
+            )
             cpu0 = cpu_seconds(server.pid)
             t = time.perf_counter()
             outcomes = asyncio.run(

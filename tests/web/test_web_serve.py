@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 from fastapi.testclient import TestClient
-from web_support import Seeded
+from web_support import CSRF_RE, PASSWORD, Seeded
 
 
 def _free_port() -> int:
@@ -20,21 +20,27 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_netvigil_serve_answers_on_loopback(tmp_path: Path, seeded: Seeded, db_url: str) -> None:
+def _serve(tmp_path: Path, db_url: str, *extra: str) -> tuple[subprocess.Popen[bytes], int]:
+    """Start `netvigil serve` and wait until it answers; returns the process and its port."""
     port = _free_port()
     env = {**os.environ, "NETVIGIL_DATA_DIR": str(tmp_path / "data")}
-    cmd = [sys.executable, "-m", "netvigil", "serve", "--port", str(port), "--db", db_url]
+    cmd = [sys.executable, "-m", "netvigil", "serve", "--port", str(port), "--db", db_url, *extra]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while True:
+        assert proc.poll() is None, proc.communicate()[1].decode()
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/incidents.json", timeout=2)
+            return proc, port
+        except httpx.TransportError:
+            assert time.monotonic() < deadline, "netvigil serve did not start in 30 s"
+            time.sleep(0.2)
+
+
+def test_netvigil_serve_answers_on_loopback(tmp_path: Path, seeded: Seeded, db_url: str) -> None:
+    proc, port = _serve(tmp_path, db_url)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, proc.communicate()[1].decode()
-            try:
-                response = httpx.get(f"http://127.0.0.1:{port}/incidents.json", timeout=2)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "netvigil serve did not start in 30 s"
-                time.sleep(0.2)
+        response = httpx.get(f"http://127.0.0.1:{port}/incidents.json", timeout=2)
         assert response.status_code == 200
         assert [i["id"] for i in response.json()["incidents"]] == [seeded.published_id]
         login = httpx.get(f"http://127.0.0.1:{port}/login", timeout=2)
@@ -42,6 +48,39 @@ def test_netvigil_serve_answers_on_loopback(tmp_path: Path, seeded: Seeded, db_u
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_workers_share_one_signing_key(tmp_path: Path, seeded: Seeded, db_url: str) -> None:
+    # Each request on a new connection may land on either worker: a CSRF token or a session
+    # signed by one worker must be accepted by the other, or logins would fail at random.
+    proc, port = _serve(tmp_path, db_url, "--workers", "2", "--insecure-cookies")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(6):
+            with httpx.Client(base_url=base, timeout=10) as first:
+                page = first.get("/login")
+                match = CSRF_RE.search(page.text)
+                assert match, page.text
+                cookies = dict(first.cookies)
+            with httpx.Client(base_url=base, timeout=10, cookies=cookies) as second:
+                login = second.post(
+                    "/login",
+                    data={
+                        "username": seeded.editor.name,
+                        "password": PASSWORD,
+                        "csrf_token": match.group(1),
+                    },
+                    follow_redirects=False,
+                )
+                assert login.status_code == 303, login.text
+                cookies = {c.name: c.value for c in login.cookies.jar}  # the new session
+            with httpx.Client(base_url=base, timeout=10, cookies=cookies) as third:
+                editor = third.get("/editor", follow_redirects=False)
+                assert editor.status_code == 200, editor.status_code
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert len(list((tmp_path / "data").glob("*secret*"))) <= 1
 
 
 def test_hostile_text_is_escaped_not_executed(client: TestClient, seeded: Seeded) -> None:

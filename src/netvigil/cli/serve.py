@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 import typer
 
 from netvigil.cli._context import settings_of
@@ -18,6 +21,13 @@ def register(app: typer.Typer) -> None:
         db: str | None = typer.Option(
             None, "--db", help="Tracker database URL (sqlite:///... or postgresql://...)."
         ),
+        workers: int = typer.Option(
+            1,
+            "--workers",
+            min=1,
+            max=64,
+            help="Server processes (use the cores; the login throttle is counted per process).",
+        ),
         insecure_cookies: bool = typer.Option(
             False,
             "--insecure-cookies",
@@ -27,6 +37,8 @@ def register(app: typer.Typer) -> None:
         """Serve the incident tracker: public pages, JSON/CSV API, editor area, /docs.
 
         Example: netvigil serve --port 8080 --db sqlite:///incidents.sqlite --insecure-cookies
+
+        Example: netvigil serve --workers 2
         """
         import uvicorn
 
@@ -47,12 +59,27 @@ def register(app: typer.Typer) -> None:
             updates["web"] = settings.web.model_copy(update=web_updates)
         if updates:
             settings = settings.model_copy(update=updates)
-        web_app = create_app(settings)
         typer.echo(f"netvigil tracker on http://{settings.web.host}:{settings.web.port}/")
-        uvicorn.run(
-            web_app,
-            host=settings.web.host,
-            port=settings.web.port,
-            log_level="warning",
-            proxy_headers=False,
+        common: dict[str, Any] = {
+            "host": settings.web.host,
+            "port": settings.web.port,
+            "log_level": "warning",
+            "proxy_headers": False,
+        }
+        if workers == 1:
+            uvicorn.run(create_app(settings), **common)
+            return
+        # Several processes: settle what they must share before they start, so they cannot race
+        # (one signing key for sessions and CSRF tokens, one schema migration), then hand the
+        # settings to each worker's app factory.
+        from netvigil.web._handoff import SETTINGS_ENV
+        from netvigil.web._security import load_secret_key
+        from netvigil.web._tracker import open_tracker
+
+        secret = load_secret_key(settings.web.secret_key, settings.data_dir)
+        settings = settings.model_copy(
+            update={"web": settings.web.model_copy(update={"secret_key": secret})}
         )
+        open_tracker(settings.tracker_url).close()
+        os.environ[SETTINGS_ENV] = settings.model_dump_json()
+        uvicorn.run("netvigil.web:app_from_parent", factory=True, workers=workers, **common)

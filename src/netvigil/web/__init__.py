@@ -7,5 +7,6 @@ editor area behind a login, OpenAPI docs at ``/docs``. Served by ``netvigil serv
 from __future__ import annotations
 
 from netvigil.web._app import create_app
+from netvigil.web._handoff import app_from_parent
 
-__all__ = ["create_app"]
+__all__ = ["app_from_parent", "create_app"]
