@@ -232,6 +232,8 @@ def main() -> None:
     args = parser.parse_args()
     count = args.measurements or (20_000 if args.quick else 200_000)
     rows = args.rows or (1_000_000 if args.quick else 10_000_000)
+    if args.workdir is not None:
+        args.workdir.mkdir(parents=True, exist_ok=True)
 
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         work = Path(tmp)
