@@ -16,6 +16,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -93,21 +94,25 @@ def test_catalogue_has_every_required_scenario_and_names_are_oonis() -> None:
         shared_path("ooni", "probecli_minipipeline", "generated", name, "measurement.json")
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(s.name, marks=pytest.mark.xfail(reason=PENDING[s.name], strict=True))
-        if s.name in PENDING
-        else s.name
-        for s in ALL_SCENARIOS
-    ],
-)
+def _params(names: list[str], pending: dict[str, str]) -> list[Any]:
+    """Scenario names, each known difference marked strict xfail (so a fix must remove it)."""
+    return [
+        pytest.param(n, marks=pytest.mark.xfail(reason=pending[n], strict=True))
+        if n in pending
+        else n
+        for n in names
+    ]
+
+
+def _ooni_measurement(name: str) -> dict[str, Any]:
+    path = shared_path("ooni", "probecli_minipipeline", "generated", name, "measurement.json")
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+@pytest.mark.parametrize("name", _params([s.name for s in ALL_SCENARIOS], PENDING))
 def test_probe_verdict_equals_oonis(lab_run: LabRun, name: str) -> None:
-    ooni = json.loads(
-        shared_path(
-            "ooni", "probecli_minipipeline", "generated", name, "measurement.json"
-        ).read_text(encoding="utf-8")
-    )
+    ooni = _ooni_measurement(name)
     result = _result(lab_run, name)
     assert result.measurement is not None, result.error
     assert result.measurement["annotations"]["lab_scenario"] == name
@@ -119,21 +124,9 @@ def test_probe_verdict_equals_oonis(lab_run: LabRun, name: str) -> None:
 FAILURE_DIFFERS: dict[str, str] = {}
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(s.name, marks=pytest.mark.xfail(reason=FAILURE_DIFFERS[s.name], strict=True))
-        if s.name in FAILURE_DIFFERS
-        else s.name
-        for s in SCENARIOS
-    ],
-)
+@pytest.mark.parametrize("name", _params([s.name for s in SCENARIOS], FAILURE_DIFFERS))
 def test_probe_failure_strings_equal_oonis(lab_run: LabRun, name: str) -> None:
-    ooni = json.loads(
-        shared_path(
-            "ooni", "probecli_minipipeline", "generated", name, "measurement.json"
-        ).read_text(encoding="utf-8")
-    )["test_keys"]
+    ooni = _ooni_measurement(name)["test_keys"]
     result = _result(lab_run, name)
     assert result.measurement is not None, result.error
     ours = result.measurement["test_keys"]

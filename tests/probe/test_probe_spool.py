@@ -67,20 +67,28 @@ def test_consent_is_asked_once_and_remembered(world: World, tmp_path: Path) -> N
     assert len(out.read_text().splitlines()) == 2
 
 
-def test_kill_9_keeps_every_completed_measurement(world: World, tmp_path: Path) -> None:
-    out = tmp_path / "spool.jsonl"
-    urls = [f"{world.http}/slow?n={i}" for i in range(40)]  # 0.4 s each, 2 at a time: ~8 s
+def _probe_until(
+    world: World, out: Path, urls: list[str], *, lines: int, stderr: int
+) -> subprocess.Popen[bytes]:
+    """Start `netvigil probe` on ``urls`` (2 at a time) and wait until ``lines`` are spooled."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NETVIGIL_")}
     env.update(world.env())
     cmd = [sys.executable, "-m", "netvigil", "probe", "--yes", "--no-progress"]
     cmd += ["--concurrency", "2", "-o", str(out), *urls]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if out.exists() and out.read_bytes().count(b"\n") >= lines:
+            break
+        time.sleep(0.05)
+    return proc
+
+
+def test_kill_9_keeps_every_completed_measurement(world: World, tmp_path: Path) -> None:
+    out = tmp_path / "spool.jsonl"
+    urls = [f"{world.http}/slow?n={i}" for i in range(40)]  # 0.4 s each, 2 at a time: ~8 s
+    proc = _probe_until(world, out, urls, lines=5, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if out.exists() and out.read_bytes().count(b"\n") >= 5:
-                break
-            time.sleep(0.05)
         os.kill(proc.pid, signal.SIGKILL)
         assert proc.wait(timeout=10) == -signal.SIGKILL
     finally:
@@ -97,17 +105,8 @@ def test_kill_9_keeps_every_completed_measurement(world: World, tmp_path: Path) 
 def test_ctrl_c_exits_130_and_keeps_completed_measurements(world: World, tmp_path: Path) -> None:
     out = tmp_path / "spool.jsonl"
     urls = [f"{world.http}/slow?int={i}" for i in range(40)]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NETVIGIL_")}
-    env.update(world.env())
-    cmd = [sys.executable, "-m", "netvigil", "probe", "--yes", "--no-progress"]
-    cmd += ["--concurrency", "2", "-o", str(out), *urls]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = _probe_until(world, out, urls, lines=3, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if out.exists() and out.read_bytes().count(b"\n") >= 3:
-                break
-            time.sleep(0.05)
         proc.send_signal(signal.SIGINT)
         _, stderr = proc.communicate(timeout=20)
     finally:
