@@ -1,10 +1,13 @@
-"""The ingest runner: files -> worker processes (parse + analysis) -> the parent (dedup + writes).
+"""The ingest runner: files -> worker processes (parse, analysis, staged writes) -> the parent.
 
 Workers take tasks from a queue (whole files, or line-aligned spans of a big plain JSONL file
-such as the probe's spool) and send back one :class:`ChunkResult` per chunk of lines through a
-bounded result queue, so memory stays bounded whatever the input size: at most ``2 x workers``
-chunks in flight plus the parent's write buffer (``batch_rows`` measurements).
-Only the parent touches the store, which keeps the uid index and the commit log single-writer.
+such as the probe's spool), analyze them chunk by chunk, buffer the rows and *stage* them in the
+store themselves (Parquet files nobody reads yet) when the buffer is full. The parent only counts,
+reports problems, drops measurements that are already stored and commits the staged batches:
+the uid index and the commit log stay single-writer, and the ~18 KB lines never cross a pipe
+(compressing them for the pipe, or copying them through it, cost more CPU than writing them).
+Memory stays bounded whatever the input size: a worker holds at most its buffer
+(``batch_rows / workers`` measurements or ``MAX_BUFFER_BYTES / workers``) plus one chunk.
 With one worker everything runs in the calling process (no pickling, simpler to debug).
 A rebuild (``netvigil analyze --rebuild``) uses the same runner over the raw tier's files.
 """
@@ -15,7 +18,7 @@ import multiprocessing as mp
 import queue
 import resource
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -29,7 +32,7 @@ from netvigil.analysis import Fingerprints
 from netvigil.ingest.chunks import ChunkResult, analyze_chunk, raw_line_records
 from netvigil.ingest.sources import Damage, Line, Span, read_lines, read_span, split
 from netvigil.store.parquet import ParquetStore, raw_lines
-from netvigil.store.protocol import Batch
+from netvigil.store.protocol import TIERS, Batch, Staged, StagingTarget
 
 ErrorPolicy = Literal["ignore", "warn", "fail"]
 Mode = Literal["ingest", "rebuild"]
@@ -87,7 +90,7 @@ def _chunks(task: Task, mode: Mode, fingerprints: Fingerprints | None) -> Iterat
         result.bad.extend((d.number, d.reason) for d in damage)
         yield result
         pending, damage = [], []
-    yield ChunkResult(source=task, batch=Batch(None, None, None), file_done=last)
+    yield ChunkResult(source=task, batch=None, file_done=last)
 
 
 @dataclass(frozen=True)
@@ -116,85 +119,113 @@ def _load_fingerprints(source: str | None) -> Fingerprints | None:
     return Fingerprints.load(source) if source else None
 
 
-def _worker(tasks: Any, results: Any, mode: Mode, fingerprints_source: str | None) -> None:
-    use_reusing_allocator()
-    fingerprints = _load_fingerprints(fingerprints_source)
-    while True:
-        task = tasks.get()
-        if task is None:
-            usage = resource.getrusage(resource.RUSAGE_SELF)
-            results.put(_WorkerDone(usage.ru_utime + usage.ru_stime, usage.ru_maxrss))
-            return
-        for result in _chunks(task, mode, fingerprints):
-            results.put(result)
+class _Buffer:
+    """A worker's analyzed rows, staged as one batch when full.
 
+    A measurement met twice by the same worker (the same line in two files) is dropped here;
+    across workers and runs the parent drops it against the store's index before committing.
+    """
 
-class _Writer:
-    """The parent's side: drops duplicates, buffers rows, commits whole batches."""
+    def __init__(self, target: StagingTarget, rows: int, max_bytes: int) -> None:
+        self.target = target
+        self.limit_rows = rows
+        self.limit_bytes = max_bytes
+        self.batches: list[Batch] = []
+        self.rows = 0
+        self.bytes = 0
+        self.uids: set[str] = set()
 
-    def __init__(self, store: ParquetStore, report: IngestReport, batch_rows: int) -> None:
-        self.store = store
-        self.report = report
-        self.batch_rows = batch_rows
-        self.buffer: list[Batch] = []
-        self.buffered = 0
-        self.buffered_bytes = 0
-        self.pending: set[str] = set()  # uids buffered but not yet committed
-
-    def add(self, batch: Batch) -> None:
-        if batch.raw is not None:
-            batch = self._new_only(batch)
+    def add(self, batch: Batch) -> int:
+        """Keep ``batch``'s rows; returns how many measurements were already buffered."""
+        dropped = 0
+        if batch.raw is not None and batch.raw.num_rows:
+            uids = batch.raw.column("measurement_uid").to_pylist()
+            known = self.uids.intersection(uids)
+            if known or len(set(uids)) < len(uids):
+                batch, dropped = _without_repeats(batch, uids, self.uids)
+            self.uids.update(uids)
         rows = batch.verdicts.num_rows if batch.verdicts is not None else 0
         rows = max(rows, batch.raw.num_rows if batch.raw is not None else 0)
-        self.report.ingested += rows
         if rows:
-            self.buffer.append(batch)
-            self.buffered += rows
-            self.buffered_bytes += sum(t.nbytes for _, t in batch.tables())
-        if self.buffered >= self.batch_rows or self.buffered_bytes >= MAX_BUFFER_BYTES:
-            self.flush()
+            self.batches.append(batch)
+            self.rows += rows
+            self.bytes += sum(t.nbytes for _, t in batch.tables())
+        return dropped
 
-    def _new_only(self, batch: Batch) -> Batch:
-        raw: Any = batch.raw
-        uids = raw.column("measurement_uid").to_pylist()
-        keys = zip(raw.column("day").to_pylist(), raw.column("cc").to_pylist(), uids, strict=True)
-        stored = self.store.is_stored(list(keys))
-        keep = []
-        for uid, known in zip(uids, stored, strict=True):
-            fresh = not known and uid not in self.pending
-            keep.append(fresh)
-            if fresh:
-                self.pending.add(uid)
-        dropped = keep.count(False)
-        if not dropped:
-            return batch
-        self.report.duplicates += dropped
-        accepted = pa.array([u for u, k in zip(uids, keep, strict=True) if k], pa.string())
+    def full(self) -> bool:
+        return self.rows >= self.limit_rows or self.bytes >= self.limit_bytes
 
-        def only(table: Any) -> Any:
-            if table is None:
-                return None
-            return table.filter(pc.is_in(table.column("measurement_uid"), value_set=accepted))
-
-        return Batch(
-            raw=raw.filter(pa.array(keep)),
-            observations=only(batch.observations),
-            verdicts=only(batch.verdicts),
-        )
-
-    def flush(self) -> None:
-        if not self.buffer:
-            return
+    def stage(self) -> Staged | None:
+        if not self.batches:
+            return None
         merged = Batch(
-            *(
-                _concat([getattr(b, t) for b in self.buffer])
-                for t in ("raw", "observations", "verdicts")
-            )
+            *(_concat([getattr(b, t) for b in self.batches]) for t in TIERS),
         )
-        self.store.commit(merged)
-        self.report.batches += 1
-        self.buffer, self.buffered, self.buffered_bytes = [], 0, 0
-        self.pending.clear()
+        self.batches, self.rows, self.bytes = [], 0, 0
+        self.uids.clear()
+        return self.target.stage(merged)
+
+
+def _without_repeats(batch: Batch, uids: list[str], seen: set[str]) -> tuple[Batch, int]:
+    """``batch`` without the measurements whose uid is in ``seen`` or repeats inside it."""
+    keep: list[bool] = []
+    accepted: list[str] = []
+    mine: set[str] = set()
+    for uid in uids:
+        fresh = uid not in seen and uid not in mine
+        keep.append(fresh)
+        if fresh:
+            mine.add(uid)
+            accepted.append(uid)
+    value_set = pa.array(accepted, pa.string())
+
+    def only(table: Any) -> Any:
+        if table is None:
+            return None
+        return table.filter(pc.is_in(table.column("measurement_uid"), value_set=value_set))
+
+    raw: Any = batch.raw
+    filtered = Batch(raw.filter(pa.array(keep)), only(batch.observations), only(batch.verdicts))
+    return filtered, keep.count(False)
+
+
+def _analyze_tasks(
+    tasks: Iterable[Task],
+    mode: Mode,
+    fingerprints: Fingerprints | None,
+    buffer: _Buffer,
+    emit: Callable[[ChunkResult], None],
+) -> None:
+    """Analyze ``tasks``, stage the rows whenever the buffer is full, emit every chunk's result
+    (without its rows) and finally the last staged batch."""
+    for task in tasks:
+        for result in _chunks(task, mode, fingerprints):
+            if result.batch is not None:
+                result.duplicates = buffer.add(result.batch)
+                result.batch = None
+            if buffer.full():
+                result.staged = buffer.stage()
+            emit(result)
+    last = buffer.stage()
+    if last is not None:
+        emit(ChunkResult(source="", batch=None, staged=last))
+
+
+def _worker(
+    tasks: Any,
+    results: Any,
+    mode: Mode,
+    fingerprints_source: str | None,
+    target: StagingTarget,
+    buffer_rows: int,
+    buffer_bytes: int,
+) -> None:
+    use_reusing_allocator()
+    fingerprints = _load_fingerprints(fingerprints_source)
+    buffer = _Buffer(target, buffer_rows, buffer_bytes)
+    _analyze_tasks(iter(tasks.get, None), mode, fingerprints, buffer, results.put)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    results.put(_WorkerDone(usage.ru_utime + usage.ru_stime, usage.ru_maxrss))
 
 
 def _concat(tables: list[Any]) -> Any:
@@ -220,11 +251,11 @@ def run(
 
     Bad lines go to ``on_problem`` as ``file:line: reason`` (policy ``warn``), are only counted
     (``ignore``), or stop the run with an :class:`InputError` (``fail``) after which everything
-    committed so far stays committed.
+    committed so far stays committed. About ``batch_rows`` measurements (shared by the workers)
+    make one commit.
     """
     use_reusing_allocator()
     report = IngestReport()
-    writer = _Writer(store, report, batch_rows)
     started = time.perf_counter()
 
     def take(result: ChunkResult) -> None:
@@ -232,6 +263,7 @@ def run(
         report.input_bytes += result.input_bytes
         report.bad += len(result.bad)
         report.analysis_errors += len(result.analysis_errors)
+        report.duplicates += result.duplicates
         for number, reason in sorted(result.bad + result.analysis_errors):
             text = f"{result.source}:{number}: {reason}"
             if len(report.problems) < 20:
@@ -242,7 +274,8 @@ def run(
                 on_problem(text)
         if result.file_done:
             report.files += 1
-        writer.add(result.batch)
+        if result.staged is not None:
+            _commit(store, result.staged, report)
         if on_progress is not None:
             on_progress(report)
 
@@ -250,37 +283,54 @@ def run(
     for task in tasks:
         spans = split(Path(task), workers) if mode == "ingest" and workers > 1 else None
         work.extend(spans or [task])
-    if workers <= 1 or len(work) <= 1:
-        loaded = _load_fingerprints(fingerprints)
-        for item in work:
-            for result in _chunks(item, mode, loaded):
-                take(result)
-    else:
-        for done in _run_parallel(work, mode, workers, fingerprints, take):
-            report.worker_cpu_seconds += done.cpu_seconds
-            report.worker_peak_rss_kb = max(report.worker_peak_rss_kb, done.peak_rss_kb)
-    writer.flush()
+    count = max(1, min(workers, len(work)))
+    target = store.staging_target()
+    rows, max_bytes = max(1, batch_rows // count), MAX_BUFFER_BYTES // count
+    try:
+        if count == 1:
+            buffer = _Buffer(target, rows, max_bytes)
+            _analyze_tasks(work, mode, _load_fingerprints(fingerprints), buffer, take)
+        else:
+            options = (mode, fingerprints, target, rows, max_bytes)
+            for done in _run_parallel(work, count, options, take):
+                report.worker_cpu_seconds += done.cpu_seconds
+                report.worker_peak_rss_kb = max(report.worker_peak_rss_kb, done.peak_rss_kb)
+    finally:
+        store.discard_staged()  # a stopped run leaves no staged files behind
     report.seconds = time.perf_counter() - started
     return report
 
 
+def _commit(store: ParquetStore, staged: Staged, report: IngestReport) -> None:
+    """Commit what a worker staged, without the measurements stored meanwhile."""
+    keep: set[str] | None = None
+    if staged.uids:
+        keys = list(zip(staged.days, staged.ccs, staged.uids, strict=True))
+        stored = store.is_stored(keys)
+        if any(stored):
+            keep = {uid for uid, known in zip(staged.uids, stored, strict=True) if not known}
+            report.duplicates += len(staged.uids) - len(keep)
+    info = store.commit_staged(staged, keep)
+    report.ingested += max(info.rows.get("raw", 0), info.rows.get("verdicts", 0))
+    if info.files:
+        report.batches += 1
+
+
 def _run_parallel(
     tasks: list[Task],
-    mode: Mode,
-    workers: int,
-    fingerprints: str | None,
+    count: int,
+    options: tuple[Any, ...],
     take: Callable[[ChunkResult], None],
 ) -> list[_WorkerDone]:
     context = mp.get_context("forkserver")
     task_queue: Any = context.Queue()
-    results: Any = context.Queue(maxsize=2 * workers)  # backpressure: bounded memory
+    results: Any = context.Queue(maxsize=4 * count)  # backpressure: workers never run far ahead
     for task in tasks:
         task_queue.put(task)
-    count = min(workers, len(tasks))
     for _ in range(count):
         task_queue.put(None)
     procs = [
-        context.Process(target=_worker, args=(task_queue, results, mode, fingerprints), daemon=True)
+        context.Process(target=_worker, args=(task_queue, results, *options), daemon=True)
         for _ in range(count)
     ]
     for proc in procs:

@@ -18,6 +18,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
+
+from isal import isal_zlib
 
 from netvigil._errors import InputError
 
@@ -174,13 +177,40 @@ def read_lines(path: Path) -> Iterator[Line | Damage]:
 def _read_gz_lines(path: Path) -> Iterator[Line | Damage]:
     """The lines of a gzip file (one or more members), then a Damage if it is cut or corrupt.
 
+    Inflated with ISA-L (``isal``), about twice as fast as zlib on OONI's files. ISA-L's
+    decompressor cannot be copied, which the recovery of a corrupt stream needs, so on a corrupt
+    byte the file is read again with zlib, from the first line not yet yielded.
+    """
+    yielded = 0
+    for item in _gz_lines(path, isal_zlib):
+        if isinstance(item, _Corrupt):
+            break
+        yielded += 1 if isinstance(item, Line) else 0
+        yield item
+    else:
+        return
+    for item in _gz_lines(path, zlib):
+        if isinstance(item, Line) and item.number <= yielded:
+            continue
+        yield item.damage if isinstance(item, _Corrupt) else item
+
+
+@dataclass(frozen=True)
+class _Corrupt:
+    damage: Damage
+
+
+def _gz_lines(path: Path, inflate: Any) -> Iterator[Line | Damage | _Corrupt]:
+    """The lines of a gzip file with ``inflate`` (a zlib-like module); a corrupt byte ends them
+    with a :class:`_Corrupt`, a cut file or a read error with a :class:`Damage`.
+
     Why not ``gzip.open``: GzipFile reads through an 8 KB buffer, so a ~18 KB line costs several
-    Python-level reads; decompressing 256 KB blocks and splitting them is ~15% cheaper. zlib
-    still checks every member's CRC and length (wbits=31), and every complete line before a cut
-    or a corrupt byte is yielded before the Damage.
+    Python-level reads; decompressing 256 KB blocks and splitting them is ~15% cheaper. Every
+    member's CRC and length are checked (wbits=31), and every complete line before a cut or a
+    corrupt byte is yielded before the Damage.
     """
     number = 0
-    stream = _GzStream()
+    stream = _GzStream(inflate)
     rest = b""
     error: Exception | None = None
     try:
@@ -188,7 +218,9 @@ def _read_gz_lines(path: Path) -> Iterator[Line | Damage]:
             block = fh.read(_GZ_BLOCK)
             while block and error is None:
                 out, error = stream.feed(block)
-                pieces = (rest + out).split(b"\n") if rest else out.split(b"\n")
+                pieces = out.split(b"\n")
+                if rest:  # only the first line of the block is joined (no copy of the block)
+                    pieces[0] = rest + pieces[0]
                 rest = pieces.pop()
                 for raw in pieces:
                     number += 1
@@ -204,7 +236,9 @@ def _read_gz_lines(path: Path) -> Iterator[Line | Damage]:
         yield Damage(number + 1, f"cannot read: {exc}")
         return
     if error is not None:
-        yield Damage(number + 1, f"compressed stream cut or corrupt after line {number}: {error}")
+        reason = f"compressed stream cut or corrupt after line {number}: {error}"
+        damage = Damage(number + 1, reason)
+        yield damage if isinstance(error, EOFError) else _Corrupt(damage)
         return
     data = rest.strip()
     if data:
@@ -214,18 +248,19 @@ def _read_gz_lines(path: Path) -> Iterator[Line | Damage]:
 class _GzStream:
     """Decompresses concatenated gzip members; on a corrupt byte, keeps what came before it."""
 
-    def __init__(self) -> None:
-        self.decompressor = zlib.decompressobj(wbits=31)
+    def __init__(self, inflate: Any) -> None:
+        self.inflate = inflate
+        self.decompressor = inflate.decompressobj(wbits=31)
         self.ended = False  # the last member so far ended properly
 
     def feed(self, block: bytes) -> tuple[bytes, Exception | None]:
-        saved = self.decompressor.copy()
+        saved = self.decompressor.copy() if hasattr(self.decompressor, "copy") else None
         out: list[bytes] = []
         try:
             self._feed(block, out)
             return b"".join(out), None
-        except zlib.error as exc:
-            if out:  # a later member of the block is corrupt: keep what came before it
+        except self.inflate.error as exc:
+            if out or saved is None:  # keep what came before the corrupt member
                 return b"".join(out), exc
             # Again in small steps from the state before the block, to keep every byte that
             # decompressed before the corrupt one (zlib drops a failed call's whole output).
@@ -233,7 +268,7 @@ class _GzStream:
             for i in range(0, len(block), 1024):
                 try:
                     self._feed(block[i : i + 1024], out)
-                except zlib.error as exc:
+                except self.inflate.error as exc:
                     return b"".join(out), exc
             return b"".join(out), None
 
@@ -244,6 +279,6 @@ class _GzStream:
             self.ended = True
             if not tail:
                 break
-            self.decompressor = zlib.decompressobj(wbits=31)  # the next member
+            self.decompressor = self.inflate.decompressobj(wbits=31)  # the next member
             self.ended = False
             out.append(self.decompressor.decompress(tail))

@@ -9,14 +9,18 @@ and probe country:
 - ``verdicts``: one row per measurement (outcome, blocking type, rule id, rules version).
 
 Writers hand whole :class:`Batch` objects to :meth:`AnalyticalStore.commit`; a batch is either
-entirely visible after a crash or not at all. Readers use :meth:`AnalyticalStore.connect`, a
-DuckDB connection with the views ``raw``, ``observations`` and ``verdicts`` (a ClickHouse backend
-would return a connection with tables of the same names and columns).
+entirely visible after a crash or not at all. Ingest splits a commit in two so that the workers do
+the heavy writing: a worker *stages* its batch (``staging_target().stage(batch)``, any process,
+no lock: files nobody sees yet) and the single writer publishes it with
+:meth:`AnalyticalStore.commit_staged` after dropping what is already stored. Readers use
+:meth:`AnalyticalStore.connect`, a DuckDB connection with the views ``raw``, ``observations`` and
+``verdicts`` (a ClickHouse backend would return a connection with tables of the same names and
+columns).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -44,6 +48,30 @@ class Batch:
 
 
 @dataclass(frozen=True)
+class Staged:
+    """A batch written where readers do not look yet, waiting for the writer's commit.
+
+    ``days``, ``ccs`` and ``uids`` describe the raw rows (empty for a rebuild, which writes no
+    raw rows), so that the writer can drop measurements stored meanwhile.
+    """
+
+    batch_id: str
+    files: tuple[str, ...]  # store-relative paths of the staged files (backend-specific)
+    rows: dict[str, int]
+    days: tuple[str, ...] = ()
+    ccs: tuple[str, ...] = ()
+    uids: tuple[str, ...] = ()
+
+
+class StagingTarget(Protocol):
+    """Picklable: lets a worker process stage batches for the store's writer."""
+
+    def stage(self, batch: Batch) -> Staged | None:
+        """Write ``batch`` invisibly; None when it has no rows."""
+        ...
+
+
+@dataclass(frozen=True)
 class CommitInfo:
     """What one commit wrote."""
 
@@ -61,6 +89,18 @@ class AnalyticalStore(Protocol):
 
     def commit(self, batch: Batch) -> CommitInfo:
         """Write a batch atomically; its uids become known to :meth:`is_stored`."""
+        ...
+
+    def staging_target(self) -> StagingTarget:
+        """Where workers stage batches for this writer (the current tier generation)."""
+        ...
+
+    def commit_staged(self, staged: Staged, keep: Collection[str] | None = None) -> CommitInfo:
+        """Publish a staged batch atomically, only the rows whose uid is in ``keep`` if given."""
+        ...
+
+    def discard_staged(self) -> None:
+        """Remove staged batches that were never committed (after a failed or stopped run)."""
         ...
 
     def raw_sources(self) -> list[str]:
