@@ -3,7 +3,8 @@
 Public names (everything else in this package is an implementation detail):
 
 - ``measurement_uid(m)``: deterministic id from the measurement's content.
-- ``observations_of(m)``: one ``Observation`` per DNS answer / TCP / TLS / HTTP step.
+- ``observations_of(m)``: one ``Observation`` per DNS answer / TCP / TLS / HTTP step;
+  ``ObservationColumns``: the same rows of many measurements as one Arrow table (ingest).
 - ``verdict_of(m, fingerprints=..., uid=...)``: the ``Verdict`` (never raises on odd data).
 - ``analyze_web_connectivity(test_keys)``: OONI's blocking/accessible/dns_consistency plus our
   ``blocking_detail``; the probe calls it too, so probe and pipeline share one set of rules.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from netvigil.analysis._uid import measurement_uid
 from netvigil.analysis.fingerprints import Fingerprint, Fingerprints
-from netvigil.analysis.observations import observation_rows, observations_of
+from netvigil.analysis.observations import ObservationColumns, observation_rows, observations_of
 from netvigil.analysis.rules import BASE_RULES, RULES_VERSION, Rule
 from netvigil.analysis.services import SERVICE_RULES
 from netvigil.analysis.verdict import verdict_of
@@ -28,6 +29,7 @@ __all__ = [
     "RULES_VERSION",
     "Fingerprint",
     "Fingerprints",
+    "ObservationColumns",
     "Rule",
     "WebConnectivityAnalysis",
     "analyze_web_connectivity",
