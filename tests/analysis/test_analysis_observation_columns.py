@@ -132,4 +132,40 @@ def test_no_rows_is_the_empty_tier_table() -> None:
     columns = ObservationColumns()
     assert columns.add({"test_keys": []}, "uid", "2024-02-01", "IT") == 0
     assert columns.add({"test_keys": {"queries": "x"}}, "uid", "2024-02-01", "IT") == 0
+    assert len(columns) == 2
     assert columns.table().equals(rows_table([], Observation, [], []))
+    assert ObservationColumns().table().equals(rows_table([], Observation, [], []))
+
+
+def test_rows_of_the_measurements_asked_for_in_that_order() -> None:
+    ms = _fixtures()
+    columns = ObservationColumns()
+    for m in ms:
+        columns.add(m, measurement_uid(m), *_key(m))
+    # ingest's order: by day, country and time; and a subset, with a measurement twice
+    by_time = sorted(range(len(ms)), key=lambda i: (*_key(ms[i]), ms[i]["measurement_start_time"]))
+    for picked in (by_time, [5, 0, 5, 3], [len(ms) - 1], []):
+        assert columns.table(picked).equals(_by_rows([ms[i] for i in picked]))
+    with pytest.raises(IndexError):
+        columns.table([len(ms)])
+
+
+class _Failing(dict[str, Any]):
+    """test_keys whose TLS handshakes cannot be read (a bug in the analysis, not odd data)."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key == "tls_handshakes":
+            raise RuntimeError("boom")
+        return super().get(key, default)
+
+
+def test_a_measurement_whose_analysis_raises_adds_nothing() -> None:
+    ms = _fixtures()[:3]
+    columns = ObservationColumns()
+    columns.add(ms[0], measurement_uid(ms[0]), *_key(ms[0]))
+    failing = {**ms[1], "test_keys": _Failing(ms[1]["test_keys"])}  # DNS and TCP come first
+    with pytest.raises(RuntimeError):
+        columns.add(failing, "uid", *_key(ms[1]))
+    columns.add(ms[2], measurement_uid(ms[2]), *_key(ms[2]))
+    assert len(columns) == 2
+    assert columns.table().equals(_by_rows([ms[0], ms[2]]))

@@ -11,7 +11,7 @@ measurement (:func:`observations_of`, :func:`observation_rows`) and Arrow column
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -333,41 +333,61 @@ class ObservationColumns:
         # per measurement: ENVELOPE_FIELDS, day, cc, then the length of each kind's list after it
         self._measurements: list[tuple[Any, ...]] = []
 
+    def __len__(self) -> int:
+        """The number of measurements added (those without rows included)."""
+        return len(self._measurements)
+
     def add(self, m: Mapping[str, Any], uid: str, day: str, cc: str) -> int:
-        """Add the rows of ``m`` (stored under ``day``/``cc``); the number of rows added."""
-        dns, tcp, tls, http = self._dns, self._tcp, self._tls, self._http
-        added = _steps(m, dns, tcp, tls, http)
-        if added:
-            self._measurements.append(
-                (*envelope(m, uid), day, cc, len(dns), len(tcp), len(tls), len(http))
-            )
+        """Add measurement number ``len(self)``, stored under ``day``/``cc``; its number of rows.
+
+        All or nothing: if the analysis raises, no row of ``m`` is kept and nothing is added.
+        """
+        lists = dns, tcp, tls, http = self._dns, self._tcp, self._tls, self._http
+        before = [len(steps) for steps in lists]
+        try:
+            added = _steps(m, dns, tcp, tls, http)
+        except BaseException:
+            for steps, size in zip(lists, before, strict=True):
+                del steps[size:]
+            raise
+        self._measurements.append(
+            (*envelope(m, uid), day, cc, len(dns), len(tcp), len(tls), len(http))
+        )
         return added
 
-    def table(self) -> Any:
-        """The rows added so far as an Arrow table (the observation tier's columns + day, cc)."""
+    def table(self, measurements: Sequence[int] | None = None) -> Any:
+        """The observation tier's table (its columns + day, cc) of the measurements added.
+
+        ``measurements``: which ones, by number (order of ``add``), in the order their rows come;
+        all, in the order added, by default. Ingest adds each measurement as soon as it is parsed
+        (while it is in the CPU's caches) and asks for them sorted by day, country and time.
+        """
         # Imported here: the probe imports this package and never builds a table.
         import numpy as np
         import pyarrow as pa
 
         from netvigil.store.schema import TIME_COLUMNS, layout_of, rows_table, time_array
 
-        if not self._measurements:
+        names = (*ENVELOPE_FIELDS, "day", "cc")
+        by_field = list(zip(*self._measurements, strict=True)) or [()] * (len(names) + 4)
+        ends = np.array(by_field[len(names) :], dtype=np.int64).reshape(4, -1).T
+        counts = np.diff(ends, axis=0, prepend=0)  # (measurement, kind)
+        per_kind = ends[-1] if len(ends) else np.zeros(4, np.int64)
+        kind_start = np.cumsum(per_kind) - per_kind  # in the steps concatenated kind after kind
+        picked = np.arange(len(ends)) if measurements is None else np.array(measurements, np.int64)
+        if len(picked) and (picked.min() < 0 or picked.max() >= len(ends)):
+            raise IndexError(f"measurements: numbers from 0 to {len(ends) - 1} expected")
+        if not counts[picked].any():
             return rows_table([], Observation, [], [])
         schema = layout_of(Observation).schema
-        by_field = list(zip(*self._measurements, strict=True))
-        names = (*ENVELOPE_FIELDS, "day", "cc")
-        ends = np.array(by_field[len(names) :], dtype=np.int64).T  # (measurement, kind)
-        counts = np.diff(ends, axis=0, prepend=0)
-        per_kind = ends[-1]
-        kind_start = np.cumsum(per_kind) - per_kind  # in the steps concatenated kind after kind
         # Rows come in segments (measurement, kind) whose steps are contiguous in their kind's
         # list: row r of the table is step order[r] of the concatenation.
-        lengths = counts.ravel()
-        source = (ends - counts + kind_start).ravel()
+        lengths = counts[picked].ravel()
+        source = (ends - counts + kind_start)[picked].ravel()
         order = np.repeat(source - (np.cumsum(lengths) - lengths), lengths)
         order += np.arange(len(order))
-        kind_of_row = np.repeat(np.tile(np.arange(len(KINDS)), len(counts)), lengths)
-        measurement = pa.array(np.repeat(np.arange(len(counts)), counts.sum(axis=1)))
+        kind_of_row = np.repeat(np.tile(np.arange(len(KINDS)), len(picked)), lengths)
+        measurement = pa.array(np.repeat(picked, counts[picked].sum(axis=1)))
 
         columns: dict[str, Any] = {"kind": pa.array(KINDS).take(pa.array(kind_of_row))}
         for name, values in zip(names, by_field, strict=False):
