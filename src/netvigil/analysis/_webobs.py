@@ -12,7 +12,7 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any, TypeGuard
+from typing import Any
 from urllib.parse import urlsplit
 
 # Observation types, in the order the linear analysis sorts them (descending = most complex first).
@@ -114,8 +114,12 @@ class WebObs:
         self.txid = txid
 
     def copy_dns_into(self, other: WebObs) -> None:
-        for name in ("dns_txid", "dns_domain", "dns_failure", "dns_addrs", "ip_asn", "ip_bogon"):
-            setattr(other, name, getattr(self, name))
+        other.dns_txid, other.dns_domain, other.dns_failure = (
+            self.dns_txid,
+            self.dns_domain,
+            self.dns_failure,
+        )
+        other.dns_addrs, other.ip_asn, other.ip_bogon = self.dns_addrs, self.ip_asn, self.ip_bogon
 
 
 class WebObservations:
@@ -149,68 +153,84 @@ class Control:
     )  # fmt: skip
 
     def __init__(self, raw: Mapping[str, Any]) -> None:
-        dns = _mapping(raw.get("dns"))
-        self.dns_failure: str | None = _str_or_none(dns.get("failure"))
+        # Type checks are inlined here and in build(): this runs for every measurement, and a
+        # helper call per field cost more than the checks themselves.
+        dns = raw.get("dns")
+        dns = dns if isinstance(dns, dict) else _EMPTY
+        failure = dns.get("failure")
+        self.dns_failure: str | None = failure if isinstance(failure, str) else None
         addrs = dns.get("addrs")
         self.dns_addrs = (
-            frozenset(a for a in addrs if isinstance(a, str)) if _seq(addrs) else (frozenset())
+            frozenset(a for a in addrs if isinstance(a, str))
+            if isinstance(addrs, _SEQ)
+            else frozenset()
         )
         self.tcp: dict[str, str] = {}
-        for endpoint, value in _mapping(raw.get("tcp_connect")).items():
-            self.tcp[endpoint] = _str_or_none(_mapping(value).get("failure")) or ""
+        section = raw.get("tcp_connect")
+        for endpoint, value in section.items() if isinstance(section, dict) else ():
+            failure = value.get("failure") if isinstance(value, dict) else None
+            self.tcp[endpoint] = failure if isinstance(failure, str) and failure else ""
         self.tls: dict[str, tuple[str | None, str]] = {}
-        for endpoint, value in _mapping(raw.get("tls_handshake")).items():
-            value = _mapping(value)
+        section = raw.get("tls_handshake")
+        for endpoint, value in section.items() if isinstance(section, dict) else ():
+            value = value if isinstance(value, dict) else _EMPTY
+            name, failure = value.get("server_name"), value.get("failure")
             self.tls[endpoint] = (
-                _str_or_none(value.get("server_name")),
-                _str_or_none(value.get("failure")) or "",
+                name if isinstance(name, str) else None,
+                failure if isinstance(failure, str) and failure else "",
             )
         http = raw.get("http_request")
         self.has_http = isinstance(http, dict)
-        http = _mapping(http)
-        self.http_failure: str | None = _str_or_none(http.get("failure"))
+        http = http if isinstance(http, dict) else _EMPTY
+        failure = http.get("failure")
+        self.http_failure: str | None = failure if isinstance(failure, str) else None
         self.http_status = _int_or_none(http.get("status_code"))
         self.http_body_length = _int_or_none(http.get("body_length"))
-        self.http_header_keys = frozenset(_mapping(http.get("headers")).keys())
-        self.http_title: str = _str_or_none(http.get("title")) or ""
+        headers = http.get("headers")
+        self.http_header_keys = frozenset(headers if isinstance(headers, dict) else ())
+        title = http.get("title")
+        self.http_title: str = title if isinstance(title, str) and title else ""
         self.asns: dict[str, int] = {}
-        for ip, info in _mapping(raw.get("ip_info")).items():
-            asn = _int_or_none(_mapping(info).get("asn"))
+        section = raw.get("ip_info")
+        for ip, info in section.items() if isinstance(section, dict) else ():
+            asn = _int_or_none(info.get("asn")) if isinstance(info, dict) else None
             if asn:
                 self.asns[ip] = asn
 
 
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _seq(value: Any) -> TypeGuard[list[Any] | tuple[Any, ...]]:
-    return isinstance(value, list | tuple)
-
-
-def _str_or_none(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
+# Read-only stand-in for a missing or malformed object: ``.get`` answers None for every key.
+_EMPTY: Mapping[str, Any] = {}
+_SEQ = (list, tuple)
 
 
 def _int_or_none(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _tags(ev: Mapping[str, Any]) -> tuple[int | None, bool | None]:
-    """``depth=N`` and ``fetch_body=true|false`` tags of an event (LTE >= 0.5 writes them)."""
+@lru_cache(maxsize=1024)
+def _parsed_tags(tags: tuple[Any, ...]) -> tuple[int | None, bool | None]:
     depth: int | None = None
     fetch: bool | None = None
-    tags = ev.get("tags")
-    if _seq(tags):
-        for tag in tags:
-            if not isinstance(tag, str):
-                continue
-            if tag.startswith("depth="):
-                digits = tag[6:]
-                depth = int(digits) if digits.isdigit() else depth
-            elif tag.startswith("fetch_body="):
-                fetch = tag[11:] == "true"
+    for tag in tags:
+        if not isinstance(tag, str):
+            continue
+        if tag.startswith("depth="):
+            digits = tag[6:]
+            depth = int(digits) if digits.isdigit() else depth
+        elif tag.startswith("fetch_body="):
+            fetch = tag[11:] == "true"
     return depth, fetch
+
+
+def _tags(tags: Any) -> tuple[int | None, bool | None]:
+    """``depth=N`` and ``fetch_body=true|false`` tags of an event (LTE >= 0.5 writes them)."""
+    if not isinstance(tags, _SEQ):
+        return None, None
+    # Cached: a measurement's events repeat a few tag lists ("classic", "depth=0", ...).
+    try:
+        return _parsed_tags(tuple(tags))
+    except TypeError:  # an unhashable tag (odd data) is skipped like any non-string tag
+        return _parsed_tags(tuple(t for t in tags if isinstance(t, str)))
 
 
 def body_length(body: Any) -> int:
@@ -236,23 +256,6 @@ def body_text(body: Any) -> str:
         except ValueError:
             return ""
     return ""
-
-
-def _resolved(answers: Any) -> list[tuple[str, int]]:
-    out: list[tuple[str, int]] = []
-    if not _seq(answers):
-        return out
-    seen: set[str] = set()
-    for ans in answers:
-        if not isinstance(ans, dict):
-            continue
-        kind = ans.get("answer_type")
-        ip = ans.get("ipv4") if kind == "A" else ans.get("ipv6") if kind == "AAAA" else None
-        if isinstance(ip, str) and ip not in seen:
-            seen.add(ip)
-            asn = ans.get("asn")
-            out.append((ip, asn if isinstance(asn, int) else 0))
-    return out
 
 
 @lru_cache(maxsize=65536)
@@ -298,35 +301,34 @@ def build(
     c = WebObservations()
     known_ips: dict[str, WebObs] = {}
     queries = tk.get("queries")
-    for ev in queries if _seq(queries) else ():
+    for ev in queries if isinstance(queries, _SEQ) else ():
         if not isinstance(ev, dict):
             continue
-        engine = _str_or_none(ev.get("engine"))
+        engine = ev.get("engine")
+        engine = engine if isinstance(engine, str) else None
         if system_only and engine not in SYSTEM_ENGINES:
             continue  # the classic rules never look at DoH/UDP lookups: skip building them
         txid = _int_or_none(ev.get("transaction_id")) or 0
-        depth, _ = _tags(ev)
-        failure = _str_or_none(ev.get("failure"))
-        base: dict[str, Any] = {
-            "dns_txid": txid,
-            "dns_domain": _str_or_none(ev.get("hostname")),
-            "dns_engine": engine,
-            "dns_query_type": _str_or_none(ev.get("query_type")),
-            "depth": 0 if depth is None else depth,
-        }
-        if ev.get("failure") is not None:
+        depth = _tags(ev.get("tags"))[0]
+        depth = 0 if depth is None else depth
+        domain, qtype = ev.get("hostname"), ev.get("query_type")
+        domain = domain if isinstance(domain, str) else None
+        qtype = qtype if isinstance(qtype, str) else None
+        failure = ev.get("failure")
+        if failure is not None:
             obs = WebObs(DNS, txid)
-            for k, v in base.items():
-                setattr(obs, k, v)
-            obs.failure = obs.dns_failure = failure or "unknown_failure"
+            obs.dns_txid, obs.dns_domain, obs.dns_engine = txid, domain, engine
+            obs.dns_query_type, obs.depth = qtype, depth
+            failure = failure if isinstance(failure, str) and failure else "unknown_failure"
+            obs.failure = obs.dns_failure = failure
             c.dns_failures.append(obs)
             continue
         resolved = _resolved(ev.get("answers"))
-        addrs = frozenset(ip for ip, _ in resolved)
-        for ip, asn in resolved:
+        addrs = frozenset(resolved)
+        for ip, asn in resolved.items():
             obs = WebObs(DNS, txid)
-            for k, v in base.items():
-                setattr(obs, k, v)
+            obs.dns_txid, obs.dns_domain, obs.dns_engine = txid, domain, engine
+            obs.dns_query_type, obs.depth = qtype, depth
             obs.dns_failure = ""
             obs.dns_addrs = addrs
             obs.ip = ip
@@ -334,61 +336,92 @@ def build(
             obs.ip_bogon = is_bogon(ip)
             c.dns_successes.append(obs)
             known_ips.setdefault(ip, obs)
-    tcps = tk.get("tcp_connect")
-    for ev in tcps if _seq(tcps) else ():
-        if not isinstance(ev, dict) or not isinstance(ev.get("ip"), str):
-            continue
-        ip = ev["ip"]
-        txid = _int_or_none(ev.get("transaction_id")) or -(len(c.endpoints) + 1)
-        obs = WebObs(TCP, txid)
-        dns_obs = known_ips.get(ip)
-        if dns_obs is not None:
-            dns_obs.copy_dns_into(obs)
-        else:
-            obs.ip_bogon = is_bogon(ip)
-        depth, fetch = _tags(ev)
-        obs.depth = 0 if depth is None else depth
-        obs.fetch_body = True if fetch is None and depth is None else fetch
-        obs.ip = ip
-        port = _int_or_none(ev.get("port"))
-        obs.port = port
-        obs.endpoint = f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
-        status = _mapping(ev.get("status"))
-        obs.failure = obs.tcp_failure = _str_or_none(status.get("failure")) or ""
-        c.endpoints[txid] = obs
+    _ingest_tcp(c, tk.get("tcp_connect"), known_ips)
     _ingest_tls(c, tk.get("tls_handshakes"))
     _ingest_http(c, tk.get("requests"))
     _ingest_control(c, tk, input_url)
     return c
 
 
-def _ingest_tls(c: WebObservations, events: Any) -> None:
-    for ev in events if _seq(events) else ():
+def _resolved(answers: Any) -> dict[str, int]:
+    """Address -> ASN (0: unknown) of the A/AAAA answers, first answer first."""
+    out: dict[str, int] = {}
+    for ans in answers if isinstance(answers, _SEQ) else ():
+        if not isinstance(ans, dict):
+            continue
+        kind = ans.get("answer_type")
+        ip = ans.get("ipv4") if kind == "A" else ans.get("ipv6") if kind == "AAAA" else None
+        if isinstance(ip, str) and ip not in out:
+            asn = ans.get("asn")
+            out[ip] = asn if isinstance(asn, int) else 0
+    return out
+
+
+def _ingest_tcp(c: WebObservations, events: Any, known_ips: dict[str, WebObs]) -> None:
+    endpoints = c.endpoints
+    for ev in events if isinstance(events, _SEQ) else ():
         if not isinstance(ev, dict):
             continue
-        obs = c.endpoints.get(_int_or_none(ev.get("transaction_id")) or 0)
+        ip = ev.get("ip")
+        if not isinstance(ip, str):
+            continue
+        txid = _int_or_none(ev.get("transaction_id")) or -(len(endpoints) + 1)
+        obs = WebObs(TCP, txid)
+        dns_obs = known_ips.get(ip)
+        if dns_obs is not None:
+            dns_obs.copy_dns_into(obs)
+        else:
+            obs.ip_bogon = is_bogon(ip)
+        depth, fetch = _tags(ev.get("tags"))
+        obs.depth = 0 if depth is None else depth
+        obs.fetch_body = True if fetch is None and depth is None else fetch
+        obs.ip = ip
+        port = _int_or_none(ev.get("port"))
+        obs.port = port
+        obs.endpoint = f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+        status = ev.get("status")
+        failure = status.get("failure") if isinstance(status, dict) else None
+        obs.failure = obs.tcp_failure = failure if isinstance(failure, str) and failure else ""
+        endpoints[txid] = obs
+
+
+def _endpoint_of(c: WebObservations, ev: Any) -> WebObs | None:
+    """The TCP endpoint an event ran over (by transaction id), if the event is an object."""
+    if not isinstance(ev, dict):
+        return None
+    txid = ev.get("transaction_id")
+    if not isinstance(txid, int) or isinstance(txid, bool):
+        return None  # TCP endpoints never have txid 0 (see _ingest_tcp), so none matches
+    return c.endpoints.get(txid)
+
+
+def _ingest_tls(c: WebObservations, events: Any) -> None:
+    for ev in events if isinstance(events, _SEQ) else ():
+        obs = _endpoint_of(c, ev)
         if obs is None:
             continue
         obs.type = TLS
-        obs.failure = obs.tls_failure = _str_or_none(ev.get("failure")) or ""
-        obs.tls_server_name = _str_or_none(ev.get("server_name")) or ""
+        failure, name = ev.get("failure"), ev.get("server_name")
+        obs.failure = obs.tls_failure = failure if isinstance(failure, str) and failure else ""
+        obs.tls_server_name = name if isinstance(name, str) and name else ""
 
 
 def _ingest_http(c: WebObservations, events: Any) -> None:
-    for ev in events if _seq(events) else ():
-        if not isinstance(ev, dict):
-            continue
-        obs = c.endpoints.get(_int_or_none(ev.get("transaction_id")) or 0)
+    for ev in events if isinstance(events, _SEQ) else ():
+        obs = _endpoint_of(c, ev)
         if obs is None:
             continue
         obs.type = HTTP
-        req = _mapping(ev.get("request"))
-        obs.http_url = _str_or_none(req.get("url"))
-        failure = _str_or_none(ev.get("failure"))
+        req = ev.get("request")
+        url = req.get("url") if isinstance(req, dict) else None
+        obs.http_url = url if isinstance(url, str) else None
+        failure = ev.get("failure")
+        failure = failure if isinstance(failure, str) else None
         obs.failure = obs.http_failure = failure or ""
         if failure is not None:
             continue
-        resp = _mapping(ev.get("response"))
+        resp = ev.get("response")
+        resp = resp if isinstance(resp, dict) else _EMPTY
         code = _int_or_none(resp.get("code")) or 0
         obs.http_status = code
         body = resp.get("body")
@@ -396,10 +429,15 @@ def _ingest_http(c: WebObservations, events: Any) -> None:
         # minipipeline reads the *request's* body_is_truncated here; we read the response's,
         # which is the flag that matters (both are false in every OONI QA measurement).
         obs.http_truncated = bool(resp.get("body_is_truncated", False))
-        headers = _mapping(resp.get("headers"))
-        obs.http_header_keys = frozenset(headers.keys())
+        headers = resp.get("headers")
+        headers = headers if isinstance(headers, dict) else _EMPTY
+        obs.http_header_keys = frozenset(headers)
         obs.http_title = web_title(body_text(body))
         for key, value in headers.items():
+            # Only "location" and "server" matter, and lower() changes a name's length only by
+            # adding a combining dot (for U+0130): names of other lengths cannot be either.
+            if len(key) not in (6, 8):
+                continue
             low = key.lower()
             if low == "location" and isinstance(value, str):
                 obs.http_location = value
@@ -424,7 +462,7 @@ def _ingest_control(c: WebObservations, tk: Mapping[str, Any], input_url: str | 
     request = tk.get("x_control_request")
     if not isinstance(raw, dict) or not raw:
         return
-    url = _mapping(request).get("http_request") if isinstance(request, dict) else input_url
+    url = request.get("http_request") if isinstance(request, dict) else input_url
     domain = domain_of(url)
     if domain is None:
         return
@@ -432,32 +470,40 @@ def _ingest_control(c: WebObservations, tk: Mapping[str, Any], input_url: str | 
     c.control = control
     c.input_domain = domain
     key = host_key(domain)
+    ctl_failure = control.dns_failure or ""
     ctl_addrs = control.dns_addrs
+    ctl_addrs_if_ok = ctl_addrs if control.dns_failure is None else None
     for obs in (*c.dns_failures, *c.dns_successes):
-        if obs.dns_domain is None or host_key(obs.dns_domain) != key:
+        name = obs.dns_domain
+        # equal names need no host_key (the common case: the probe looked up the URL's host)
+        if name is None or (name != domain and host_key(name) != key):
             continue
         obs.ctl_dns_domain = domain
-        obs.ctl_dns_failure = control.dns_failure or ""
-        if control.dns_failure is None:
-            obs.ctl_dns_addrs = ctl_addrs
+        obs.ctl_dns_failure = ctl_failure
+        if ctl_addrs_if_ok is not None:
+            obs.ctl_dns_addrs = ctl_addrs_if_ok
+    tcp, tls = control.tcp, control.tls
     for obs in c.endpoints.values():
-        same = obs.dns_domain is not None and host_key(obs.dns_domain) == key
-        if same or (obs.dns_domain is None and obs.ip in ctl_addrs):
+        name = obs.dns_domain
+        same = name is not None and (name == domain or host_key(name) == key)
+        if same or (name is None and obs.ip in ctl_addrs):
             obs.ctl_dns_domain = domain
-            obs.ctl_dns_failure = control.dns_failure or ""
-            if control.dns_failure is None:
-                obs.ctl_dns_addrs = ctl_addrs
-        if obs.endpoint in control.tcp:
-            obs.ctl_tcp_failure = control.tcp[obs.endpoint]
-        if obs.tls_server_name is not None and obs.endpoint in control.tls:
-            name, failure = control.tls[obs.endpoint]
-            if name == obs.tls_server_name:
+            obs.ctl_dns_failure = ctl_failure
+            if ctl_addrs_if_ok is not None:
+                obs.ctl_dns_addrs = ctl_addrs_if_ok
+        endpoint = obs.endpoint
+        if endpoint in tcp:
+            obs.ctl_tcp_failure = tcp[endpoint]
+        if obs.tls_server_name is not None and endpoint in tls:
+            server_name, failure = tls[endpoint]
+            if server_name == obs.tls_server_name:
                 obs.ctl_tls_failure = failure
     if not control.has_http:
         return
+    http_failure = control.http_failure
     for obs in (*c.dns_failures, *c.dns_successes, *c.endpoints.values()):
-        obs.ctl_http_failure = control.http_failure or ""
-        if control.http_failure is None:
+        obs.ctl_http_failure = http_failure or ""
+        if http_failure is None:
             obs.ctl_http_status = control.http_status
             obs.ctl_http_body_length = control.http_body_length
             obs.ctl_http_header_keys = control.http_header_keys
