@@ -343,7 +343,7 @@ class ObservationColumns:
         All or nothing: if the analysis raises, no row of ``m`` is kept and nothing is added.
         """
         lists = dns, tcp, tls, http = self._dns, self._tcp, self._tls, self._http
-        before = [len(steps) for steps in lists]
+        before = (len(dns), len(tcp), len(tls), len(http))
         try:
             added = _steps(m, dns, tcp, tls, http)
         except BaseException:
