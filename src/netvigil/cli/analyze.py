@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import typer
 
@@ -23,6 +24,11 @@ def register(app: typer.Typer) -> None:
         ),
         fingerprints: str | None = typer.Option(
             None, "--fingerprints", help="Dir/URL of OONI fingerprints (default: settings)."
+        ),
+        ip_table: Path | None = typer.Option(
+            None,
+            "--ip-table",
+            help="IP -> ASN/country of observations: .mmdb or CSV range table (default: settings).",
         ),
         as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     ) -> None:
@@ -51,6 +57,7 @@ def register(app: typer.Typer) -> None:
                 mode="rebuild",
                 workers=workers or os.cpu_count() or 1,
                 fingerprints=fingerprints or settings.analysis.fingerprints,
+                ip_table=ip_table or settings.analysis.ip_table,
                 on_error="warn",
             )
             store.finish_rebuild()

@@ -67,6 +67,11 @@ def register(app: typer.Typer) -> None:
         fingerprints: str | None = typer.Option(
             None, "--fingerprints", help="Dir/URL of OONI fingerprints (default: settings)."
         ),
+        ip_table: Path | None = typer.Option(
+            None,
+            "--ip-table",
+            help="IP -> ASN/country of observations: .mmdb or CSV range table (default: settings).",
+        ),
         batch_rows: int = typer.Option(
             20_000, "--batch-rows", min=1, help="Measurements per committed batch."
         ),
@@ -98,6 +103,7 @@ def register(app: typer.Typer) -> None:
                 store,
                 workers=workers or os.cpu_count() or 1,
                 fingerprints=fingerprints or settings.analysis.fingerprints,
+                ip_table=ip_table or settings.analysis.ip_table,
                 on_error=on_error,
                 batch_rows=batch_rows,
             )

@@ -12,17 +12,19 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pyarrow as pa
 
-from netvigil.analysis import Fingerprints, measurement_uid, observation_rows, verdict_of
+from netvigil.analysis import Fingerprints, measurement_uid, verdict_of
+from netvigil.analysis.iptable import IpTable, with_ip_columns
+from netvigil.analysis.observations import ObservationColumns
 from netvigil.ingest.sources import Line
-from netvigil.models.observations import Observation
 from netvigil.models.verdicts import Verdict
 from netvigil.store.protocol import Batch, Staged
-from netvigil.store.schema import RAW_SCHEMA, records_table, rows_table, time_array
+from netvigil.store.schema import RAW_SCHEMA, records_table, time_array
 
 # The probe's address is never stored (DESIGN.md, privacy): OONI publishes this placeholder.
 SCRUBBED_IP = "127.0.0.1"
@@ -74,10 +76,25 @@ def envelope_problem(m: Any) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class Rules:
+    """What the analysis needs besides the lines, loaded once per process."""
+
+    fingerprints: Fingerprints | None = None
+    ip_table: IpTable | None = None  # optional IP -> ASN/country enrichment of observations
+
+    @classmethod
+    def load(cls, fingerprints: str | None, ip_table: str | None) -> Rules:
+        return cls(
+            Fingerprints.load(fingerprints) if fingerprints else None,
+            IpTable.load(Path(ip_table)) if ip_table else None,
+        )
+
+
 def analyze_chunk(
     source: str,
     lines: Iterable[Line],
-    fingerprints: Fingerprints | None,
+    rules: Rules | None,
     *,
     keep_raw: bool = True,
 ) -> ChunkResult:
@@ -87,17 +104,16 @@ def analyze_chunk(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _analyze_chunk(source, lines, fingerprints, keep_raw)
+        return _analyze_chunk(source, lines, rules or Rules(), keep_raw)
     finally:
         if collecting:
             gc.enable()
 
 
-def _analyze_chunk(
-    source: str, lines: Iterable[Line], fingerprints: Fingerprints | None, keep_raw: bool
-) -> ChunkResult:
+def _analyze_chunk(source: str, lines: Iterable[Line], rules: Rules, keep_raw: bool) -> ChunkResult:
     result = ChunkResult(source=source, batch=None)
     done: list[_Analyzed] = []
+    observations = ObservationColumns()
     for line in lines:
         result.lines += 1
         result.input_bytes += len(line.data)
@@ -125,48 +141,31 @@ def _analyze_chunk(
         try:
             # analyzed right away, while the parsed measurement is still in the CPU's caches
             # (holding a chunk of parsed measurements to sort them first cost ~15% more)
-            analyzed = (
-                verdict_of(m, fingerprints=fingerprints, uid=uid),
-                observation_rows(m, uid=uid),
-            )
+            verdict: Verdict | None = verdict_of(m, fingerprints=rules.fingerprints, uid=uid)
+            observations.add(m, uid, key[0], key[1])  # all or nothing
         except Exception as exc:  # raw is kept; a rule bug is reported per line, not fatal
             result.analysis_errors.append((line.number, f"analysis failed: {exc!r}"))
-            analyzed = None
-        done.append((key, uid, envelope, data, analyzed))
+            verdict = None
+        done.append((key, uid, envelope, data, verdict, len(observations) - 1))
     # Sorted by day, country and time, so that every tier of the chunk comes out in that order:
     # the store then partitions by day with zero-copy slices, and the rows of a country sit
-    # together inside each file (compression, zone maps).
+    # together inside each file (what compresses best).
     done.sort(key=_sort_key)
-    verdicts: list[Verdict] = []
-    verdict_keys: tuple[list[str], list[str]] = ([], [])
-    observations: list[list[Any]] = []
-    obs_keys: tuple[list[str], list[str]] = ([], [])
-    for (day, cc, _), _uid, _envelope, _data, analyzed in done:
-        if analyzed is None:
-            continue
-        verdict, rows = analyzed
-        verdicts.append(verdict)
-        verdict_keys[0].append(day)
-        verdict_keys[1].append(cc)
-        observations.extend(rows)
-        obs_keys[0].extend([day] * len(rows))
-        obs_keys[1].extend([cc] * len(rows))
+    analyzed = [a for a in done if a[4] is not None]
+    verdict_keys = ([a[0][0] for a in analyzed], [a[0][1] for a in analyzed])
+    obs = observations.table([a[5] for a in analyzed])
     result.batch = Batch(
         raw=_raw_table(source, done) if keep_raw else None,
-        observations=rows_table(observations, Observation, *obs_keys),
-        verdicts=records_table(verdicts, Verdict, *verdict_keys),
+        observations=rules.ip_table.annotate(obs) if rules.ip_table else with_ip_columns(obs),
+        verdicts=records_table([a[4] for a in analyzed], Verdict, *verdict_keys),
     )
     return result
 
 
-# (day, country, time), uid, (test_name, probe_asn, input), the (scrubbed) line, and the verdict
-# with the observation rows (None when the analysis failed)
+# (day, country, time), uid, (test_name, probe_asn, input), the (scrubbed) line, the verdict
+# (None when the analysis failed) and the measurement's number in the ObservationColumns
 _Analyzed = tuple[
-    tuple[str, str, str],
-    str,
-    tuple[str, str, str | None],
-    bytes,
-    tuple[Verdict, list[list[Any]]] | None,
+    tuple[str, str, str], str, tuple[str, str, str | None], bytes, Verdict | None, int
 ]
 
 

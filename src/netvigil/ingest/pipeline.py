@@ -28,8 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from netvigil._errors import InputError
-from netvigil.analysis import Fingerprints
-from netvigil.ingest.chunks import ChunkResult, analyze_chunk, raw_line_records
+from netvigil.ingest.chunks import ChunkResult, Rules, analyze_chunk, raw_line_records
 from netvigil.ingest.sources import Damage, Line, Span, read_lines, read_span, split
 from netvigil.store.parquet import ParquetStore, raw_lines
 from netvigil.store.protocol import TIERS, Batch, Staged, StagingTarget
@@ -64,7 +63,7 @@ class IngestReport:
 Task = str | Span  # a file (input, or raw tier for a rebuild) or a span of a big JSONL file
 
 
-def _chunks(task: Task, mode: Mode, fingerprints: Fingerprints | None) -> Iterator[ChunkResult]:
+def _chunks(task: Task, mode: Mode, rules: Rules) -> Iterator[ChunkResult]:
     """The chunk results of one task."""
     last = True
     if isinstance(task, Span):
@@ -85,7 +84,7 @@ def _chunks(task: Task, mode: Mode, fingerprints: Fingerprints | None) -> Iterat
                 pending.append(item)
         if not pending and not damage:
             break
-        result = analyze_chunk(name, pending, fingerprints, keep_raw=mode == "ingest")
+        result = analyze_chunk(name, pending, rules, keep_raw=mode == "ingest")
         result.source = task
         result.bad.extend((d.number, d.reason) for d in damage)
         yield result
@@ -113,10 +112,6 @@ def use_reusing_allocator() -> None:
         pa.set_memory_pool(pa.jemalloc_memory_pool())
     except NotImplementedError:  # a pyarrow built without jemalloc
         pa.set_memory_pool(pa.system_memory_pool())
-
-
-def _load_fingerprints(source: str | None) -> Fingerprints | None:
-    return Fingerprints.load(source) if source else None
 
 
 class _Buffer:
@@ -192,14 +187,14 @@ def _without_repeats(batch: Batch, uids: list[str], seen: set[str]) -> tuple[Bat
 def _analyze_tasks(
     tasks: Iterable[Task],
     mode: Mode,
-    fingerprints: Fingerprints | None,
+    rules: Rules,
     buffer: _Buffer,
     emit: Callable[[ChunkResult], None],
 ) -> None:
     """Analyze ``tasks``, stage the rows whenever the buffer is full, emit every chunk's result
     (without its rows) and finally the last staged batch."""
     for task in tasks:
-        for result in _chunks(task, mode, fingerprints):
+        for result in _chunks(task, mode, rules):
             if result.batch is not None:
                 result.duplicates = buffer.add(result.batch)
                 result.batch = None
@@ -215,15 +210,16 @@ def _worker(
     tasks: Any,
     results: Any,
     mode: Mode,
-    fingerprints_source: str | None,
+    fingerprints: str | None,
+    ip_table: str | None,
     target: StagingTarget,
     buffer_rows: int,
     buffer_bytes: int,
 ) -> None:
     use_reusing_allocator()
-    fingerprints = _load_fingerprints(fingerprints_source)
+    rules = Rules.load(fingerprints, ip_table)
     buffer = _Buffer(target, buffer_rows, buffer_bytes)
-    _analyze_tasks(iter(tasks.get, None), mode, fingerprints, buffer, results.put)
+    _analyze_tasks(iter(tasks.get, None), mode, rules, buffer, results.put)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     results.put(_WorkerDone(usage.ru_utime + usage.ru_stime, usage.ru_maxrss))
 
@@ -242,6 +238,7 @@ def run(
     mode: Mode = "ingest",
     workers: int = 1,
     fingerprints: str | None = None,
+    ip_table: str | Path | None = None,
     on_error: ErrorPolicy = "warn",
     batch_rows: int = 20_000,
     on_problem: Callable[[str], None] | None = None,
@@ -257,6 +254,8 @@ def run(
     use_reusing_allocator()
     report = IngestReport()
     started = time.perf_counter()
+    table = str(ip_table) if ip_table is not None else None
+    rules = Rules.load(fingerprints, table)  # here too, so that a bad file fails before any work
 
     def take(result: ChunkResult) -> None:
         report.lines += result.lines
@@ -289,9 +288,9 @@ def run(
     try:
         if count == 1:
             buffer = _Buffer(target, rows, max_bytes)
-            _analyze_tasks(work, mode, _load_fingerprints(fingerprints), buffer, take)
+            _analyze_tasks(work, mode, rules, buffer, take)
         else:
-            options = (mode, fingerprints, target, rows, max_bytes)
+            options = (mode, fingerprints, table, target, rows, max_bytes)
             for done in _run_parallel(work, count, options, take):
                 report.worker_cpu_seconds += done.cpu_seconds
                 report.worker_peak_rss_kb = max(report.worker_peak_rss_kb, done.peak_rss_kb)

@@ -15,6 +15,7 @@ import dns.resolver
 
 from netvigil._errors import ConfigError, InputError
 from netvigil._settings import ProbeSettings
+from netvigil.analysis.iptable import record_fields
 from netvigil.probe.webconnectivity import VantagePoint
 
 
@@ -38,15 +39,9 @@ def mmdb_lookup(path: Path, ip: str) -> tuple[str | None, str | None, str]:
         raise ConfigError(f"probe.mmdb_path {path}: cannot read it as an MMDB file: {exc}") from exc
     if not isinstance(record, dict):
         return None, None, ""
-    country = record.get("country")
-    cc = country.get("iso_code") if isinstance(country, dict) else country
-    asn = record.get("autonomous_system_number") or record.get("asn")
+    asn, cc = record_fields(record)
     name = record.get("autonomous_system_organization") or record.get("as_name") or ""
-    asn_text = None
-    if asn is not None:
-        digits = str(asn).upper().removeprefix("AS")
-        asn_text = f"AS{int(digits)}" if digits.isdigit() else None
-    return (str(cc).upper() if cc else None), asn_text, str(name)
+    return cc, (f"AS{asn}" if asn is not None else None), str(name)
 
 
 def vantage_point(probe: ProbeSettings, public_ip: str | None) -> VantagePoint:
