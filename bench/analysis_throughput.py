@@ -126,9 +126,8 @@ def stage_breakdown(sample: list[bytes], fingerprints: str | None) -> list[tuple
     """CPU microseconds per measurement of each stage of a worker, on ``sample`` (one process)."""
     import gc
 
-    from netvigil.analysis import Fingerprints, measurement_uid, observation_rows, verdict_of
-    from netvigil.models.observations import Observation
-    from netvigil.store.schema import rows_table
+    from netvigil.analysis import Fingerprints, measurement_uid, verdict_of
+    from netvigil.analysis.observations import ObservationColumns
 
     fp = Fingerprints.load(fingerprints) if fingerprints else None
     out: list[tuple[str, float]] = []
@@ -149,11 +148,14 @@ def stage_breakdown(sample: list[bytes], fingerprints: str | None) -> list[tuple
     uids = stage("measurement_uid", lambda: [measurement_uid(m) for m in ms])
     pairs = list(zip(ms, uids, strict=True))
     stage("verdict_of", lambda: [verdict_of(m, fingerprints=fp, uid=u) for m, u in pairs])
-    obs = stage(
-        "observation_rows", lambda: [o for m, u in pairs for o in observation_rows(m, uid=u)]
-    )
-    keys = ["d"] * len(obs)
-    stage("observations -> Arrow", lambda: rows_table(obs, Observation, keys, keys))
+
+    def observations() -> Any:
+        columns = ObservationColumns()
+        for m, u in pairs:
+            columns.add(m, u, "d", "c")
+        return columns.table()
+
+    stage("observations (rows + Arrow table)", observations)
     return out
 
 
