@@ -192,3 +192,25 @@ def test_kill_9_during_ingest_keeps_whole_batches(tmp_path: Path) -> None:
         4000,
         4000,
     )
+
+
+def test_odd_numbers_in_one_measurement_do_not_fail_its_chunk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    good, odd = (json.loads(f.read_bytes()) for f in _fixture_files()[:2])
+    tk = odd["test_keys"]
+    tk["tcp_connect"][0]["transaction_id"] = 2**64 - 1  # valid JSON, beyond the int64 columns
+    tk["tcp_connect"][0]["port"] = 2**63
+    for handshake in tk.get("tls_handshakes") or []:
+        handshake["address"] = "10.0.0.1:\u00b2"  # a "digit" int() refuses
+    path = tmp_path / "odd.jsonl"
+    path.write_bytes(orjson.dumps(good) + b"\n" + orjson.dumps(odd) + b"\n")
+    store = tmp_path / "store"
+    summary = _ingest(monkeypatch, store, str(path))
+    assert summary["ingested"] == 2 and summary["analysis_errors"] == 0
+    con = open_store(store, writable=False).connect()
+    assert con.execute("SELECT count(*) FROM verdicts").fetchone() == (2,)
+    ports = con.execute(
+        "SELECT count(*) FROM observations WHERE kind = 'tcp' AND port IS NULL"
+    ).fetchone()
+    assert ports == (1,)  # the out-of-range port is stored as unknown, the rest as read

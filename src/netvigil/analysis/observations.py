@@ -24,8 +24,13 @@ def _s(v: Any) -> str | None:
     return v if isinstance(v, str) else None
 
 
+_INT64 = range(-(2**63), 2**63)
+
+
 def _i(v: Any) -> int | None:
-    return v if isinstance(v, int) and not isinstance(v, bool) else None
+    # The store's integer columns are int64: a larger value (orjson reads up to 2**64 - 1) in odd
+    # data must not fail the Arrow conversion of a whole chunk of measurements.
+    return v if isinstance(v, int) and not isinstance(v, bool) and v in _INT64 else None
 
 
 def _m(v: Any) -> Mapping[str, Any]:
@@ -223,7 +228,7 @@ def _steps(
                 _i(h.get("transaction_id")),
                 sni,
                 host.strip("[]") or None,
-                int(port_text) if port_text.isdigit() else None,
+                int(port_text) if port_text.isascii() and port_text.isdigit() else None,
                 failure,
                 failure is None,
                 sni,
