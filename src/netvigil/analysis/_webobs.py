@@ -15,6 +15,8 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+from netvigil.analysis._control import EMPTY, SEQ, Control, int_or_none
+
 # Observation types, in the order the linear analysis sorts them (descending = most complex first).
 DNS, TCP, TLS, HTTP = 0, 1, 2, 3
 
@@ -148,78 +150,6 @@ class WebObservations:
         self.input_domain: str | None = None
 
 
-class Control:
-    """The test helper's answer, flattened (webconnectivity THResponse)."""
-
-    __slots__ = (
-        "asns",
-        "dns_addrs",
-        "dns_failure",
-        "has_http",
-        "http_body_length",
-        "http_failure",
-        "http_header_keys",
-        "http_status",
-        "http_title",
-        "tcp",
-        "tls",
-    )  # fmt: skip
-
-    def __init__(self, raw: Mapping[str, Any]) -> None:
-        # Type checks are inlined here and in build(): this runs for every measurement, and a
-        # helper call per field cost more than the checks themselves.
-        dns = raw.get("dns")
-        dns = dns if isinstance(dns, dict) else _EMPTY
-        failure = dns.get("failure")
-        self.dns_failure: str | None = failure if isinstance(failure, str) else None
-        addrs = dns.get("addrs")
-        self.dns_addrs = (
-            frozenset(a for a in addrs if isinstance(a, str))
-            if isinstance(addrs, _SEQ)
-            else frozenset()
-        )
-        self.tcp: dict[str, str] = {}
-        section = raw.get("tcp_connect")
-        for endpoint, value in section.items() if isinstance(section, dict) else ():
-            failure = value.get("failure") if isinstance(value, dict) else None
-            self.tcp[endpoint] = failure if isinstance(failure, str) and failure else ""
-        self.tls: dict[str, tuple[str | None, str]] = {}
-        section = raw.get("tls_handshake")
-        for endpoint, value in section.items() if isinstance(section, dict) else ():
-            value = value if isinstance(value, dict) else _EMPTY
-            name, failure = value.get("server_name"), value.get("failure")
-            self.tls[endpoint] = (
-                name if isinstance(name, str) else None,
-                failure if isinstance(failure, str) and failure else "",
-            )
-        http = raw.get("http_request")
-        self.has_http = isinstance(http, dict)
-        http = http if isinstance(http, dict) else _EMPTY
-        failure = http.get("failure")
-        self.http_failure: str | None = failure if isinstance(failure, str) else None
-        self.http_status = _int_or_none(http.get("status_code"))
-        self.http_body_length = _int_or_none(http.get("body_length"))
-        headers = http.get("headers")
-        self.http_header_keys = frozenset(headers if isinstance(headers, dict) else ())
-        title = http.get("title")
-        self.http_title: str = title if isinstance(title, str) and title else ""
-        self.asns: dict[str, int] = {}
-        section = raw.get("ip_info")
-        for ip, info in section.items() if isinstance(section, dict) else ():
-            asn = _int_or_none(info.get("asn")) if isinstance(info, dict) else None
-            if asn:
-                self.asns[ip] = asn
-
-
-# Read-only stand-in for a missing or malformed object: ``.get`` answers None for every key.
-_EMPTY: Mapping[str, Any] = {}
-_SEQ = (list, tuple)
-
-
-def _int_or_none(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 @lru_cache(maxsize=1024)
 def _parsed_tags(tags: tuple[Any, ...]) -> tuple[int | None, bool | None]:
     depth: int | None = None
@@ -237,7 +167,7 @@ def _parsed_tags(tags: tuple[Any, ...]) -> tuple[int | None, bool | None]:
 
 def _tags(tags: Any) -> tuple[int | None, bool | None]:
     """``depth=N`` and ``fetch_body=true|false`` tags of an event (LTE >= 0.5 writes them)."""
-    if not isinstance(tags, _SEQ):
+    if not isinstance(tags, SEQ):
         return None, None
     # Cached: a measurement's events repeat a few tag lists ("classic", "depth=0", ...).
     try:
@@ -314,14 +244,14 @@ def build(
     c = WebObservations()
     known_ips: dict[str, WebObs] = {}
     queries = tk.get("queries")
-    for ev in queries if isinstance(queries, _SEQ) else ():
+    for ev in queries if isinstance(queries, SEQ) else ():
         if not isinstance(ev, dict):
             continue
         engine = ev.get("engine")
         engine = engine if isinstance(engine, str) else None
         if system_only and engine not in SYSTEM_ENGINES:
             continue  # the classic rules never look at DoH/UDP lookups: skip building them
-        txid = _int_or_none(ev.get("transaction_id")) or 0
+        txid = int_or_none(ev.get("transaction_id")) or 0
         depth = _tags(ev.get("tags"))[0]
         depth = 0 if depth is None else depth
         domain, qtype = ev.get("hostname"), ev.get("query_type")
@@ -359,7 +289,7 @@ def build(
 def _resolved(answers: Any) -> dict[str, int]:
     """Address -> ASN (0: unknown) of the A/AAAA answers, first answer first."""
     out: dict[str, int] = {}
-    for ans in answers if isinstance(answers, _SEQ) else ():
+    for ans in answers if isinstance(answers, SEQ) else ():
         if not isinstance(ans, dict):
             continue
         kind = ans.get("answer_type")
@@ -372,13 +302,13 @@ def _resolved(answers: Any) -> dict[str, int]:
 
 def _ingest_tcp(c: WebObservations, events: Any, known_ips: dict[str, WebObs]) -> None:
     endpoints = c.endpoints
-    for ev in events if isinstance(events, _SEQ) else ():
+    for ev in events if isinstance(events, SEQ) else ():
         if not isinstance(ev, dict):
             continue
         ip = ev.get("ip")
         if not isinstance(ip, str):
             continue
-        txid = _int_or_none(ev.get("transaction_id")) or -(len(endpoints) + 1)
+        txid = int_or_none(ev.get("transaction_id")) or -(len(endpoints) + 1)
         obs = WebObs(TCP, txid)
         dns_obs = known_ips.get(ip)
         if dns_obs is not None:
@@ -389,7 +319,7 @@ def _ingest_tcp(c: WebObservations, events: Any, known_ips: dict[str, WebObs]) -
         obs.depth = 0 if depth is None else depth
         obs.fetch_body = True if fetch is None and depth is None else fetch
         obs.ip = ip
-        port = _int_or_none(ev.get("port"))
+        port = int_or_none(ev.get("port"))
         obs.port = port
         obs.endpoint = f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
         status = ev.get("status")
@@ -409,7 +339,7 @@ def _endpoint_of(c: WebObservations, ev: Any) -> WebObs | None:
 
 
 def _ingest_tls(c: WebObservations, events: Any) -> None:
-    for ev in events if isinstance(events, _SEQ) else ():
+    for ev in events if isinstance(events, SEQ) else ():
         obs = _endpoint_of(c, ev)
         if obs is None:
             continue
@@ -420,7 +350,7 @@ def _ingest_tls(c: WebObservations, events: Any) -> None:
 
 
 def _ingest_http(c: WebObservations, events: Any) -> None:
-    for ev in events if isinstance(events, _SEQ) else ():
+    for ev in events if isinstance(events, SEQ) else ():
         obs = _endpoint_of(c, ev)
         if obs is None:
             continue
@@ -434,8 +364,8 @@ def _ingest_http(c: WebObservations, events: Any) -> None:
         if failure is not None:
             continue
         resp = ev.get("response")
-        resp = resp if isinstance(resp, dict) else _EMPTY
-        code = _int_or_none(resp.get("code")) or 0
+        resp = resp if isinstance(resp, dict) else EMPTY
+        code = int_or_none(resp.get("code")) or 0
         obs.http_status = code
         body = resp.get("body")
         obs.http_body_length = body_length(body)
@@ -443,7 +373,7 @@ def _ingest_http(c: WebObservations, events: Any) -> None:
         # which is the flag that matters (both are false in every OONI QA measurement).
         obs.http_truncated = bool(resp.get("body_is_truncated", False))
         headers = resp.get("headers")
-        headers = headers if isinstance(headers, dict) else _EMPTY
+        headers = headers if isinstance(headers, dict) else EMPTY
         obs.http_header_keys = frozenset(headers)
         obs.http_title = web_title(body_text(body))
         for key, value in headers.items():

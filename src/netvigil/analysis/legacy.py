@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from netvigil.analysis import _webobs as wo
+from netvigil.analysis._control import Control
 from netvigil.analysis.rules import LEGACY
 from netvigil.analysis.thresholds import BODY_PROPORTION_MIN, COMMON_HEADERS, TITLE_MIN_WORD_LEN
 
@@ -67,7 +68,7 @@ def analyze_legacy(tk: Mapping[str, Any], input_url: str | None) -> LegacyResult
     addrs, asns, dns_failure = _probe_dns(tk)
     out.dns_failure = dns_failure
     control = _d(tk.get("control"))
-    ctl = wo.Control(control) if control else None
+    ctl = Control(control) if control else None
     out.consistency = _dns_consistency(input_url, addrs, asns, dns_failure, ctl)
     requests = [r for r in tk.get("requests") or () if isinstance(r, dict)]
     first = requests[0] if requests else None
@@ -160,7 +161,7 @@ def _dns_consistency(
     addrs: list[str],
     asns: dict[str, int],
     failure: str | None,
-    ctl: wo.Control | None,
+    ctl: Control | None,
 ) -> str | None:
     if ctl is None:
         return None
@@ -184,7 +185,7 @@ def _dns_consistency(
     return "inconsistent"
 
 
-def _http_diff(req: Mapping[str, Any], ctl: wo.Control) -> bool:
+def _http_diff(req: Mapping[str, Any], ctl: Control) -> bool:
     """0.4's comparison: a diff unless status codes match and one of body/headers/title does."""
     resp = _d(req.get("response"))
     raw_code = resp.get("code")
