@@ -17,6 +17,7 @@ The finer ``blocking_detail`` and the deciding ``rule_id`` (``docs/rules.md``) a
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 import msgspec
@@ -199,33 +200,37 @@ class _DnsMetrics:
         return "dns.bogon" if self.invalid_bogon else "dns.hijack"
 
 
+_DNS_DETAIL = {
+    "dns_nxdomain_error": "dns.nxdomain",
+    "dns_no_answer": "dns.no_answer",
+    "android_dns_cache_no_data": "dns.no_answer",
+    "generic_timeout_error": "dns.timeout",
+    "dns_refused_error": "dns.refused",
+    "dns_server_misbehaving": "dns.servfail",
+}
+_STEP_NAME = {wo.TCP: "tcp", wo.TLS: "tls", wo.HTTP: "http"}
+_STEP_DETAIL = {
+    "generic_timeout_error": "timeout",
+    "connection_refused": "refused",
+    "connection_reset": "reset",
+    "eof_error": "eof",
+    "host_unreachable": "unreachable",
+    "network_unreachable": "unreachable",
+}
+
+
 def dns_failure_detail(failure: str) -> str:
-    return {
-        "dns_nxdomain_error": "dns.nxdomain",
-        "dns_no_answer": "dns.no_answer",
-        "android_dns_cache_no_data": "dns.no_answer",
-        "generic_timeout_error": "dns.timeout",
-        "dns_refused_error": "dns.refused",
-        "dns_server_misbehaving": "dns.servfail",
-    }.get(failure, "dns.failure")
+    return _DNS_DETAIL.get(failure, "dns.failure")
 
 
 def step_failure_detail(kind: int, failure: str) -> str:
     """blocking_detail for a failed TCP/TLS/HTTP step: ``<step>.<what happened>``."""
-    step = {wo.TCP: "tcp", wo.TLS: "tls", wo.HTTP: "http"}.get(kind, "dns")
+    step = _STEP_NAME.get(kind, "dns")
     if step == "dns":
         return dns_failure_detail(failure)
     if failure.startswith("ssl_"):
         return f"{step}.invalid_certificate"
-    what = {
-        "generic_timeout_error": "timeout",
-        "connection_refused": "refused",
-        "connection_reset": "reset",
-        "eof_error": "eof",
-        "host_unreachable": "unreachable",
-        "network_unreachable": "unreachable",
-    }.get(failure, "failure")
-    return f"{step}.{what}"
+    return f"{step}.{_STEP_DETAIL.get(failure, 'failure')}"
 
 
 class _HttpDiff:
@@ -248,8 +253,8 @@ class _HttpDiff:
         if code > 0 and ctl_code > 0 and (code == ctl_code or ctl_code // 100 == 2):
             self.status_code_match = code == ctl_code
         if ctl_code > 0:
-            mine = {k.lower() for k in final.http_header_keys or ()} - COMMON_HEADERS
-            yours = {k.lower() for k in final.ctl_http_header_keys or ()} - COMMON_HEADERS
+            mine = _uncommon(final.http_header_keys or frozenset())
+            yours = _uncommon(final.ctl_http_header_keys or frozenset())
             self.headers_match = bool(mine & yours)
             self.title_match = not _title_words(final.http_title or "") ^ _title_words(
                 final.ctl_http_title or ""
@@ -258,6 +263,12 @@ class _HttpDiff:
     def is_diff(self) -> bool:
         matches = self.body_length_match or self.headers_match or self.title_match
         return not (self.status_code_match and matches)
+
+
+@lru_cache(maxsize=4096)
+def _uncommon(header_keys: frozenset[str]) -> frozenset[str]:
+    # Cached: servers send the same few header sets, and lowering each name cost more than this.
+    return frozenset(k.lower() for k in header_keys) - COMMON_HEADERS
 
 
 def _title_words(title: str) -> set[str]:
