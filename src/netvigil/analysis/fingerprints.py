@@ -53,7 +53,7 @@ class Fingerprints:
         self._dns: dict[str, list[Fingerprint]] = {}
         self._body_full: dict[str, list[Fingerprint]] = {}
         self._body_prefix: list[Fingerprint] = []
-        self._body_regexp: list[tuple[str, re.Pattern[str], Fingerprint]] = []
+        self._body_regexp: list[tuple[tuple[str, ...], re.Pattern[str], Fingerprint]] = []
         self._headers: dict[str, list[Fingerprint]] = {}
         contains: dict[str, list[Fingerprint]] = {}
         for fp in self.rows:
@@ -68,9 +68,7 @@ class Fingerprints:
                 elif kind == "prefix":
                     self._body_prefix.append(fp)
                 else:
-                    self._body_regexp.append(
-                        (_literal_prefix(fp.pattern), re.compile(fp.pattern), fp)
-                    )
+                    self._body_regexp.append((_gate(fp.pattern), re.compile(fp.pattern), fp))
             elif where.startswith("header."):
                 self._headers.setdefault(where[7:].lower(), []).append(fp)
         self._contains: list[tuple[Fingerprint, ...]] = [tuple(v) for v in contains.values()]
@@ -121,8 +119,8 @@ class Fingerprints:
         found.extend(self._body_full.get(body, ()))
         if self._prefixes and body.startswith(self._prefixes):
             found.extend(fp for fp in self._body_prefix if body.startswith(fp.pattern))
-        for literal, rx, fp in self._body_regexp:
-            if literal in body and rx.search(body):
+        for literals, rx, fp in self._body_regexp:
+            if all(literal in body for literal in literals) and rx.search(body):
                 found.append(fp)
         return found
 
@@ -168,6 +166,25 @@ class Fingerprints:
 
 
 _REGEX_META = frozenset(".^$*+?{}[]\\|()")
+
+
+# A regexp made only of literal text and ``.*`` (most blockpage regexps): every match contains
+# each literal run, so a body lacking one is skipped with C-level substring tests.
+_LITERALS_AND_WILDCARDS = re.compile(r"(?:[^.^$*+?{}\[\]\\|()]|\\[^A-Za-z0-9]|\.\*)*")
+_TOKEN = re.compile(r"\\(.)|(\.\*)|(.)", re.DOTALL)
+
+
+def _gate(pattern: str) -> tuple[str, ...]:
+    """Substrings a body must contain for ``pattern`` to match in it."""
+    if not _LITERALS_AND_WILDCARDS.fullmatch(pattern):
+        return (_literal_prefix(pattern),)
+    runs = [""]
+    for escaped, wildcard, char in _TOKEN.findall(pattern):
+        if wildcard:
+            runs.append("")
+        else:
+            runs[-1] += escaped or char
+    return tuple(run for run in runs if run)
 
 
 def _literal_prefix(pattern: str) -> str:
