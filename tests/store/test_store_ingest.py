@@ -214,3 +214,44 @@ def test_odd_numbers_in_one_measurement_do_not_fail_its_chunk(
         "SELECT count(*) FROM observations WHERE kind = 'tcp' AND port IS NULL"
     ).fetchone()
     assert ports == (1,)  # the out-of-range port is stored as unknown, the rest as read
+
+
+def _processes_with(env_entry: bytes) -> list[int]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if env_entry in (proc / "environ").read_bytes().split(b"\0"):
+                found.append(int(proc.name))
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return found
+
+
+def test_workers_stop_when_the_ingest_is_killed(tmp_path: Path) -> None:
+    measurements = [json.loads(f.read_bytes()) for f in _fixture_files()[:50]]
+    urls = [f"https://site{i}.example/" for i in range(300)]
+    lines = synthetic.lines(synthetic.templates_of(measurements), urls, 6000, seed=4)
+    synthetic.write_files(tmp_path / "in", lines, per_file=500)
+    store = tmp_path / "store"
+    env = {**os.environ, "NETVIGIL_STORE": str(store), "PYTHONPATH": str(REPO / "src")}
+    cmd = [sys.executable, "-m", "netvigil", "ingest", str(tmp_path / "in"), "--workers", "2"]
+    proc = subprocess.Popen([*cmd, "--batch-rows", "200"], env=env, stderr=subprocess.DEVNULL)
+    mine = f"NETVIGIL_STORE={store}".encode()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        log = store / "_commits.jsonl"
+        if log.exists() and log.read_bytes().count(b"\n") >= 2:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "ingest finished before it could be killed; use more input"
+    assert len(_processes_with(mine)) >= 3  # the ingest, the fork server, the workers
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 30
+    while _processes_with(mine) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _processes_with(mine) == []
+    with open_store(store):  # what they staged and nobody committed is cleaned up
+        assert not list(store.rglob("*.tmp"))

@@ -219,7 +219,21 @@ def _worker(
     use_reusing_allocator()
     rules = Rules.load(fingerprints, ip_table)
     buffer = _Buffer(target, buffer_rows, buffer_bytes)
-    _analyze_tasks(iter(tasks.get, None), mode, rules, buffer, results.put)
+    parent = mp.parent_process()
+
+    def emit(result: ChunkResult) -> None:
+        # A parent killed with SIGKILL cannot stop its workers: each stops at its next result
+        # instead of analyzing (and staging files for) a run nobody will commit.
+        while True:
+            if parent is not None and not parent.is_alive():
+                raise SystemExit(1)
+            try:
+                results.put(result, timeout=1)
+                return
+            except queue.Full:
+                continue
+
+    _analyze_tasks(iter(tasks.get, None), mode, rules, buffer, emit)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     results.put(_WorkerDone(usage.ru_utime + usage.ru_stime, usage.ru_maxrss))
 
