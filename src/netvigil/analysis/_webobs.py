@@ -22,35 +22,14 @@ DNS, TCP, TLS, HTTP = 0, 1, 2, 3
 
 # netxlite.IsBogon (ooni/probe-cli internal/netxlite/bogon.go): private, reserved, documentation,
 # loopback, link-local, multicast and CGNAT ranges. TEST-NET ranges are bogons too.
-_BOGON_NETS = tuple(
-    ipaddress.ip_network(net)
-    for net in (
-        "0.0.0.0/8",
-        "10.0.0.0/8",
-        "100.64.0.0/10",
-        "127.0.0.0/8",
-        "169.254.0.0/16",
-        "172.16.0.0/12",
-        "192.0.0.0/24",
-        "192.0.2.0/24",
-        "192.168.0.0/16",
-        "198.18.0.0/15",
-        "198.51.100.0/24",
-        "203.0.113.0/24",
-        "224.0.0.0/4",
-        "240.0.0.0/4",
-        "255.255.255.255/32",
-        "::/128",
-        "::1/128",
-        "::ffff:0:0/96",
-        "100::/64",
-        "2001:10::/28",
-        "2001:db8::/32",
-        "fc00::/7",
-        "fe80::/10",
-        "ff00::/8",
-    )
-)
+_BOGON_RANGES = (
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+    "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15",
+    "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4", "255.255.255.255/32",
+    "::/128", "::1/128", "::ffff:0:0/96", "100::/64", "2001:10::/28", "2001:db8::/32",
+    "fc00::/7", "fe80::/10", "ff00::/8",
+)  # fmt: skip
+_BOGON_NETS = tuple(ipaddress.ip_network(net) for net in _BOGON_RANGES)
 
 # getaddrinfo-like engines: the "classic" analysis (v0.4 compatible) only trusts these.
 SYSTEM_ENGINES = frozenset({"getaddrinfo", "golang_net_resolver", "system"})
@@ -236,10 +215,11 @@ def build(
 ) -> WebObservations:
     """Link the events of a web_connectivity measurement into observations.
 
-    ``system_only`` skips lookups by other engines than the system resolver (what the classic
-    analysis needs). Events without ``depth``/``fetch_body`` tags (web_connectivity 0.4 and
-    some 0.5 events) are taken as depth 0 / fetching the body: 0.4 only measured the initial
-    request that way.
+    ``system_only`` builds what the classic analysis reads: lookups by the system resolver only,
+    and TLS, HTTP and control details only for the endpoints it keeps (an address those lookups
+    found, fetching the page); the other endpoints keep their TCP step. Events without
+    ``depth``/``fetch_body`` tags (web_connectivity 0.4 and some 0.5 events) are taken as depth 0
+    / fetching the body: 0.4 only measured the initial request that way.
     """
     c = WebObservations()
     known_ips: dict[str, WebObs] = {}
@@ -280,9 +260,14 @@ def build(
             c.dns_successes.append(obs)
             known_ips.setdefault(ip, obs)
     _ingest_tcp(c, tk.get("tcp_connect"), known_ips)
-    _ingest_tls(c, tk.get("tls_handshakes"))
-    _ingest_http(c, tk.get("requests"))
-    _ingest_control(c, tk, input_url)
+    linked = c.endpoints
+    if system_only:
+        linked = {
+            txid: o for txid, o in linked.items() if o.ip in known_ips and o.fetch_body is True
+        }
+    _ingest_tls(linked, tk.get("tls_handshakes"))
+    _ingest_http(linked, tk.get("requests"))
+    _ingest_control(c, linked, tk, input_url)
     return c
 
 
@@ -328,19 +313,19 @@ def _ingest_tcp(c: WebObservations, events: Any, known_ips: dict[str, WebObs]) -
         endpoints[txid] = obs
 
 
-def _endpoint_of(c: WebObservations, ev: Any) -> WebObs | None:
+def _endpoint_of(endpoints: dict[int, WebObs], ev: Any) -> WebObs | None:
     """The TCP endpoint an event ran over (by transaction id), if the event is an object."""
     if not isinstance(ev, dict):
         return None
     txid = ev.get("transaction_id")
     if not isinstance(txid, int) or isinstance(txid, bool):
         return None  # TCP endpoints never have txid 0 (see _ingest_tcp), so none matches
-    return c.endpoints.get(txid)
+    return endpoints.get(txid)
 
 
-def _ingest_tls(c: WebObservations, events: Any) -> None:
+def _ingest_tls(endpoints: dict[int, WebObs], events: Any) -> None:
     for ev in events if isinstance(events, SEQ) else ():
-        obs = _endpoint_of(c, ev)
+        obs = _endpoint_of(endpoints, ev)
         if obs is None:
             continue
         obs.type = TLS
@@ -349,9 +334,9 @@ def _ingest_tls(c: WebObservations, events: Any) -> None:
         obs.tls_server_name = name if isinstance(name, str) and name else ""
 
 
-def _ingest_http(c: WebObservations, events: Any) -> None:
+def _ingest_http(endpoints: dict[int, WebObs], events: Any) -> None:
     for ev in events if isinstance(events, SEQ) else ():
-        obs = _endpoint_of(c, ev)
+        obs = _endpoint_of(endpoints, ev)
         if obs is None:
             continue
         obs.type = HTTP
@@ -400,7 +385,12 @@ def web_title(body: str) -> str:
     return found.group(1) if found else ""
 
 
-def _ingest_control(c: WebObservations, tk: Mapping[str, Any], input_url: str | None) -> None:
+def _ingest_control(
+    c: WebObservations,
+    endpoints: dict[int, WebObs],
+    tk: Mapping[str, Any],
+    input_url: str | None,
+) -> None:
     raw = tk.get("control")
     request = tk.get("x_control_request")
     if not isinstance(raw, dict) or not raw:
@@ -426,7 +416,7 @@ def _ingest_control(c: WebObservations, tk: Mapping[str, Any], input_url: str | 
         if ctl_addrs_if_ok is not None:
             obs.ctl_dns_addrs = ctl_addrs_if_ok
     tcp, tls = control.tcp, control.tls
-    for obs in c.endpoints.values():
+    for obs in endpoints.values():
         name = obs.dns_domain
         same = name is not None and (name == domain or host_key(name) == key)
         if same or (name is None and obs.ip in ctl_addrs):
@@ -444,7 +434,7 @@ def _ingest_control(c: WebObservations, tk: Mapping[str, Any], input_url: str | 
     if not control.has_http:
         return
     http_failure = control.http_failure
-    for obs in (*c.dns_failures, *c.dns_successes, *c.endpoints.values()):
+    for obs in (*c.dns_failures, *c.dns_successes, *endpoints.values()):
         obs.ctl_http_failure = http_failure or ""
         if http_failure is None:
             obs.ctl_http_status = control.http_status

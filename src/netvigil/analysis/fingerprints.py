@@ -120,8 +120,12 @@ class Fingerprints:
         if self._prefixes and body.startswith(self._prefixes):
             found.extend(fp for fp in self._body_prefix if body.startswith(fp.pattern))
         for literals, rx, fp in self._body_regexp:
-            if all(literal in body for literal in literals) and rx.search(body):
-                found.append(fp)
+            for literal in literals:  # a loop, not all(genexpr): this runs for every body
+                if literal not in body:
+                    break
+            else:
+                if rx.search(body):
+                    found.append(fp)
         return found
 
     def match_headers(self, headers: Mapping[str, object]) -> list[Fingerprint]:
