@@ -1,10 +1,12 @@
-"""The analysis' shortcuts give what the general path gives (stored ids, classic view, matches)."""
+"""The analysis' shortcuts give what the general path gives (stored ids, classic view, matches),
+and odd data that once raised gets a verdict."""
 
 from __future__ import annotations
 
 import copy
 import random
 import re
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -12,7 +14,7 @@ import pytest
 from analysis_shared import SHARED_DATA, shared_path
 
 from netvigil.analysis import _webobs as wo
-from netvigil.analysis import measurement_uid
+from netvigil.analysis import measurement_uid, verdict_of
 from netvigil.analysis.fingerprints import _gate
 from netvigil.analysis.webconnectivity import _classic
 
@@ -92,3 +94,12 @@ def test_regexp_gate_never_skips_a_body_the_regexp_matches(pattern: str) -> None
                 assert all(literal in body for literal in _gate(pattern)), body
             else:
                 assert body != matching
+
+
+@pytest.mark.parametrize("key", ["requests", "tcp_connect", "queries"])
+def test_legacy_measurement_with_a_number_for_an_event_list_gets_a_verdict(key: str) -> None:
+    # 0.4 rules used to raise TypeError here; odd data must give a verdict, never an error
+    fixture = Path(__file__).parent / "fixtures" / "wc04_ok_http.json"
+    m = orjson.loads(fixture.read_bytes())["measurement"]
+    m["test_keys"][key] = 80
+    assert verdict_of(m).outcome in {"ok", "anomaly", "failure"}

@@ -70,7 +70,7 @@ def analyze_legacy(tk: Mapping[str, Any], input_url: str | None) -> LegacyResult
     control = _d(tk.get("control"))
     ctl = Control(control) if control else None
     out.consistency = _dns_consistency(input_url, addrs, asns, dns_failure, ctl)
-    requests = [r for r in tk.get("requests") or () if isinstance(r, dict)]
+    requests = _objects(tk.get("requests"))
     first = requests[0] if requests else None
     url = _d(first.get("request")).get("url") if first else None
     if first is not None and first.get("failure") is None and str(url).startswith("https://"):
@@ -87,7 +87,7 @@ def analyze_legacy(tk: Mapping[str, Any], input_url: str | None) -> LegacyResult
         out.set("dns", False, LEGACY.DNS_INCONSISTENT)
         out.detail = wo_dns_detail(dns_failure, addrs)
         return out
-    tcp = [t for t in tk.get("tcp_connect") or () if isinstance(t, dict)]
+    tcp = _objects(tk.get("tcp_connect"))
     if tcp and not any(_d(t.get("status")).get("success") for t in tcp):
         if out.consistency == "consistent":
             out.set("tcp_ip", False, LEGACY.TCP)
@@ -115,6 +115,14 @@ def analyze_legacy(tk: Mapping[str, Any], input_url: str | None) -> LegacyResult
     return out
 
 
+def _objects(value: Any) -> list[dict[str, Any]]:
+    """The objects among a list's items; none when the value is not iterable (odd data)."""
+    try:
+        return [v for v in value or () if isinstance(v, dict)]
+    except TypeError:  # e.g. a number where OONI writes a list: never an error (verdict.py)
+        return []
+
+
 def _d(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -137,15 +145,11 @@ def _probe_dns(tk: Mapping[str, Any]) -> tuple[list[str], dict[str, int], str | 
     addrs: list[str] = []
     asns: dict[str, int] = {}
     failure: str | None = None
-    for q in tk.get("queries") or ():
-        if not isinstance(q, dict):
-            continue
+    for q in _objects(tk.get("queries")):
         if isinstance(q.get("failure"), str):
             failure = failure or q["failure"]
             continue
-        for a in q.get("answers") or ():
-            if not isinstance(a, dict):
-                continue
+        for a in _objects(q.get("answers")):
             ip = a.get("ipv4") or a.get("ipv6")
             if isinstance(ip, str) and ip not in asns:
                 addrs.append(ip)
