@@ -155,10 +155,23 @@ def _tags(tags: Any) -> tuple[int | None, bool | None]:
         return _parsed_tags(tuple(t for t in tags if isinstance(t, str)))
 
 
+# The last non-ASCII body measured, and its length: the verdict and the observation rows ask for
+# the length of the same body object one after the other, and encoding a large non-ASCII body to
+# count its bytes is the costliest step of either (an identity check: bodies are immutable).
+_last_encoded: tuple[str, int] = ("", 0)
+
+
 def body_length(body: Any) -> int:
     """Length in bytes of an archival body (plain string or ``{"format": "base64", ...}``)."""
+    global _last_encoded
     if isinstance(body, str):
-        return len(body) if body.isascii() else len(body.encode("utf-8", "surrogatepass"))
+        if body.isascii():
+            return len(body)
+        last = _last_encoded
+        if last[0] is body:
+            return last[1]
+        _last_encoded = (body, len(body.encode("utf-8", "surrogatepass")))
+        return _last_encoded[1]
     if isinstance(body, dict) and isinstance(body.get("data"), str):
         data: str = body["data"]
         # base64: 4 chars -> 3 bytes, minus padding; no need to decode to know the length.

@@ -73,7 +73,7 @@ def register(app: typer.Typer) -> None:
             help="IP -> ASN/country of observations: .mmdb or CSV range table (default: settings).",
         ),
         batch_rows: int = typer.Option(
-            20_000, "--batch-rows", min=1, help="Measurements per committed batch."
+            20_000, "--batch-rows", min=1, help="Measurements per committed batch (per worker)."
         ),
         as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     ) -> None:

@@ -7,13 +7,15 @@ reports problems, drops measurements that are already stored and commits the sta
 the uid index and the commit log stay single-writer, and the ~18 KB lines never cross a pipe
 (compressing them for the pipe, or copying them through it, cost more CPU than writing them).
 Memory stays bounded whatever the input size: a worker holds at most its buffer
-(``batch_rows / workers`` measurements or ``MAX_BUFFER_BYTES / workers``) plus one chunk.
+(``batch_rows`` measurements or ``MAX_BUFFER_BYTES``) plus one chunk.
 With one worker everything runs in the calling process (no pickling, simpler to debug).
 A rebuild (``netvigil analyze --rebuild``) uses the same runner over the raw tier's files.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing as mp
 import queue
 import resource
@@ -36,7 +38,7 @@ from netvigil.store.protocol import TIERS, Batch, Staged, StagingTarget
 ErrorPolicy = Literal["ignore", "warn", "fail"]
 Mode = Literal["ingest", "rebuild"]
 CHUNK_LINES = 500  # ~9 MB of realistic measurements per message between processes
-MAX_BUFFER_BYTES = 256 << 20  # the parent commits at the latest when its buffer reaches this
+MAX_BUFFER_BYTES = 256 << 20  # a worker stages its buffer at the latest when it reaches this
 
 
 @dataclass
@@ -101,17 +103,33 @@ class _WorkerDone:
 
 
 def use_reusing_allocator() -> None:
-    """Make Arrow allocate from jemalloc (or the system allocator) in this process.
+    """Make this process reuse freed memory instead of giving it back to the kernel.
 
-    Ingest allocates and frees ~100 MB of raw lines per batch; Arrow's default mimalloc pool
-    hands fresh pages back each time here, and re-faulting them made the parent's sort+copy of a
-    batch ~4x slower (measured with bench/analysis_throughput.py). Only buffers allocated after
-    the call use the new pool; existing ones keep theirs.
+    Ingest allocates and frees ~100 MB of lines per batch, and a page faulted in again costs a
+    lot on the virtual machines we measured on. Arrow allocates from jemalloc (or the system
+    allocator): its default mimalloc pool handed fresh pages back each time, which made sorting
+    and copying a batch ~4x slower. glibc's malloc (Python's large objects: lines, joined
+    columns) keeps up to 512 MB of freed memory and serves blocks up to 32 MB from its heap
+    instead of fresh mappings: ~5% less CPU per measurement in bench/analysis_throughput.py.
+    Only buffers allocated after the call use the new Arrow pool; existing ones keep theirs.
     """
     try:
         pa.set_memory_pool(pa.jemalloc_memory_pool())
     except NotImplementedError:  # a pyarrow built without jemalloc
         pa.set_memory_pool(pa.system_memory_pool())
+    _keep_freed_memory()
+
+
+def _keep_freed_memory() -> None:
+    """glibc's mallopt (what MALLOC_TRIM_THRESHOLD_ etc. set at start-up); a no-op elsewhere."""
+    name = ctypes.util.find_library("c")
+    mallopt = getattr(ctypes.CDLL(name), "mallopt", None) if name else None
+    if mallopt is None:
+        return
+    m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3
+    mallopt(m_trim_threshold, 512 << 20)
+    mallopt(m_top_pad, 64 << 20)
+    mallopt(m_mmap_threshold, 32 << 20)  # glibc's maximum on 64-bit
 
 
 class _Buffer:
@@ -262,8 +280,8 @@ def run(
 
     Bad lines go to ``on_problem`` as ``file:line: reason`` (policy ``warn``), are only counted
     (``ignore``), or stop the run with an :class:`InputError` (``fail``) after which everything
-    committed so far stays committed. About ``batch_rows`` measurements (shared by the workers)
-    make one commit.
+    committed so far stays committed. Each worker commits its rows in batches of up to
+    ``batch_rows`` measurements.
     """
     use_reusing_allocator()
     report = IngestReport()
@@ -298,7 +316,9 @@ def run(
         work.extend(spans or [task])
     count = max(1, min(workers, len(work)))
     target = store.staging_target()
-    rows, max_bytes = max(1, batch_rows // count), MAX_BUFFER_BYTES // count
+    # Each worker commits its own batches: a batch of all its rows of a day makes one file per
+    # tier and day, whose fixed cost (a compressor per column chunk) is paid per file.
+    rows, max_bytes = batch_rows, MAX_BUFFER_BYTES
     try:
         if count == 1:
             buffer = _Buffer(target, rows, max_bytes)
