@@ -255,3 +255,19 @@ def test_workers_stop_when_the_ingest_is_killed(tmp_path: Path) -> None:
     assert _processes_with(mine) == []
     with open_store(store):  # what they staged and nobody committed is cleaned up
         assert not list(store.rglob("*.tmp"))
+
+
+def test_the_same_line_twice_in_one_file_is_stored_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = (orjson.dumps(json.loads(f.read_bytes())) for f in _fixture_files()[:2])
+    path = tmp_path / "twice.jsonl"
+    path.write_bytes(b"\n".join([first, second, first]) + b"\n")
+    store = tmp_path / "store"
+    summary = _ingest(monkeypatch, store, str(path), "--workers", "1")
+    assert summary["ingested"] == 2 and summary["duplicates"] == 1
+    for tier in ("raw", "verdicts"):
+        assert _count(store, f"SELECT count(*) FROM {tier}") == 2
+        assert _count(store, f"SELECT count(DISTINCT measurement_uid) FROM {tier}") == 2
+    steps = "SELECT count(*) AS n FROM observations GROUP BY measurement_uid, observation_idx"
+    assert _count(store, f"SELECT max(n) FROM ({steps})") == 1  # no step stored twice

@@ -46,7 +46,7 @@ class ChunkResult:
     analysis_errors: list[tuple[int, str]] = field(default_factory=list)
     input_bytes: int = 0
     file_done: bool = False
-    duplicates: int = 0  # dropped by the worker (seen earlier in its own buffer)
+    duplicates: int = 0  # dropped by the worker (seen earlier in the chunk or its buffer)
     staged: Staged | None = None
 
 
@@ -113,6 +113,7 @@ def analyze_chunk(
 def _analyze_chunk(source: str, lines: Iterable[Line], rules: Rules, keep_raw: bool) -> ChunkResult:
     result = ChunkResult(source=source, batch=None)
     done: list[_Analyzed] = []
+    seen: set[str] = set()
     observations = ObservationColumns()
     for line in lines:
         result.lines += 1
@@ -135,6 +136,10 @@ def _analyze_chunk(source: str, lines: Iterable[Line], rules: Rules, keep_raw: b
             m["probe_ip"] = SCRUBBED_IP
             data = orjson.dumps(m)
         uid = measurement_uid(m)
+        if uid in seen:  # the same measurement again in this chunk: stored once
+            result.duplicates += 1
+            continue
+        seen.add(uid)
         start: str = m["measurement_start_time"]
         key = (start[:10], m["probe_cc"].upper(), start[:19].replace("T", " "))
         envelope = (m["test_name"], m["probe_asn"], m.get("input"))

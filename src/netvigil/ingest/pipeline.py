@@ -149,13 +149,15 @@ class _Buffer:
         self.uids: set[str] = set()
 
     def add(self, batch: Batch) -> int:
-        """Keep ``batch``'s rows; returns how many measurements were already buffered."""
+        """Keep ``batch``'s rows; returns how many measurements were already buffered.
+
+        A chunk holds each uid once (``analyze_chunk`` drops repeats inside it).
+        """
         dropped = 0
         if batch.raw is not None and batch.raw.num_rows:
             uids = batch.raw.column("measurement_uid").to_pylist()
-            known = self.uids.intersection(uids)
-            if known or len(set(uids)) < len(uids):
-                batch, dropped = _without_repeats(batch, uids, self.uids)
+            if not self.uids.isdisjoint(uids):
+                batch, dropped = _without(batch, uids, self.uids)
             self.uids.update(uids)
         rows = batch.verdicts.num_rows if batch.verdicts is not None else 0
         rows = max(rows, batch.raw.num_rows if batch.raw is not None else 0)
@@ -179,23 +181,15 @@ class _Buffer:
         return self.target.stage(merged)
 
 
-def _without_repeats(batch: Batch, uids: list[str], seen: set[str]) -> tuple[Batch, int]:
-    """``batch`` without the measurements whose uid is in ``seen`` or repeats inside it."""
-    keep: list[bool] = []
-    accepted: list[str] = []
-    mine: set[str] = set()
-    for uid in uids:
-        fresh = uid not in seen and uid not in mine
-        keep.append(fresh)
-        if fresh:
-            mine.add(uid)
-            accepted.append(uid)
-    value_set = pa.array(accepted, pa.string())
+def _without(batch: Batch, uids: list[str], seen: set[str]) -> tuple[Batch, int]:
+    """``batch`` without the measurements whose uid is in ``seen``."""
+    keep = [uid not in seen for uid in uids]
+    accepted = pa.array([uid for uid, fresh in zip(uids, keep, strict=True) if fresh], pa.string())
 
     def only(table: Any) -> Any:
         if table is None:
             return None
-        return table.filter(pc.is_in(table.column("measurement_uid"), value_set=value_set))
+        return table.filter(pc.is_in(table.column("measurement_uid"), value_set=accepted))
 
     raw: Any = batch.raw
     filtered = Batch(raw.filter(pa.array(keep)), only(batch.observations), only(batch.verdicts))
@@ -214,7 +208,7 @@ def _analyze_tasks(
     for task in tasks:
         for result in _chunks(task, mode, rules):
             if result.batch is not None:
-                result.duplicates = buffer.add(result.batch)
+                result.duplicates += buffer.add(result.batch)
                 result.batch = None
             if buffer.full():
                 result.staged = buffer.stage()
