@@ -271,3 +271,22 @@ def test_the_same_line_twice_in_one_file_is_stored_once(
         assert _count(store, f"SELECT count(DISTINCT measurement_uid) FROM {tier}") == 2
     steps = "SELECT count(*) AS n FROM observations GROUP BY measurement_uid, observation_idx"
     assert _count(store, f"SELECT max(n) FROM ({steps})") == 1  # no step stored twice
+
+
+def test_readers_see_whole_batches_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = tmp_path / "store"
+    _ingest(monkeypatch, store, *map(str, _fixture_files()[:3]), "--workers", "1")
+    committed = sorted((store / "verdicts").rglob("*.parquet"))
+    assert committed
+    # a batch renamed into place whose commit line was never written (a crash in between, or a
+    # commit in progress): it holds real rows, yet no reader may count them
+    stray = committed[0].with_name("part-uncommitted.parquet")
+    stray.write_bytes(committed[0].read_bytes())
+    assert _count(store, "SELECT count(*) FROM verdicts") == 3
+    con = open_store(store, writable=False).connect()
+    before = _count(store, "SELECT count(*) FROM raw")
+    _ingest(monkeypatch, store, *map(str, _fixture_files()[3:5]), "--workers", "1")
+    # a connection reads the batches committed when it was opened
+    assert con.execute("SELECT count(*) FROM raw").fetchone() == (before,)
+    assert _count(store, "SELECT count(*) FROM raw") == before + 2
+    assert not stray.exists()  # the writer's recovery removed it

@@ -18,10 +18,11 @@ rows each; we measured ~3 ms of fixed cost for each on write (a compressor per c
 more on every query, which made per-country partitions the bottleneck of ingest and aggregation.
 
 Crash safety (why a kill -9 loses nothing committed and shows no half batch): every file of a
-batch is written as ``*.parquet.tmp`` and fsynced; then one line naming the files is appended to
-``_commits.jsonl`` and fsynced (the commit point); then the files are renamed into place. On
-open, a writer finishes the renames of committed batches and deletes temp files of uncommitted
-ones. Readers only glob ``*.parquet``. A rebuild writes new tier directories and switches
+batch is written (staged) as ``*.parquet.tmp`` and fsynced, then renamed to its final name; then
+one line naming the files is appended to ``_commits.jsonl`` and fsynced: the commit point. Readers
+only read files the log names (``_live_files``), so a batch appears to them all at once, and a
+connection reads the batches committed when it was opened. On open, a writer deletes temp files
+and renamed files that no log line names. A rebuild writes new tier directories and switches
 ``_tiers.json`` by an atomic rename.
 """
 
@@ -191,6 +192,7 @@ class ParquetStore:
         self.writable = writable
         self._lock_fd: int | None = None
         self._uids: dict[str, set[str]] = {}
+        self._raw_by_day: dict[str, list[Path]] | None = None
         self._rebuild: dict[str, str] | None = None
         if writable:
             root.mkdir(parents=True, exist_ok=True)
@@ -222,26 +224,42 @@ class ParquetStore:
         os.replace(tmp, self.root / TIERS_FILE)
         _fsync_dir(self.root)
 
-    def _committed_files(self) -> set[str]:
+    def _committed_files(self, *, repair: bool = False) -> set[str]:
+        """Store-relative paths of every committed file (of any generation).
+
+        A torn last line (a crash during the append) never reached its commit point: it is
+        ignored, and cut off the log when ``repair`` (the writer's recovery).
+        """
         path = self.root / COMMIT_LOG
         if not path.exists():
             return set()
         data = path.read_bytes()
         if data and not data.endswith(b"\n"):
-            # A torn append: the batch never reached its commit point. Cut it off.
-            keep = data[: data.rfind(b"\n") + 1]
-            with open(path, "r+b") as fh:
-                fh.truncate(len(keep))
-                fh.flush()
-                os.fsync(fh.fileno())
-            data = keep
+            data = data[: data.rfind(b"\n") + 1]
+            if repair:
+                with open(path, "r+b") as fh:
+                    fh.truncate(len(data))
+                    fh.flush()
+                    os.fsync(fh.fileno())
         files: set[str] = set()
         for line in data.splitlines():
             files.update(orjson.loads(line)["files"])
         return files
 
+    def _live_files(self, tier: str, committed: set[str] | None = None) -> list[Path]:
+        """The committed files of ``tier``'s live generation, in path order.
+
+        Readers take the commit log's word rather than a directory listing: a batch's files
+        appear there all at once, at its commit point, so a reader never sees part of a batch
+        (nor the files of a batch being committed or abandoned).
+        """
+        prefix = self.tiers()[tier] + os.sep
+        committed = self._committed_files() if committed is None else committed
+        ours = sorted(f for f in committed if f.startswith(prefix))
+        return [self.root / f for f in ours if (self.root / f).exists()]
+
     def _recover(self) -> None:
-        committed = self._committed_files()
+        committed = self._committed_files(repair=True)
         live = set(self.tiers().values())
         for entry in self.root.iterdir():
             generation = entry.name.split(".")[0] in ("observations", "verdicts")
@@ -250,9 +268,12 @@ class ParquetStore:
         for tmp in self.root.glob("*/day=*/*.parquet.tmp"):
             final = tmp.with_suffix("")
             if str(final.relative_to(self.root)) in committed:
-                os.replace(tmp, final)  # committed: finish what the crash interrupted
+                os.replace(tmp, final)  # committed by netvigil <= 0.1's order (log, then rename)
             else:
                 tmp.unlink()  # never committed: as if it was never written
+        for final in self.root.glob("*/day=*/*.parquet"):
+            if str(final.relative_to(self.root)) not in committed:
+                final.unlink()  # renamed, but the crash came before its commit line
 
     # -- writes -------------------------------------------------------------------------------
     def _tier_dir(self, tier: str) -> str:
@@ -265,10 +286,12 @@ class ParquetStore:
         # falls in the same day, so the index is loaded (and held) only for the days touched.
         known = self._uids.get(day)
         if known is None:
-            part = self.root / self.tiers()["raw"] / f"day={day}"
-            files = sorted(part.glob("*.parquet")) if part.is_dir() else []
+            if self._raw_by_day is None:  # what was committed before this run, read once
+                self._raw_by_day = {}
+                for f in self._live_files("raw"):
+                    self._raw_by_day.setdefault(f.parent.name, []).append(f)
             known = set()
-            for f in files:
+            for f in self._raw_by_day.get(f"day={day}", []):
                 column = pq.read_table(f, columns=["measurement_uid"]).column(0)
                 known.update(column.to_pylist())
             self._uids[day] = known
@@ -299,20 +322,24 @@ class ParquetStore:
                 rows, files = self._keep_only(files, keep)
             if not files:
                 return CommitInfo(batch_id=staged.batch_id, rows=rows, files=0)
-            relative = [str(p.with_suffix("").relative_to(self.root)) for p in files]
+            # Renamed before the commit line: readers only take files the log names, and the
+            # recovery deletes renamed files no line names.
+            finals = [tmp.with_suffix("") for tmp in files]
+            for tmp, final in zip(files, finals, strict=True):
+                os.replace(tmp, final)
+            files = finals
+            for directory in {p.parent for p in files}:
+                _fsync_dir(directory)
+            relative = [str(p.relative_to(self.root)) for p in files]
             record = {"batch": staged.batch_id, "files": relative, "rows": rows, "at": time.time()}
             with open(self.root / COMMIT_LOG, "ab") as log:
                 log.write(orjson.dumps(record) + b"\n")
                 log.flush()
                 os.fsync(log.fileno())
         except OSError as exc:
-            for tmp in files:
-                tmp.unlink(missing_ok=True)
+            for path in files:
+                path.unlink(missing_ok=True)
             raise StoreError(f"cannot write to store {self.root}: {exc}") from exc
-        for tmp in files:
-            os.replace(tmp, tmp.with_suffix(""))
-        for directory in {p.parent for p in files}:
-            _fsync_dir(directory)
         for day, uid in zip(staged.days, staged.uids, strict=True):
             if keep is None or uid in keep:
                 self._raw_uids(day).add(uid)
@@ -345,8 +372,7 @@ class ParquetStore:
                 tmp.unlink(missing_ok=True)
 
     def raw_sources(self) -> list[str]:
-        base = self.root / self.tiers()["raw"]
-        return [str(p) for p in sorted(base.glob("day=*/*.parquet"))]
+        return [str(p) for p in self._live_files("raw")]
 
     def begin_rebuild(self) -> None:
         suffix = f"{time.time_ns():x}"
@@ -373,13 +399,14 @@ class ParquetStore:
 
         con = duckdb.connect()
         con.execute("SET parquet_metadata_cache = true")  # repeated queries skip footer reads
-        tiers = self.tiers()
+        committed = self._committed_files()  # one snapshot for the three views
         for tier, cls in (("raw", None), ("observations", Observation), ("verdicts", Verdict)):
-            pattern = self.root / tiers[tier] / "day=*" / "*.parquet"
-            if any((self.root / tiers[tier]).glob("day=*/*.parquet")):
-                glob = str(pattern).replace("'", "''")  # DDL takes no parameters: quote
+            files = self._live_files(tier, committed)
+            if files:
+                # DDL takes no parameters: each path quoted as a SQL string literal.
+                listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
                 con.execute(
-                    f"CREATE VIEW {tier} AS SELECT * FROM read_parquet('{glob}',"
+                    f"CREATE VIEW {tier} AS SELECT * FROM read_parquet([{listed}],"
                     " hive_partitioning=true, union_by_name=true,"
                     " hive_types={'day': DATE})"
                 )
