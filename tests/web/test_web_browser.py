@@ -135,3 +135,26 @@ def test_editor_creates_admin_publishes_public_sees(server: tuple[str, Tracker])
         finally:
             browser.close()
     assert tracker.get_incident(incident_id, public=True).status == "published"
+
+
+def test_api_docs_render_from_the_server_alone(server: tuple[str, Tracker]) -> None:
+    """/docs renders Swagger UI with the machine offline: every request stays on the server."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed (/usr/bin/chromium)")
+    from playwright.sync_api import sync_playwright
+
+    base, _tracker = server
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            requested: list[str] = []
+            page.on("request", lambda request: requested.append(request.url))
+            blocked: list[str] = []
+            page.on("console", lambda msg: blocked.append(msg.text) if "CSP" in msg.text else None)
+            page.goto(f"{base}/docs")
+            page.wait_for_selector("text=/incidents.json", timeout=20_000)  # operations listed
+            assert requested and all(url.startswith(base) for url in requested), requested
+            assert blocked == []
+        finally:
+            browser.close()

@@ -44,7 +44,7 @@ def create_app(settings: Settings, *, tracker: Tracker | None = None) -> FastAPI
         title="netvigil incident tracker",
         version=__version__,
         description=API_DESCRIPTION,
-        docs_url="/docs",
+        docs_url=None,  # served below with local Swagger UI files
         redoc_url=None,
         openapi_url="/openapi.json",
     )
@@ -63,6 +63,7 @@ def create_app(settings: Settings, *, tracker: Tracker | None = None) -> FastAPI
     app.include_router(public_router)
     app.include_router(editor_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    _mount_docs(app)
     _problems.install(app)
 
     # Added last = outermost: the headers land on every response, errors included.
@@ -78,3 +79,28 @@ def create_app(settings: Settings, *, tracker: Tracker | None = None) -> FastAPI
         app.add_middleware(PublicPageCache, version=partial(data_version, app.state.tracker))
     app.add_middleware(SecurityHeaders)
     return app
+
+
+def _mount_docs(app: FastAPI) -> None:
+    """``/docs``: Swagger UI from files in the ``fastapi-offline`` package, not from a CDN.
+
+    FastAPI's default page fetches Swagger UI from jsdelivr: it fails on an offline network, and
+    every reader of an observatory's API docs would tell a third party they are reading them.
+    """
+    from importlib.resources import files
+
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+
+    assets = files("fastapi_offline") / "static"
+    app.mount("/docs-static", StaticFiles(directory=str(assets)), name="docs-static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=f"{app.title} - API",
+            swagger_js_url="/docs-static/swagger-ui-bundle.js",
+            swagger_css_url="/docs-static/swagger-ui.css",
+            swagger_favicon_url="/docs-static/favicon.png",
+        )
