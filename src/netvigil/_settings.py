@@ -74,6 +74,7 @@ class HelperSettings(BaseModel):
     ca_bundle: Path | None = None  # extra CA bundle to trust (the lab's CA), else system CAs
     # As OONI's helper, never connect to loopback (it would expose this host's own services).
     connect_loopback: bool = False
+    ip_table: Path | None = None  # ASN of addresses in ip_info (.mmdb / CSV range table), else 0
 
 
 class LabSettings(BaseModel):

@@ -112,15 +112,23 @@ def test_a_helper_answering_garbage_is_a_control_failure(world: World, tmp_path:
     assert tk["blocking"] is None
 
 
-def test_the_helper_command_serves_with_settings_from_the_environment(world: World) -> None:
+def test_the_helper_command_serves_with_settings_from_the_environment(
+    world: World, tmp_path: Path
+) -> None:
     import os
     import subprocess
     import sys
     import time
 
     port = closed_port()
+    table = tmp_path / "asn.csv"  # what OONI's helper takes from its GeoIP database
+    table.write_text("network,asn,country\n127.0.0.0/8,AS64500,ZZ\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("NETVIGIL_")}
-    env.update(NETVIGIL_HELPER__PORT=str(port), NETVIGIL_HELPER__RESOLVER=world.dns)
+    env.update(
+        NETVIGIL_HELPER__PORT=str(port),
+        NETVIGIL_HELPER__RESOLVER=world.dns,
+        NETVIGIL_HELPER__IP_TABLE=str(table),
+    )
     proc = subprocess.Popen(
         [sys.executable, "-m", "netvigil", "helper", "--host", "127.0.0.1"],
         env=env,
@@ -138,6 +146,7 @@ def test_the_helper_command_serves_with_settings_from_the_environment(world: Wor
                 time.sleep(0.1)
         assert answer.status_code == 200
         assert answer.json()["dns"] == {"failure": None, "addrs": ["127.0.0.1"]}
+        assert answer.json()["ip_info"]["127.0.0.1"]["asn"] == 64500
         assert httpx.get(url, timeout=5).json()["service"] == "netvigil test helper"
     finally:
         proc.terminate()

@@ -83,6 +83,9 @@ class IpTable:
             return cls(_mmdb_lookup(path), path)
         return cls(_ranges_lookup(_read_ranges(path)), path)
 
+    def asn_of(self, ip: str) -> int | None:
+        return self.lookup(ip)[0]  # type: ignore[no-any-return]
+
     def annotate(self, table: Any) -> Any:
         """``table`` with ``ip_asn`` (int64) and ``ip_cc`` (string) looked up from its ``ip``."""
         import pyarrow as pa

@@ -27,9 +27,13 @@ def helper_command(
     ca_bundle: Path | None = typer.Option(
         None, "--ca-bundle", help="Extra CA bundle to trust (e.g. the lab's CA)."
     ),
+    ip_table: Path | None = typer.Option(
+        None, "--ip-table", help="ASN of the addresses in ip_info: .mmdb or CSV range table."
+    ),
 ) -> None:
     import uvicorn
 
+    from netvigil.analysis.iptable import IpTable
     from netvigil.helper.server import HelperApp
     from netvigil.probe.fetch import Network
     from netvigil.probe.runner import resolver_address, tls_context
@@ -49,10 +53,16 @@ def helper_command(
         max_body=probe.max_body_bytes,
         connect_loopback=conf.connect_loopback,
     )
+    table_path = ip_table or conf.ip_table
+    table = IpTable.load(table_path) if table_path is not None else None  # fails before listening
     bind_host, bind_port = host or conf.host, port or conf.port
     err_console.print(f"test helper listening on http://{bind_host}:{bind_port}/", highlight=False)
     uvicorn.run(
-        HelperApp(net), host=bind_host, port=bind_port, log_level="warning", access_log=False
+        HelperApp(net, table.asn_of if table is not None else None),
+        host=bind_host,
+        port=bind_port,
+        log_level="warning",
+        access_log=False,
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,8 +75,13 @@ def parse_endpoint(text: str) -> tuple[str, int]:
     return str(ip), number
 
 
-async def answer(request: ControlRequest, net: Network) -> dict[str, Any]:
-    """Measure ``request`` from here and build the TH answer."""
+AsnLookup = Callable[[str], int | None]  # an address -> its ASN, None when unknown
+
+
+async def answer(
+    request: ControlRequest, net: Network, asn_of: AsnLookup | None = None
+) -> dict[str, Any]:
+    """Measure ``request`` from here and build the TH answer (``asn_of``: ip_info's ASNs)."""
     scheme, host, port, _, _ = split_target(request.url)
     dns_trace = Trace()
     addrs, dns_failure = await resolve(dns_trace, net, host, ["th"])
@@ -107,7 +113,10 @@ async def answer(request: ControlRequest, net: Network) -> dict[str, Any]:
     ok = failure is None
     probe_ips = {ip for ip, _ in request.endpoints}
     ip_info = {
-        ip: {"asn": 0, "flags": _flags(ip, probe_ips, set(addrs), valid)}
+        ip: {
+            "asn": (asn_of(ip) or 0) if asn_of is not None else 0,
+            "flags": _flags(ip, probe_ips, set(addrs), valid),
+        }
         for ip in dict.fromkeys([*addrs, *probe_ips])
     }
     return {

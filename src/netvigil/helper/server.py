@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from netvigil.helper.control import BadControlRequest, answer, parse_request
+from netvigil.helper.control import AsnLookup, BadControlRequest, answer, parse_request
 from netvigil.probe.fetch import Network
 
 MAX_REQUEST_BYTES = 64 * 1024
@@ -24,8 +24,9 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 class HelperApp:
     """ASGI application answering OONI's test-helper protocol."""
 
-    def __init__(self, net: Network) -> None:
+    def __init__(self, net: Network, asn_of: AsnLookup | None = None) -> None:
         self.net = net
+        self.asn_of = asn_of  # ip_info's ASNs (OONI's helper: its GeoIP database), else 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -56,7 +57,7 @@ class HelperApp:
         except BadControlRequest as exc:
             await _reply(send, 400, {"error": str(exc)})
             return
-        await _reply(send, 200, await answer(request, self.net))
+        await _reply(send, 200, await answer(request, self.net, self.asn_of))
 
 
 async def _reply(send: Send, status: int, payload: dict[str, Any]) -> None:
