@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from web_support import PASSWORD, REPO_ROOT, web_settings
@@ -62,6 +63,21 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Tracker]]:
         tracker.close()
 
 
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, launched by Playwright."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed (/usr/bin/chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
 def _login(page: object, base: str, email: str) -> None:
     page.goto(f"{base}/login")  # type: ignore[attr-defined]
     page.fill("input[name=username]", email)  # type: ignore[attr-defined]
@@ -70,91 +86,77 @@ def _login(page: object, base: str, email: str) -> None:
     page.wait_for_url(f"{base}/editor")  # type: ignore[attr-defined]
 
 
-def test_editor_creates_admin_publishes_public_sees(server: tuple[str, Tracker]) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (/usr/bin/chromium)")
-    from playwright.sync_api import expect, sync_playwright
+def test_editor_creates_admin_publishes_public_sees(
+    server: tuple[str, Tracker], browser: Any
+) -> None:
+    from playwright.sync_api import expect
 
     base, tracker = server
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1200, "height": 1100})
-            _login(page, base, "editor@example.org")
-            page.click("text=New incident")
-            page.fill("input[name=title]", "Nationwide mobile shutdown during exams")
-            page.fill("textarea[name=summary]", "Mobile data cut nationwide for exam days.")
-            page.fill("input[name=country]", "Iraq")
-            page.fill("input[name=start_date]", "2023-06-11")
-            page.fill("input[name=end_date]", "2023-06-12")
-            page.fill("input[name=geo_scope]", "National")
-            page.fill("input[name=shutdown_type]", "Shutdown")
-            page.fill("input[name=affected_network]", "Mobile")
-            page.fill("input[name=reporter_contact]", "signal:+964-PRIVATE-REPORTER")
-            page.click("form.edit button[type=submit]")
-            page.wait_for_url(f"{base}/editor/incidents/*")
-            incident_id = int(page.url.rsplit("/", 1)[1])
+    page = browser.new_page(viewport={"width": 1200, "height": 1100})
+    _login(page, base, "editor@example.org")
+    page.click("text=New incident")
+    page.fill("input[name=title]", "Nationwide mobile shutdown during exams")
+    page.fill("textarea[name=summary]", "Mobile data cut nationwide for exam days.")
+    page.fill("input[name=country]", "Iraq")
+    page.fill("input[name=start_date]", "2023-06-11")
+    page.fill("input[name=end_date]", "2023-06-12")
+    page.fill("input[name=geo_scope]", "National")
+    page.fill("input[name=shutdown_type]", "Shutdown")
+    page.fill("input[name=affected_network]", "Mobile")
+    page.fill("input[name=reporter_contact]", "signal:+964-PRIVATE-REPORTER")
+    page.click("form.edit button[type=submit]")
+    page.wait_for_url(f"{base}/editor/incidents/*")
+    incident_id = int(page.url.rsplit("/", 1)[1])
 
-            page.select_option("select[name=kind]", "url")
-            page.fill("input[name=value]", "https://explorer.ooni.org/m/20230611-iq-example")
-            page.fill("input[name=description]", "OONI measurement showing the outage")
-            page.click("text=Attach evidence")
-            expect(page.locator("ul >> text=explorer.ooni.org")).to_be_visible()
-            for status in ("corroborated", "verified"):
-                page.select_option("select[name=status]", status)
-                page.click("text=Change status")
-                expect(page.locator("h1 .status")).to_have_text(status)
-            # An editor is not offered "published".
-            options = page.locator("select[name=status] option").all_inner_texts()
-            assert "published" not in options
-            page.click("text=Log out")
+    page.select_option("select[name=kind]", "url")
+    page.fill("input[name=value]", "https://explorer.ooni.org/m/20230611-iq-example")
+    page.fill("input[name=description]", "OONI measurement showing the outage")
+    page.click("text=Attach evidence")
+    expect(page.locator("ul >> text=explorer.ooni.org")).to_be_visible()
+    for status in ("corroborated", "verified"):
+        page.select_option("select[name=status]", status)
+        page.click("text=Change status")
+        expect(page.locator("h1 .status")).to_have_text(status)
+    # An editor is not offered "published".
+    options = page.locator("select[name=status] option").all_inner_texts()
+    assert "published" not in options
+    page.click("text=Log out")
 
-            _login(page, base, "admin@example.org")
-            page.goto(f"{base}/editor/incidents/{incident_id}")
-            page.select_option("select[name=status]", "published")
-            page.click("text=Change status")
-            expect(page.locator("h1 .status")).to_have_text("published")
-            artifacts = REPO_ROOT / "tests" / "_artifacts"
-            artifacts.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(artifacts / "web_editor_incident.png"), full_page=True)
-            page.click("text=Log out")
+    _login(page, base, "admin@example.org")
+    page.goto(f"{base}/editor/incidents/{incident_id}")
+    page.select_option("select[name=status]", "published")
+    page.click("text=Change status")
+    expect(page.locator("h1 .status")).to_have_text("published")
+    artifacts = REPO_ROOT / "tests" / "_artifacts"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(artifacts / "web_editor_incident.png"), full_page=True)
+    page.click("text=Log out")
 
-            page.goto(f"{base}/incidents/{incident_id}")
-            expect(page.locator("h1")).to_contain_text("Nationwide mobile shutdown during exams")
-            expect(page.locator("text=OONI measurement showing the outage")).to_be_visible()
-            expect(page.locator(".impact")).to_contain_text("People affected")
-            assert "PRIVATE-REPORTER" not in page.content()
-            assert "example.org" not in page.content()
-            page.goto(f"{base}/incidents")
-            expect(page.locator("table.incidents")).to_contain_text("Nationwide mobile shutdown")
-            page.goto(f"{base}/incidents/{incident_id}")
-            shot = artifacts / "web_public_incident.png"
-            page.screenshot(path=str(shot), full_page=True)
-            print(f"screenshot: {shot}")
-            assert shot.stat().st_size > 10_000
-        finally:
-            browser.close()
+    page.goto(f"{base}/incidents/{incident_id}")
+    expect(page.locator("h1")).to_contain_text("Nationwide mobile shutdown during exams")
+    expect(page.locator("text=OONI measurement showing the outage")).to_be_visible()
+    expect(page.locator(".impact")).to_contain_text("People affected")
+    assert "PRIVATE-REPORTER" not in page.content()
+    assert "example.org" not in page.content()
+    page.goto(f"{base}/incidents")
+    expect(page.locator("table.incidents")).to_contain_text("Nationwide mobile shutdown")
+    page.goto(f"{base}/incidents/{incident_id}")
+    shot = artifacts / "web_public_incident.png"
+    page.screenshot(path=str(shot), full_page=True)
+    print(f"screenshot: {shot}")
+    assert shot.stat().st_size > 10_000
     assert tracker.get_incident(incident_id, public=True).status == "published"
 
 
-def test_api_docs_render_from_the_server_alone(server: tuple[str, Tracker]) -> None:
+def test_api_docs_render_from_the_server_alone(server: tuple[str, Tracker], browser: Any) -> None:
     """/docs renders Swagger UI with the machine offline: every request stays on the server."""
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (/usr/bin/chromium)")
-    from playwright.sync_api import sync_playwright
-
     base, _tracker = server
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            requested: list[str] = []
-            page.on("request", lambda request: requested.append(request.url))
-            blocked: list[str] = []
-            page.on("console", lambda msg: blocked.append(msg.text) if "CSP" in msg.text else None)
-            page.goto(f"{base}/docs")
-            page.wait_for_selector("text=/incidents.json", timeout=20_000)  # operations listed
-            assert requested and all(url.startswith(base) for url in requested), requested
-            assert blocked == []
-        finally:
-            browser.close()
+    page = browser.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    blocked: list[str] = []
+    page.on("console", lambda msg: blocked.append(msg.text) if "CSP" in msg.text else None)
+    page.goto(f"{base}/docs")
+    page.wait_for_selector("text=/incidents.json", timeout=20_000)  # operations listed
+    assert requested and all(url.startswith(base) for url in requested), requested
+    assert blocked == []
