@@ -282,6 +282,10 @@ def test_readers_see_whole_batches_only(tmp_path: Path, monkeypatch: pytest.Monk
     # commit in progress): it holds real rows, yet no reader may count them
     stray = committed[0].with_name("part-uncommitted.parquet")
     stray.write_bytes(committed[0].read_bytes())
+    # other producers' files beside the tiers (detection's signals) are not the store's to clean
+    neighbour = store / "signals" / "day=2024-01-01" / "imported.parquet"
+    neighbour.parent.mkdir(parents=True)
+    neighbour.write_bytes(committed[0].read_bytes())
     assert _count(store, "SELECT count(*) FROM verdicts") == 3
     con = open_store(store, writable=False).connect()
     before = _count(store, "SELECT count(*) FROM raw")
@@ -290,3 +294,4 @@ def test_readers_see_whole_batches_only(tmp_path: Path, monkeypatch: pytest.Monk
     assert con.execute("SELECT count(*) FROM raw").fetchone() == (before,)
     assert _count(store, "SELECT count(*) FROM raw") == before + 2
     assert not stray.exists()  # the writer's recovery removed it
+    assert neighbour.exists()

@@ -139,7 +139,7 @@ class ParquetStaging:
     Ingest workers stage their own batches (the Parquet encoding and compression of ~18 KB raw
     lines is most of a write: sending the rows to the parent instead cost more CPU than writing
     them, in compression for the pipe or in copies), and the writer only commits. Files are
-    fsynced here; readers ignore them until the commit renames them.
+    fsynced here; readers ignore them until a commit line names them.
     """
 
     root: str
@@ -258,6 +258,13 @@ class ParquetStore:
         ours = sorted(f for f in committed if f.startswith(prefix))
         return [self.root / f for f in ours if (self.root / f).exists()]
 
+    def _tier_files(self, pattern: str) -> Iterator[Path]:
+        """Files matching ``pattern`` in the tiers' day directories (every generation), and
+        nowhere else under the root (detection keeps its signals and events beside them)."""
+        for entry in self.root.iterdir():
+            if entry.is_dir() and entry.name.split(".")[0] in DEFAULT_TIERS:
+                yield from entry.glob(f"day=*/{pattern}")
+
     def _recover(self) -> None:
         committed = self._committed_files(repair=True)
         live = set(self.tiers().values())
@@ -265,13 +272,13 @@ class ParquetStore:
             generation = entry.name.split(".")[0] in ("observations", "verdicts")
             if entry.is_dir() and generation and "." in entry.name and entry.name not in live:
                 shutil.rmtree(entry)  # an abandoned rebuild generation
-        for tmp in self.root.glob("*/day=*/*.parquet.tmp"):
+        for tmp in self._tier_files("*.parquet.tmp"):
             final = tmp.with_suffix("")
             if str(final.relative_to(self.root)) in committed:
                 os.replace(tmp, final)  # committed by netvigil <= 0.1's order (log, then rename)
             else:
                 tmp.unlink()  # never committed: as if it was never written
-        for final in self.root.glob("*/day=*/*.parquet"):
+        for final in self._tier_files("*.parquet"):
             if str(final.relative_to(self.root)) not in committed:
                 final.unlink()  # renamed, but the crash came before its commit line
 
@@ -367,7 +374,7 @@ class ParquetStore:
 
     def discard_staged(self) -> None:
         committed = self._committed_files()
-        for tmp in self.root.glob("*/day=*/*.parquet.tmp"):
+        for tmp in self._tier_files("*.parquet.tmp"):
             if str(tmp.with_suffix("").relative_to(self.root)) not in committed:
                 tmp.unlink(missing_ok=True)
 
