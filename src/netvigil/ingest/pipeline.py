@@ -37,7 +37,7 @@ from netvigil.store.protocol import TIERS, Batch, Staged, StagingTarget
 
 ErrorPolicy = Literal["ignore", "warn", "fail"]
 Mode = Literal["ingest", "rebuild"]
-CHUNK_LINES = 500  # ~9 MB of realistic measurements per message between processes
+CHUNK_LINES = 500  # ~9 MB of realistic measurements, analyzed and sorted together
 MAX_BUFFER_BYTES = 256 << 20  # a worker stages its buffer at the latest when it reaches this
 
 
