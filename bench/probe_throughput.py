@@ -18,14 +18,13 @@ import json
 import os
 import resource
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 
 from netvigil.lab import topology
 from netvigil.lab.plan import ZONE, Blackhole, ResetOnSni, Site, make_plan
-from netvigil.lab.run import probe_environment
+from netvigil.lab.run import probe_argv, probe_environment
 
 RESET_MARK = "nvreset"  # one string-match rule resets every SNI containing it
 BLACKHOLE_NET = "198.51.100.192/26"
@@ -49,20 +48,7 @@ def run_probe(lab: topology.Lab, urls: list[str], out: Path, extra: list[str]) -
     url_file = out.with_suffix(".txt")
     url_file.write_text("\n".join(urls) + "\n", encoding="utf-8")
     env = probe_environment(lab, timeouts={})  # default timeouts: only the lab's addresses
-    argv = lab.exec_argv(
-        "client",
-        sys.executable,
-        "-m",
-        "netvigil",
-        "probe",
-        "--yes",
-        "--no-progress",
-        "--output",
-        str(out),
-        "--input-file",
-        str(url_file),
-        *extra,
-    )
+    argv = probe_argv(lab, out, ["--input-file", str(url_file), *extra])
     start = time.perf_counter()
     done = subprocess.run(argv, env=env, capture_output=True, text=True, cwd=lab.run_dir)
     elapsed = time.perf_counter() - start

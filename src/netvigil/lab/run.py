@@ -78,9 +78,10 @@ def expected_verdict(ooni_dir: Path | None, name: str) -> Verdict | None:
 
 
 def probe_argv(
-    lab: Lab, output: Path, url: str, annotations: dict[str, str], extra: list[str] | None = None
+    lab: Lab, output: Path, inputs: list[str], annotations: dict[str, str] | None = None
 ) -> list[str]:
-    notes = [a for k, v in annotations.items() for a in ("--annotation", f"{k}={v}")]
+    """``netvigil probe`` in the lab's client namespace; ``inputs``: URLs and input options."""
+    notes = [a for k, v in (annotations or {}).items() for a in ("--annotation", f"{k}={v}")]
     return lab.exec_argv(
         "client",
         sys.executable,
@@ -92,8 +93,7 @@ def probe_argv(
         "--output",
         str(output),
         *notes,
-        *(extra or []),
-        url,
+        *inputs,
     )
 
 
@@ -110,7 +110,7 @@ def _run_one(
     lab: Lab, scenario: Scenario, out_dir: Path, env: dict[str, str], ooni_dir: Path | None
 ) -> ScenarioResult:
     output = out_dir / f"{scenario.name}.jsonl"
-    argv = probe_argv(lab, output, scenario.url, {"lab_scenario": scenario.name})
+    argv = probe_argv(lab, output, [scenario.url], {"lab_scenario": scenario.name})
     if not scenario.control_reachable:  # nothing listens there: the control request fails
         env = {**env, "NETVIGIL_PROBE__HELPER_URL": f"http://{OPEN_IP}:{UNREACHABLE_PORT}/"}
     done = subprocess.run(
