@@ -148,13 +148,6 @@ def test_store_recovers_from_an_interrupted_commit(tmp_path: Path) -> None:
     assert files  # the store is usable: a real ingest follows in the other tests
 
 
-def test_one_writer_at_a_time(tmp_path: Path) -> None:
-    from netvigil._errors import StoreError
-
-    with open_store(tmp_path / "s"), pytest.raises(StoreError, match="another netvigil process"):
-        open_store(tmp_path / "s")
-
-
 def test_kill_9_during_ingest_keeps_whole_batches(tmp_path: Path) -> None:
     measurements = [json.loads(f.read_bytes()) for f in _fixture_files()[:50]]
     templates = synthetic.templates_of(measurements)
