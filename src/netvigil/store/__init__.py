@@ -35,11 +35,18 @@ _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):(.*)", re.DOTALL)
 CLICKHOUSE_SCHEMES = ("chdb", "clickhouse")
 
 
+def shown(url: str) -> str:
+    """``url`` as it may be printed: without a password."""
+    match = re.match(r"([A-Za-z][A-Za-z0-9+.-]*://[^/@:]*):[^/@]*@", url)
+    return url if match is None else f"{match.group(1)}:***@{url[match.end() :]}"
+
+
 def embedded_path(url: str | Path) -> Path:
     """The directory of an embedded store URL; an error for any other backend's URL."""
     if isinstance(url, Path):
         return url
     text = url.strip()
+    printed = shown(text)
     if not text:
         raise ConfigError("the store URL is empty", hint="a directory, or file:PATH")
     match = _SCHEME.fullmatch(text)
@@ -50,18 +57,18 @@ def embedded_path(url: str | Path) -> Path:
         parts = urlsplit(text)
         if parts.netloc not in ("", "localhost") or not parts.path:
             raise ConfigError(
-                f"store URL {text!r}: a file: URL names a local directory",
+                f"store URL {printed!r}: a file: URL names a local directory",
                 hint="file:///var/lib/netvigil/store or file:relative/dir",
             )
         return Path(unquote(parts.path))
     if scheme in CLICKHOUSE_SCHEMES:
         raise StoreError(
-            f"store URL {text!r}: the ClickHouse backend is not built yet in this netvigil",
+            f"store URL {printed!r}: the ClickHouse backend is not built yet in this netvigil",
             hint="use a directory (or file: URL) for the embedded DuckDB/Parquet store",
         )
     if match.group(2).startswith("//"):
         raise ConfigError(
-            f"store URL {text!r}: unknown scheme {scheme!r}",
+            f"store URL {printed!r}: unknown scheme {scheme!r}",
             hint="a directory, file:PATH, chdb:PATH or clickhouse://HOST",
         )
     return Path(text)  # a relative directory whose name happens to contain a colon
@@ -85,6 +92,7 @@ __all__ = [
     "ParquetStore",
     "StoredEvent",
     "embedded_path",
+    "shown",
     "open_store",
     "raw_lines",
 ]
