@@ -92,7 +92,7 @@ __all__ = [
     "ParquetStore",
     "StoredEvent",
     "embedded_path",
-    "shown",
     "open_store",
     "raw_lines",
+    "shown",
 ]

@@ -391,20 +391,21 @@ class ParquetStore:
                 rows, files = self._keep_only(files, keep)
             if not files:
                 return CommitInfo(staged.batch_id, rows, 0, duplicates)
-            moves = [(path, self._final_name(path)) for path in files]
+            tiers = self.tiers()
+            moves = [(path, self._final_name(path, tiers)) for path in files]
             commit = self._publish(moves, batch_id=staged.batch_id, rows=rows, link=True)
         for day, uid in zip(staged.days, staged.uids, strict=True):
             if keep is None or uid in keep:
                 self._raw_uids(day).add(uid)
         return CommitInfo(staged.batch_id, rows, len(moves), duplicates, commit.seq)
 
-    def _final_name(self, staged: Path) -> str:
+    def _final_name(self, staged: Path, tiers: dict[str, str]) -> str:
         """Where a staged file goes: its tier's live generation (or this rebuild's)."""
         tier, *rest = staged.relative_to(self.root / STAGING / self.writer).parts
         if self._rebuild is not None and tier in self._rebuild:
             directory = self._rebuild[tier]
         else:
-            directory = self.tiers().get(tier, tier)
+            directory = tiers.get(tier, tier)
         return "/".join([directory, *rest])
 
     def _publish(
