@@ -1,9 +1,10 @@
 """Store test kit: the backends under contract, realistic batches, and a writer process.
 
 Imported by the store tests (``from storekit import ...``) and run as a separate writer process
-(``python tests/storekit.py URL measurements --seed 5 --count 40 --batches 3``) by the crash and
-concurrency tests. A writer process can stop inside its last commit (``--pause-at``) and wait to
-be killed: where it stops is backend-specific (:func:`pause_in_commit`).
+(``python tests/storekit.py URL measurements --seed 5 --count 40 --batches 3``, or a real command:
+``python tests/storekit.py URL netvigil --pause-at before-line --ready F -- detect --store URL``)
+by the crash and concurrency tests. A writer process can stop inside its last commit
+(``--pause-at``) and wait to be killed; where it stops is backend-specific (``pause_in_commit``).
 """
 
 from __future__ import annotations
@@ -158,7 +159,7 @@ def pause_in_commit(backend: str, where: str, ready: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description="a store writer process for the store tests")
     parser.add_argument("url")
-    parser.add_argument("what", choices=("measurements", "events", "signals"))
+    parser.add_argument("what", choices=("measurements", "events", "signals", "netvigil"))
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--count", type=int, default=40, help="per batch")
     parser.add_argument("--batches", type=int, default=1)
@@ -166,7 +167,16 @@ def main() -> None:
     parser.add_argument("--pause-at", choices=PAUSE_POINTS, default=None)
     parser.add_argument("--ready", type=Path, default=None)
     parser.add_argument("--backend", default="embedded")
-    args = parser.parse_args()
+    argv = sys.argv[1:]
+    cut = argv.index("--") if "--" in argv else len(argv)
+    args = parser.parse_args(argv[:cut])
+    if args.what == "netvigil":  # a real command (after --), stopped inside its first commit
+        from netvigil.cli.main import app
+
+        if args.pause_at is not None:
+            pause_in_commit(args.backend, args.pause_at, args.ready)
+        app(args=argv[cut + 1 :], prog_name="netvigil")
+        return
     if args.what == "measurements":
         lines = measurement_lines(args.lines_from + args.count * args.batches, seed=args.seed)
     with open_store(args.url) as store:

@@ -20,8 +20,7 @@ import orjson
 
 from netvigil.ingest.pipeline import CHUNK_LINES
 from netvigil.store import open_store
-from netvigil.store.aggregation import AggregationQuery
-from storekit import env, events_of, keys_of, measurement_lines, wait_until, writer
+from storekit import env, keys_of, measurement_lines, wait_until, writer
 
 C = CHUNK_LINES  # lines an ingest analyzes (and, with --batch-rows C, commits) together
 DAY0 = 1_700_000_000 - 1_700_000_000 % 86400
@@ -163,33 +162,50 @@ def test_detect_while_an_ingest_runs(url: str, tmp_path: Path) -> None:
     assert as_json == found  # every event either run printed, as the last run printed it
 
 
-def test_a_writer_killed_mid_commit_beside_a_live_ingest(url: str, tmp_path: Path) -> None:
+def test_a_detect_and_an_ingest_killed_mid_commit_beside_a_live_ingest(
+    url: str, tmp_path: Path
+) -> None:
     lines = measurement_lines(2 * C, seed=23)
+    lost = measurement_lines(30, seed=24)
+    (tmp_path / "lost.jsonl").write_bytes(b"".join(line + b"\n" for line in lost))
+    _outage_csv(tmp_path / "ir.csv")
     ingest = PipedIngest(url, tmp_path / "in.jsonl")
     ingest.send(lines[:C])
     wait_until(lambda: _stored(url, lines[:C]), "the first batch", ingest.proc)
-    # a detect (events) and another measurement writer die inside their commits, one half
-    # way through writing the commit line
-    for what, where in (("events", "before-line"), ("measurements", "half-line")):
-        ready = tmp_path / f"{what}.ready"
-        args = ["--seed", "24", "--count", "30", "--pause-at", where, "--ready", str(ready)]
-        proc = writer(url, what, *args)
-        wait_until(ready.exists, f"the {what} writer to stop in its commit", proc)
+    _run("signals", "import", "--store", url, str(tmp_path / "ir.csv"))
+    # a real detect and a real ingest die inside their commits (before the commit line, and
+    # half-way through writing it) while the first ingest is alive
+    detect = ["detect", "--store", url, "--json"]
+    other = ["ingest", "--store", url, "--workers", "1", str(tmp_path / "lost.jsonl")]
+    for command, where in ((detect, "before-line"), (other, "half-line")):
+        ready = tmp_path / f"{command[0]}.ready"
+        proc = writer(url, "netvigil", "--pause-at", where, "--ready", str(ready), "--", *command)
+        wait_until(ready.exists, f"{command[0]} to stop in its commit", proc)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
-    # the ingest was alive all along: its next commit goes through after them
+    reader = open_store(url, writable=False)
+    assert reader.events().events == ()
+    assert not any(reader.is_stored(keys_of(lost)))
+    # the live ingest's next commit goes through after them, and so do the reruns
     ingest.send(lines[C:])
     wait_until(lambda: _stored(url, lines[C:]), "the second batch", ingest.proc)
     assert ingest.close()["ingested"] == 2 * C
-    assert sorted(_verdict_uids(url)) == sorted(k[2] for k in keys_of(lines))
-    assert open_store(url, writable=False).events().events == ()
-    lost = measurement_lines(30, seed=24)
-    assert not any(open_store(url, writable=False).is_stored(keys_of(lost)))
-    with open_store(url) as store:  # what the killed writers meant to write, once
-        assert store.upsert_events(events_of(30, seed=24)).new == 30
-        assert store.commit(_batch(lost)).duplicates == 0
-    rows = open_store(url, writable=False).aggregate(AggregationQuery())
-    assert rows[0]["measurement_count"] == 2 * C + 30
+    printed = _event_ids(_run(*detect))
+    assert printed
+    rerun = orjson.loads(_run(*other[:-1], "--json", other[-1]).splitlines()[-1])
+    assert (rerun["ingested"], rerun["duplicates"]) == (30, 0)
+    expected = sorted(k[2] for k in keys_of(lines + lost))
+    assert sorted(_raw_uids(url)) == expected and sorted(_verdict_uids(url)) == expected
+    feed = open_store(url, writable=False).events()
+    assert sorted(e.event.event_id for e in feed.events) == sorted(
+        f"{e['detector']}:{e['entity']}:{e['kind']}:{_epoch(e['start'])}" for e in printed.values()
+    )
+
+
+def _epoch(text: str) -> int:
+    from datetime import datetime
+
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
 
 
 def _batch(lines: list[bytes]) -> Any:
