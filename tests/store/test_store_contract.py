@@ -238,3 +238,27 @@ def test_kill_9_of_an_events_writer_leaves_whole_versions(
         report = store.upsert_events(events_of(4, seed=4))  # the lost one, again
         assert report.new == 4
     assert len(open_store(url, writable=False).events().events) == 8
+
+
+def test_a_rebuild_killed_mid_commit_is_discarded_and_the_store_goes_on(
+    backend: str, url: str, tmp_path: Path
+) -> None:
+    lines = measurement_lines(60, seed=12)
+    with open_store(url) as store:
+        store.commit(batch_of(lines[:40]))
+    before = open_store(url, writable=False).verdicts(columns=["measurement_uid", "outcome"])
+    ready = tmp_path / "ready"
+    command = ["--", "analyze", "--rebuild", "--store", url, "--workers", "1"]
+    args = ["--pause-at", "half-line", "--ready", str(ready), "--backend", backend]
+    proc = writer(url, "netvigil", *args, *command)
+    wait_until(ready.exists, "the rebuild to stop inside its commit", proc)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    after = open_store(url, writable=False).verdicts(columns=["measurement_uid", "outcome"])
+    assert after.equals(before)  # readers never saw the half-built tiers
+    with open_store(url) as store:  # writers go on, and a new rebuild may start
+        assert store.commit(batch_of(lines[40:])).rows["raw"] == 20
+        sources = store.begin_rebuild()
+        assert run(sources, store, mode="rebuild").ingested == 60
+        store.finish_rebuild()
+    assert _count(url) == 60

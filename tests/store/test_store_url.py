@@ -25,6 +25,7 @@ def _tree(root: Path) -> list[str]:
         ("option", "clickhouse://default:secret@db.example:9000/netvigil"),
         ("environment", "chdb:{tmp}/x"),
         ("environment", "chdb:relative"),
+        ("option", "chdb:/tmp/x"),
     ],
 )
 def test_ingest_into_a_clickhouse_url_fails_clearly_and_creates_nothing(
@@ -37,6 +38,7 @@ def test_ingest_into_a_clickhouse_url_fails_clearly_and_creates_nothing(
     source.write_bytes(measurement_lines(1, seed=1)[0] + b"\n")
     url = url.format(tmp=tmp_path)
     before = _tree(tmp_path)
+    tmp_x = Path("/tmp/x").exists()
     environment = {**env(), "XDG_DATA_HOME": str(data), "HOME": str(tmp_path / "home")}
     args = [sys.executable, "-m", "netvigil", "ingest", str(source)]
     if how == "option":
@@ -51,6 +53,7 @@ def test_ingest_into_a_clickhouse_url_fails_clearly_and_creates_nothing(
     assert "Traceback" not in message
     assert _tree(tmp_path) == before  # not a file, not a folder
     assert not (tmp_path / "x").exists() and not Path("/clickhouse:").exists()
+    assert Path("/tmp/x").exists() == tmp_x
 
 
 def test_store_urls_name_the_embedded_store(tmp_path: Path) -> None:

@@ -162,7 +162,7 @@ class ParquetStore:
                 parts = name.split("/")
                 if parts[0] == "raw" and len(parts) == 3:
                     known = self._uids.get(parts[1].removeprefix("day="))
-                    if known is not None:
+                    if known is not None and (self.root / name).exists():
                         column = pq.read_table(self.root / name, columns=["measurement_uid"])
                         known.update(column.column(0).to_pylist())
 
