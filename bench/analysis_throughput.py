@@ -44,7 +44,7 @@ from netvigil.ingest import discover, run, synthetic  # noqa: E402
 from netvigil.ingest.sources import read_lines  # noqa: E402
 from netvigil.models.verdicts import Verdict  # noqa: E402
 from netvigil.store import Batch, open_store  # noqa: E402
-from netvigil.store.aggregation import AggregationQuery, aggregate  # noqa: E402
+from netvigil.store.aggregation import AggregationQuery  # noqa: E402
 from netvigil.store.schema import layout_of  # noqa: E402
 
 
@@ -233,14 +233,16 @@ def write_verdict_rows(store_dir: Path, rows: int, days: int = 30, seed: int = 5
 def bench_aggregation(store_dir: Path) -> tuple[float, float, float, int, int]:
     """(cold s, best warm s, its CPU s, groups, rows counted) of probe_cc x day."""
     query = AggregationQuery(axis_x="measurement_start_day", axis_y="probe_cc")
-    con = open_store(store_dir, writable=False).connect()
+    import duckdb  # noqa: F401  # the module import stays out of the cold figure, as before
+
+    store = open_store(store_dir, writable=False)
     started = time.perf_counter()
-    result = aggregate(con, query, None)
+    result = store.aggregate(query)  # cold: includes reading the commit log and the footers
     cold = time.perf_counter() - started
     warm, cpu = float("inf"), 0.0
     for _ in range(5):
         started, cpu_started = time.perf_counter(), cpu_seconds()
-        result = aggregate(con, query, None)
+        result = store.aggregate(query)
         if time.perf_counter() - started < warm:
             warm, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
     return cold, warm, cpu, len(result), sum(r["measurement_count"] for r in result)

@@ -108,7 +108,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default_factory=_default_data_dir)
     db: str | None = None  # incident tracker URL; default sqlite:///<data_dir>/incidents.sqlite
-    store: str | None = None  # analytical store; default <data_dir>/store (DuckDB over Parquet)
+    # analytical store URL: a directory or file: URL (DuckDB over Parquet); default <data_dir>/store
+    store: str | None = None
+    store_lock_timeout: float = Field(default=60.0, gt=0)  # s a writer waits for another's commit
     probe: ProbeSettings = Field(default_factory=ProbeSettings)
     helper: HelperSettings = Field(default_factory=HelperSettings)
     lab: LabSettings = Field(default_factory=LabSettings)
@@ -132,8 +134,10 @@ class Settings(BaseSettings):
         return self.db or f"sqlite:///{self.data_dir / 'incidents.sqlite'}"
 
     @property
-    def store_path(self) -> Path:
-        return Path(self.store) if self.store else self.data_dir / "store"
+    def store_url(self) -> str:
+        """The analytical store's URL, as given (never turned into a Path: ``clickhouse://``
+        must reach ``open_store`` intact)."""
+        return self.store or str(self.data_dir / "store")
 
     @property
     def spool_path(self) -> Path:

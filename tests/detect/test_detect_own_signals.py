@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
 import orjson
-import pyarrow.parquet as pq
 import pytest
 from tests.conftest import shared_path
 from typer.testing import CliRunner
 
 from netvigil.cli.main import app
+from netvigil.store import open_store
 
 runner = CliRunner()
 
@@ -27,7 +28,8 @@ def test_verdict_signals_count_measurements_per_country_and_asn(
     assert result.exit_code == 0, result.output
     result = runner.invoke(app, ["signals", "import", "--format", "verdicts"])
     assert result.exit_code == 0, result.output
-    rows = pq.read_table(tmp_path / "store" / "signals" / "verdicts.parquet").to_pylist()
+    stored = open_store(tmp_path / "store", writable=False).signals()
+    rows = [dataclasses.asdict(point) for point in stored]
     volume = {
         r["entity_code"]: r["value"]
         for r in rows

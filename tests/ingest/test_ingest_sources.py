@@ -191,3 +191,24 @@ def test_gz_corrupt_in_the_middle_keeps_the_lines_before(tmp_path: Path) -> None
     # the fast inflater stops at the corrupt byte and zlib takes over: no line comes twice
     numbers = [i.number for i in items if isinstance(i, Line)]
     assert numbers == list(range(1, len(numbers) + 1))
+
+
+def test_a_pipe_is_read_like_a_jsonl_file(tmp_path: Path) -> None:
+    # `netvigil ingest <(zcat day.jsonl.gz)` names a pipe, not a regular file
+    import os
+    import threading
+
+    lines = _measurements(3)
+    pipe = tmp_path / "in.pipe"
+    os.mkfifo(pipe)
+
+    def feed() -> None:
+        with open(pipe, "wb") as fh:
+            fh.write(b"\n".join(lines) + b"\n")
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    assert discover([pipe]) == [pipe]
+    items = list(read_lines(pipe))
+    writer.join()
+    assert [i.data for i in items if isinstance(i, Line)] == lines

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from netvigil.cli.main import app
 from netvigil.models.verdicts import Verdict
 from netvigil.store import Batch, open_store
-from netvigil.store.aggregation import AggregationQuery, aggregate
+from netvigil.store.aggregation import AggregationQuery
 from netvigil.store.schema import records_table
 from nvtest import shared_path
 
@@ -95,9 +95,9 @@ def _counts(rows: list[Verdict]) -> dict[str, int]:
 
 def test_probe_cc_by_day_matches_plain_python(populated: tuple) -> None:  # type: ignore[type-arg]
     store_dir, verdicts, _, _ = populated
-    con = open_store(store_dir, writable=False).connect()
+    store = open_store(store_dir, writable=False)
     query = AggregationQuery(axis_x="measurement_start_day", axis_y="probe_cc")
-    rows = aggregate(con, query, None)
+    rows = store.aggregate(query)
     expected: dict[tuple[str, str], list[Verdict]] = {}
     for v in verdicts:
         expected.setdefault((v.measurement_start_time[:10], v.probe_cc), []).append(v)
@@ -110,8 +110,8 @@ def test_probe_cc_by_day_matches_plain_python(populated: tuple) -> None:  # type
 @pytest.mark.parametrize("grain", ["hour", "week", "month"])
 def test_time_grains(populated: tuple, grain: str) -> None:  # type: ignore[type-arg]
     store_dir, verdicts, _, _ = populated
-    con = open_store(store_dir, writable=False).connect()
-    rows = aggregate(con, AggregationQuery(axis_x="measurement_start_day", time_grain=grain), None)  # type: ignore[arg-type]
+    store = open_store(store_dir, writable=False)
+    rows = store.aggregate(AggregationQuery(axis_x="measurement_start_day", time_grain=grain))  # type: ignore[arg-type]
 
     def bucket(v: Verdict) -> str:
         t = datetime.strptime(v.measurement_start_time, "%Y-%m-%d %H:%M:%S")
@@ -128,12 +128,12 @@ def test_time_grains(populated: tuple, grain: str) -> None:  # type: ignore[type
 
 def test_filters_and_asn_axis(populated: tuple) -> None:  # type: ignore[type-arg]
     store_dir, verdicts, _, _ = populated
-    con = open_store(store_dir, writable=False).connect()
+    store = open_store(store_dir, writable=False)
     since, until = datetime(2024, 2, 28, 12), datetime(2024, 3, 3)
     query = AggregationQuery(
         probe_cc="ir", test_name="web_connectivity", since=since, until=until, axis_x="probe_asn"
     )
-    rows = aggregate(con, query, None)
+    rows = store.aggregate(query)
     chosen = [
         v
         for v in verdicts
@@ -147,7 +147,7 @@ def test_filters_and_asn_axis(populated: tuple) -> None:  # type: ignore[type-ar
     assert {r["probe_asn"]: r["measurement_count"] for r in rows} == {
         k: len(g) for k, g in by_asn.items()
     }
-    total = aggregate(con, AggregationQuery(probe_asn="AS4134", domain=verdicts[0].domain), None)
+    total = store.aggregate(AggregationQuery(probe_asn="AS4134", domain=verdicts[0].domain))
     assert total[0]["measurement_count"] == sum(
         1 for v in verdicts if v.probe_asn == "AS4134" and v.domain == verdicts[0].domain
     )
@@ -155,8 +155,8 @@ def test_filters_and_asn_axis(populated: tuple) -> None:  # type: ignore[type-ar
 
 def test_category_code_from_citizen_lab_lists(populated: tuple) -> None:  # type: ignore[type-arg]
     store_dir, verdicts, lists, categories = populated
-    con = open_store(store_dir, writable=False).connect()
-    rows = aggregate(con, AggregationQuery(axis_x="category_code"), lists)
+    store = open_store(store_dir, writable=False)
+    rows = store.aggregate(AggregationQuery(axis_x="category_code"), test_lists=lists)
 
     def category(v: Verdict) -> str | None:
         assert v.input is not None
@@ -165,7 +165,7 @@ def test_category_code_from_citizen_lab_lists(populated: tuple) -> None:  # type
     expected = Counter(category(v) for v in verdicts)
     assert {r["category_code"]: r["measurement_count"] for r in rows} == expected
     assert None in expected  # the URL in no list stays uncategorised
-    news = aggregate(con, AggregationQuery(category_code="NEWS"), lists)
+    news = store.aggregate(AggregationQuery(category_code="NEWS"), test_lists=lists)
     assert news[0]["measurement_count"] == expected["NEWS"]
 
 

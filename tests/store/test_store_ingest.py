@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import os
@@ -148,11 +149,56 @@ def test_store_recovers_from_an_interrupted_commit(tmp_path: Path) -> None:
     assert files  # the store is usable: a real ingest follows in the other tests
 
 
-def test_one_writer_at_a_time(tmp_path: Path) -> None:
-    from netvigil._errors import StoreError
+def test_writers_share_the_store_and_wait_for_a_commit_with_a_clear_timeout(
+    tmp_path: Path,
+) -> None:
+    import fcntl
 
-    with open_store(tmp_path / "s"), pytest.raises(StoreError, match="another netvigil process"):
-        open_store(tmp_path / "s")
+    from netvigil._errors import StoreError
+    from storekit import batch_of, measurement_lines
+
+    lines = measurement_lines(30, seed=4)
+    with (
+        open_store(tmp_path / "s") as first,
+        open_store(tmp_path / "s", lock_timeout=0.2) as second,
+    ):
+        assert first.commit(batch_of(lines[:10])).rows["raw"] == 10
+        assert second.commit(batch_of(lines[10:20])).rows["raw"] == 10
+        holder = os.open(tmp_path / "s" / ".lock", os.O_RDWR)  # someone else's long commit
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        os.pwrite(holder, b"4242\n", 0)
+        with pytest.raises(StoreError, match=r"another writer \(pid 4242\) has held"):
+            second.commit(batch_of(lines[20:]))
+        fcntl.flock(holder, fcntl.LOCK_UN)
+        os.close(holder)
+        assert second.commit(batch_of(lines[20:])).rows["raw"] == 10  # nothing was lost
+    assert _count(tmp_path / "s", "SELECT count(DISTINCT measurement_uid) FROM raw") == 30
+    assert _count(tmp_path / "s", "SELECT count(*) FROM raw") == 30
+
+
+def test_signals_and_events_of_netvigil_0_1_are_adopted(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from netvigil.models.signals import SignalPoint
+    from netvigil.store.schema import EVENT_SCHEMA, SIGNAL_SCHEMA, event_rows
+    from storekit import events_of
+
+    store = tmp_path / "store"  # detect's own files, as netvigil 0.1 wrote them beside the tiers
+    (store / "signals").mkdir(parents=True)
+    (store / "events").mkdir()
+    points = [SignalPoint("country", "IR", "ping", 1700000000 + 300 * i, 1.0) for i in range(4)]
+    rows = [dataclasses.asdict(p) for p in points]
+    legacy = store / "signals" / "0123456789abcdef.parquet"
+    pq.write_table(pa.Table.from_pylist(rows, schema=SIGNAL_SCHEMA), legacy)
+    events = events_of(2, seed=1)
+    table = pa.Table.from_pylist(event_rows(events), schema=EVENT_SCHEMA)
+    pq.write_table(table, store / "events" / "events.parquet")
+    with open_store(store) as opened:  # a writer's open adopts them
+        assert opened.signals() == points
+        assert [e.event for e in opened.events().events] == events
+        opened.write_signals(points[:1], source="0123456789abcdef")  # the same import again
+        assert opened.signals() == points[:1]
 
 
 def test_kill_9_during_ingest_keeps_whole_batches(tmp_path: Path) -> None:

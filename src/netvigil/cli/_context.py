@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.console import Console
 
 from netvigil._settings import Settings
+
+if TYPE_CHECKING:
+    from netvigil.store.protocol import AnalyticalStore
 
 err_console = Console(stderr=True)
 
@@ -17,3 +22,18 @@ def settings_of(ctx: typer.Context) -> Settings:
     if not isinstance(obj, Settings):
         raise RuntimeError("settings were not built: invoke through the netvigil entry point")
     return obj
+
+
+STORE_HELP = "Store URL: a directory or file: URL (default: the `store` setting)."
+
+
+def store_of(
+    ctx: typer.Context, url: str | None = None, *, writable: bool = True
+) -> AnalyticalStore:
+    """The analytical store of ``--store URL`` or the settings (an ``AnalyticalStore``)."""
+    from netvigil.store import open_store
+
+    settings = settings_of(ctx)
+    return open_store(
+        url or settings.store_url, writable=writable, lock_timeout=settings.store_lock_timeout
+    )

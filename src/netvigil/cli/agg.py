@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from netvigil.cli._context import settings_of
+from netvigil.cli._context import STORE_HELP, settings_of, store_of
 
 
 def _when(text: str | None, flag: str) -> datetime | None:
@@ -45,6 +45,7 @@ def register(app: typer.Typer) -> None:
         test_lists: Path | None = typer.Option(
             None, "--test-lists", help="Citizen Lab test-lists dir (default: settings)."
         ),
+        store_url: str | None = typer.Option(None, "--store", help=STORE_HELP),
     ) -> None:
         """Count measurements (ok / anomaly / confirmed / failure) along up to two axes.
 
@@ -55,8 +56,7 @@ def register(app: typer.Typer) -> None:
         """
         import orjson
 
-        from netvigil.store import open_store
-        from netvigil.store.aggregation import AggregationQuery, aggregate, as_csv, as_ooni_json
+        from netvigil.store.aggregation import AggregationQuery, as_csv, as_ooni_json
 
         if output not in ("json", "csv"):
             raise typer.BadParameter("expected json or csv", param_hint="--format")
@@ -74,12 +74,8 @@ def register(app: typer.Typer) -> None:
             axis_y=axis_y,
             time_grain=time_grain,  # type: ignore[arg-type]  # checked by AggregationQuery.check
         )
-        store = open_store(settings.store_path, writable=False)
-        con = store.connect()
-        try:
-            rows = aggregate(con, query, test_lists or settings.analysis.test_lists)
-        finally:
-            con.close()
+        with store_of(ctx, store_url, writable=False) as store:
+            rows = store.aggregate(query, test_lists=test_lists or settings.analysis.test_lists)
         if output == "csv":
             typer.echo(as_csv(rows, query), nl=False)
         else:

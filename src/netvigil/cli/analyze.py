@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from netvigil.cli._context import settings_of
+from netvigil.cli._context import STORE_HELP, settings_of, store_of
 
 
 def register(app: typer.Typer) -> None:
@@ -31,25 +31,25 @@ def register(app: typer.Typer) -> None:
             help="IP -> ASN/country of observations: .mmdb or CSV range table (default: settings).",
         ),
         as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+        store_url: str | None = typer.Option(None, "--store", help=STORE_HELP),
     ) -> None:
         """Rebuild the observation and verdict tiers from stored raw measurements.
 
         Source files are not re-read: the raw tier keeps every original line. Readers see the
-        old tiers until the rebuild is complete, then the new ones.
+        old tiers until the rebuild is complete, then the new ones; measurements other writers
+        commit meanwhile reach both.
 
         Example: netvigil analyze --rebuild --workers 2
         """
         from netvigil._errors import InputError
         from netvigil.analysis import RULES_VERSION
         from netvigil.cli.ingest import print_summary, run_with_progress
-        from netvigil.store import open_store
 
         if not rebuild:
             raise InputError("nothing to do", hint="netvigil analyze --rebuild")
         settings = settings_of(ctx)
-        with open_store(settings.store_path) as store:
-            sources = store.raw_sources()
-            store.begin_rebuild()
+        with store_of(ctx, store_url) as store:
+            sources = store.begin_rebuild()
             report = run_with_progress(
                 sources,
                 f"rebuild (rules {RULES_VERSION})",

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from netvigil._errors import InputError
-from netvigil.cli._context import settings_of
+from netvigil.cli._context import STORE_HELP, store_of
 
 DEFAULT_OUTAGES = Path("../shared/data/outages/ioda_investigated_outages_cleaned_phase1+2.csv")
 
@@ -40,6 +40,7 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option(help="only signals from this day (YYYY-MM-DD) on")
         ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False,
+        store_url: Annotated[str | None, typer.Option("--store", help=STORE_HELP)] = None,
     ) -> None:
         """Run detectors over the stored signals (or one CSV series) and print the events.
 
@@ -68,13 +69,9 @@ def register(app: typer.Typer) -> None:
                     since_ts = datetime.fromisoformat(since).replace(tzinfo=UTC)
                 except ValueError:
                     raise InputError(f"{since!r} is not a date", field="since") from None
-            settings = settings_of(ctx)
-            events = detect_store(
-                settings.store_path,
-                detectors=[detector],
-                since=since_ts,
-                entity=None if entity is None else check_entity(entity),
-            )
+            chosen = None if entity is None else check_entity(entity)
+            with store_of(ctx, store_url) as store:
+                events = detect_store(store, detectors=[detector], since=since_ts, entity=chosen)
         if as_json:
             for ev in events:
                 row = ev.to_json()

@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from netvigil.cli._context import err_console, settings_of
+from netvigil.cli._context import STORE_HELP, err_console, settings_of, store_of
 
 _POLICIES = ("ignore", "warn", "fail")
 
@@ -76,6 +76,7 @@ def register(app: typer.Typer) -> None:
             20_000, "--batch-rows", min=1, help="Measurements per committed batch (per worker)."
         ),
         as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+        store_url: str | None = typer.Option(None, "--store", help=STORE_HELP),
     ) -> None:
         """Ingest measurements into the store; re-ingesting the same data adds nothing.
 
@@ -83,7 +84,6 @@ def register(app: typer.Typer) -> None:
         """
         from netvigil._errors import InputError
         from netvigil.ingest import discover
-        from netvigil.store import open_store
 
         if on_error not in _POLICIES:
             raise typer.BadParameter(
@@ -96,7 +96,7 @@ def register(app: typer.Typer) -> None:
         if not named:
             raise InputError("nothing to ingest", hint="name files or directories, or --spool")
         files = [str(p) for p in discover(named)]
-        with open_store(settings.store_path) as store:
+        with store_of(ctx, store_url) as store:
             report = run_with_progress(
                 files,
                 "ingest",

@@ -2,6 +2,7 @@
 
 Modules: ``series`` (regular series, CSV reader), ``ioda`` (IODA's method), ``seasonal`` (the
 netvigil detector), ``blocking`` (OONI's CUSUM), ``intervals`` (events and fusion), ``bgp``,
-``external`` and ``own_signals`` (signal sources), ``storage`` (Parquet in the store), ``runner``
-(detection over the store), ``benchmark``/``evaluate``/``ground_truth`` (the labelled benchmark).
+``external`` and ``own_signals`` (signal sources), ``verdict_rows`` (how detect reads verdicts),
+``runner`` (detection over the store, whose tiers hold signals and events),
+``benchmark``/``evaluate``/``ground_truth`` (the labelled benchmark).
 """

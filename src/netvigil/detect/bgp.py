@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from netvigil._errors import InputError
-from netvigil.detect.storage import SignalPoint
+from netvigil.models.signals import SignalPoint
 
 
 @dataclass

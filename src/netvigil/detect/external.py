@@ -17,7 +17,7 @@ import orjson
 
 from netvigil._errors import InputError
 from netvigil.detect.series import ENTITY_TYPES, check_entity, parse_time
-from netvigil.detect.storage import SignalPoint
+from netvigil.models.signals import SignalPoint
 
 FIELDS = ("entity_type", "entity_code", "signal", "timestamp", "value")
 

@@ -1,4 +1,4 @@
-"""Signals from our own verdicts (C2's store): volume, share ok, per-service reachability.
+"""Signals from our own verdicts (the store's verdicts tier): volume, share ok, reachability.
 
 Hourly bins per country and per (country, ASN): ``measurements`` (count), ``ok_share`` (share of
 outcome ok) and, for telegram / whatsapp / signal / facebook_messenger, ``<test>.reachable`` (share
@@ -8,38 +8,20 @@ ok). Per domain the share ok is ``domain:<name>.ok_share``. A probe's IP is neve
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
-from pathlib import Path
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from netvigil.detect.storage import SignalPoint
+from netvigil.models.signals import SignalPoint
 
 SERVICES = ("telegram", "whatsapp", "signal", "facebook_messenger")
 STEP = 3600
 
 
-def verdict_points(store: Path, *, since: datetime | None = None) -> list[SignalPoint]:
-    from netvigil.store import open_store
-
-    with open_store(store, writable=False) as st:
-        table = st.verdicts(
-            since=since,
-            columns=[
-                "measurement_start_time",
-                "probe_cc",
-                "probe_asn",
-                "test_name",
-                "outcome",
-                "domain",
-            ],
-        )
+def verdict_points(rows: Iterable[Mapping[str, Any]]) -> list[SignalPoint]:
+    """Signal points of verdict rows (``detect.verdict_rows``: aware UTC start times)."""
     total: dict[tuple[str, str, str, int], list[int]] = defaultdict(lambda: [0, 0])
-    for row in table.to_pylist():
-        moment = row["measurement_start_time"]
-        if isinstance(moment, str):
-            moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
-        if moment.tzinfo is None:  # the store keeps naive UTC
-            moment = moment.replace(tzinfo=UTC)
-        ts = int(moment.timestamp())
+    for row in rows:
+        ts = int(row["measurement_start_time"].timestamp())
         b = ts - ts % STEP
         ok = 1 if row["outcome"] == "ok" else 0
         cc, asn, test = row["probe_cc"], row["probe_asn"], row["test_name"]

@@ -2,19 +2,45 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from pathlib import Path
+from itertools import groupby
+from typing import TYPE_CHECKING
 
 from netvigil.detect import registry
 from netvigil.detect.blocking import blocking_events
 from netvigil.detect.intervals import fuse, to_events
-from netvigil.detect.storage import load_series, save_events
+from netvigil.detect.series import Series, grid
+from netvigil.detect.verdict_rows import verdict_rows
 from netvigil.models.events import Event, iso
+from netvigil.models.signals import SignalPoint
+
+if TYPE_CHECKING:
+    from netvigil.store.protocol import AnalyticalStore
+
+
+def series_of(points: Iterable[SignalPoint]) -> list[Series]:
+    """One regular series per (entity, signal) of points ordered by entity, signal and time."""
+
+    def key(p: SignalPoint) -> tuple[str, str, str]:
+        return p.entity_type, p.entity_code, p.signal
+
+    out: list[Series] = []
+    for (etype, code, signal), group in groupby(points, key=key):
+        chosen = list(group)
+        out.append(
+            grid(
+                [p.timestamp for p in chosen],
+                [p.value for p in chosen],
+                entity=f"{etype}:{code}",
+                signal=signal,
+            )
+        )
+    return out
 
 
 def detect_store(
-    store: Path,
+    store: AnalyticalStore,
     *,
     detectors: Sequence[str],
     since: datetime | None = None,
@@ -22,7 +48,9 @@ def detect_store(
 ) -> list[Event]:
     """Events of every stored (entity, signal) series, fused across signals, and stored."""
     all_events: list[Event] = []
-    series_list = load_series(store, since=since, entity=entity)
+    kind, _, code = entity.partition(":") if entity is not None else ("", "", "")
+    points = store.signals(since=since, entity_type=kind or None, entity_code=code or None)
+    series_list = series_of(points)
     for name in detectors:
         per_signal: list[Event] = []
         for one in series_list:
@@ -30,33 +58,16 @@ def detect_store(
             per_signal.extend(to_events(one, found, detector=name, version=registry.version(name)))
         all_events.extend(fuse(per_signal, combine=registry.FUSION[name]))
     all_events.extend(blocking_from_verdicts(store, since=since, entity=entity))
-    save_events(store, all_events)
+    store.upsert_events(all_events)
     return all_events
 
 
 def blocking_from_verdicts(
-    store: Path, *, since: datetime | None = None, entity: str | None = None
+    store: AnalyticalStore, *, since: datetime | None = None, entity: str | None = None
 ) -> list[Event]:
-    """CUSUM blocking events over the verdicts tier, when the store has one."""
-    from netvigil.store import open_store
-
-    if not (store / "verdicts").exists():
-        return []
+    """CUSUM blocking events over the verdicts tier."""
     cc = entity.split(":", 1)[1] if entity and entity.startswith("country:") else None
-    with open_store(store, writable=False) as st:
-        table = st.verdicts(
-            since=since,
-            probe_cc=cc,
-            columns=[
-                "measurement_start_time",
-                "probe_cc",
-                "probe_asn",
-                "test_name",
-                "outcome",
-                "domain",
-            ],
-        )
-    events = blocking_events(table.to_pylist())
+    events = blocking_events(verdict_rows(store, since=since, probe_cc=cc))
     if entity and not entity.startswith("country:"):
         events = [ev for ev in events if f"/{entity}/" in f"/{ev.entity}/"]
     return events

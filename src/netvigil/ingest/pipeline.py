@@ -2,10 +2,10 @@
 
 Workers take tasks from a queue (whole files, or line-aligned spans of a big plain JSONL file
 such as the probe's spool), analyze them chunk by chunk, buffer the rows and *stage* them in the
-store themselves (Parquet files nobody reads yet) when the buffer is full. The parent only counts,
-reports problems, drops measurements that are already stored and commits the staged batches:
-the uid index and the commit log stay single-writer, and the ~18 KB lines never cross a pipe
-(compressing them for the pipe, or copying them through it, cost more CPU than writing them).
+store themselves (files nobody reads yet) when the buffer is full. The parent only counts,
+reports problems and commits the staged batches (the store drops what it already holds, from
+this run or from any other writer), and the ~18 KB lines never cross a pipe (compressing them
+for the pipe, or copying them through it, cost more CPU than writing them).
 Memory stays bounded whatever the input size: a worker holds at most its buffer
 (``batch_rows`` measurements or ``MAX_BUFFER_BYTES``) plus one chunk.
 With one worker everything runs in the calling process (no pickling, simpler to debug).
@@ -32,8 +32,7 @@ import pyarrow.compute as pc
 from netvigil._errors import InputError
 from netvigil.ingest.chunks import ChunkResult, Rules, analyze_chunk, raw_line_records
 from netvigil.ingest.sources import Damage, Line, Span, read_lines, read_span, split
-from netvigil.store.parquet import ParquetStore, raw_lines
-from netvigil.store.protocol import TIERS, Batch, Staged, StagingTarget
+from netvigil.store.protocol import TIERS, AnalyticalStore, Batch, Staged, StagingTarget
 
 ErrorPolicy = Literal["ignore", "warn", "fail"]
 Mode = Literal["ingest", "rebuild"]
@@ -65,14 +64,14 @@ class IngestReport:
 Task = str | Span  # a file (input, or raw tier for a rebuild) or a span of a big JSONL file
 
 
-def _chunks(task: Task, mode: Mode, rules: Rules) -> Iterator[ChunkResult]:
+def _chunks(task: Task, mode: Mode, rules: Rules, target: StagingTarget) -> Iterator[ChunkResult]:
     """The chunk results of one task."""
     last = True
     if isinstance(task, Span):
         lines: Iterator[Line | Damage] = read_span(task)
         last, task = task.last, str(task.path)
     elif mode == "rebuild":
-        lines = iter(raw_line_records(raw_lines(task)))
+        lines = iter(raw_line_records(target.raw_lines(task)))
     else:
         lines = read_lines(Path(task))
     name = Path(task).name
@@ -206,7 +205,7 @@ def _analyze_tasks(
     """Analyze ``tasks``, stage the rows whenever the buffer is full, emit every chunk's result
     (without its rows) and finally the last staged batch."""
     for task in tasks:
-        for result in _chunks(task, mode, rules):
+        for result in _chunks(task, mode, rules, buffer.target):
             if result.batch is not None:
                 result.duplicates += buffer.add(result.batch)
                 result.batch = None
@@ -259,7 +258,7 @@ def _concat(tables: list[Any]) -> Any:
 
 def run(
     tasks: list[str],
-    store: ParquetStore,
+    store: AnalyticalStore,
     *,
     mode: Mode = "ingest",
     workers: int = 1,
@@ -328,16 +327,11 @@ def run(
     return report
 
 
-def _commit(store: ParquetStore, staged: Staged, report: IngestReport) -> None:
-    """Commit what a worker staged, without the measurements stored meanwhile."""
-    keep: set[str] | None = None
-    if staged.uids:
-        keys = list(zip(staged.days, staged.ccs, staged.uids, strict=True))
-        stored = store.is_stored(keys)
-        if any(stored):
-            keep = {uid for uid, known in zip(staged.uids, stored, strict=True) if not known}
-            report.duplicates += len(staged.uids) - len(keep)
-    info = store.commit_staged(staged, keep)
+def _commit(store: AnalyticalStore, staged: Staged, report: IngestReport) -> None:
+    """Commit what a worker staged; the store drops the measurements it already holds (stored
+    by an earlier run, another worker, or another process meanwhile)."""
+    info = store.commit_staged(staged)
+    report.duplicates += info.duplicates
     report.ingested += max(info.rows.get("raw", 0), info.rows.get("verdicts", 0))
     if info.files:
         report.batches += 1

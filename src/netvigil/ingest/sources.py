@@ -120,7 +120,7 @@ def discover(paths: Iterable[Path]) -> list[Path]:
             for root, dirs, files in os.walk(path):
                 dirs.sort()  # S3 layout: day/hour/country/test order, deterministic
                 found.extend(Path(root) / f for f in sorted(files) if is_measurement_file(Path(f)))
-        elif path.is_file():
+        elif path.is_file() or path.is_fifo():  # a pipe: `netvigil ingest <(zcat ...)`
             found.append(path)
         else:
             raise InputError("no such file or directory", path=path)

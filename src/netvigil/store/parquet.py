@@ -1,13 +1,18 @@
-"""The embedded analytical store: Parquet files partitioned by day and country, read by DuckDB.
+"""The embedded analytical store: Parquet files read by DuckDB, written by several processes.
 
 Layout under the store root::
 
     raw/day=2024-02-12/part-<batch>.parquet       original lines (Parquet zstd), never rewritten
     observations/day=.../part-<batch>.parquet
     verdicts/day=.../part-<batch>.parquet
-    _commits.jsonl                                       commit log: one line per batch
-    _tiers.json                                          which directory is the live generation
-    .lock                                         one writer at a time (flock)
+    signals/source=<import>/part-<batch>.parquet  signal points of one import
+    events/part-<batch>.parquet                   event versions
+    _commits.jsonl     commit log: one line per commit (the commit point), with a growing seq
+    _tiers.json        which directories are the live observations/verdicts generation
+    _rebuild.json      the rebuild in progress, if any (its owner and new generation)
+    .lock              the commit lock (flock), held only during a commit
+    _writers/<id>.lock one lease per live writer (flock held for the writer's life)
+    _staging/<id>/     what that writer (and its workers) staged and has not committed yet
 
 Partitioning: by day in the directory (hive style); inside each file the rows are sorted by
 country (``cc``) and then by time (raw tier: within each worker chunk only, see
@@ -17,196 +22,108 @@ measurements from 50 countries over 14 days would write 700 files (or row groups
 rows each; we measured ~3 ms of fixed cost for each on write (a compressor per column chunk) and
 more on every query, which made per-country partitions the bottleneck of ingest and aggregation.
 
-Crash safety (why a kill -9 loses nothing committed and shows no half batch): every file of a
-batch is written (staged) as ``*.parquet.tmp`` and fsynced, then renamed to its final name; then
-one line naming the files is appended to ``_commits.jsonl`` and fsynced: the commit point. Readers
-only read files the log names (``_live_files``), so a batch appears to them all at once, and a
-connection reads the batches committed when it was opened. On open, a writer deletes temp files
-and renamed files that no log line names. A rebuild writes new tier directories and switches
-``_tiers.json`` by an atomic rename.
+Commits (why a kill -9 loses nothing committed and shows no half batch, and why writers do not
+block each other): a batch is staged, fsynced, in the writer's own ``_staging/<id>/`` without any
+lock. The commit takes ``.lock`` (waiting at most ``lock_timeout``), reads the log lines other
+writers appended since it last looked (their measurements join its uid index), drops the
+measurements already stored, renames the files into the tiers, and appends one line naming them:
+the commit point. Readers only read files the log names, so a batch appears all at once. A writer
+opening the store removes, under the lock, the staging areas of writers whose lease nobody holds,
+files renamed by a commit that never wrote its line, and the generation of an abandoned rebuild.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import time
-from collections.abc import Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from netvigil._errors import StoreError
-from netvigil.store.protocol import Batch, CommitInfo, Staged
-from netvigil.store.schema import empty_table
+from netvigil._errors import InputError, StoreError
+from netvigil.models.signals import SOURCE_ID
+from netvigil.store import parquet_read
+from netvigil.store.commitlog import (
+    DEFAULT_LOCK_TIMEOUT,
+    Commit,
+    LogState,
+    WriterLease,
+    commit_lock,
+    dead_writers,
+    fsync_dir,
+    writer_alive,
+)
+from netvigil.store.parquet_files import (
+    RAW_WRITE,
+    STAGING,
+    TIER_WRITE,
+    ParquetStaging,
+    batch_id_of,
+    raw_lines,
+    write_synced,
+)
+from netvigil.store.protocol import (
+    Batch,
+    CommitInfo,
+    EventFeed,
+    EventUpsert,
+    Staged,
+)
+from netvigil.store.schema import EVENT_SCHEMA, event_rows, signals_table
 
-COMMIT_LOG = "_commits.jsonl"
+if TYPE_CHECKING:
+    from netvigil.models.events import Event
+    from netvigil.models.signals import SignalPoint
+    from netvigil.store.aggregation import AggregationQuery
+
 TIERS_FILE = "_tiers.json"
+REBUILD_FILE = "_rebuild.json"
 DEFAULT_TIERS = {"raw": "raw", "observations": "observations", "verdicts": "verdicts"}
-# Parquet options per tier. The raw line is compressed by Parquet (zstd over ~1 MB pages, which
-# also finds what consecutive measurements share): no per-line compression in the workers, and
-# neither a dictionary nor min/max statistics for the unique, large line values.
-_RAW_WRITE: dict[str, Any] = {
-    "compression": "zstd",
-    "compression_level": 3,
-    "use_dictionary": ["measurement_uid", "test_name", "probe_asn", "input", "source", "cc"],
-    "write_statistics": ["measurement_uid", "measurement_start_time", "test_name", "cc"],
-}
-# Snappy for the derived tiers: they are a small part of the store and can be rebuilt, and zstd's
-# per-column-chunk setup made each of their files ~2x dearer to write (49 observation columns).
-_TIER_WRITE: dict[str, Any] = {"compression": "snappy"}
-
-
-def _utc(moment: datetime) -> datetime:
-    """Naive UTC, as measurement_start_time is stored (OONI's times are UTC)."""
-    if moment.tzinfo is None:
-        return moment
-    return moment.astimezone(UTC).replace(tzinfo=None)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def raw_lines(path: str | Path) -> Iterator[tuple[str, bytes]]:
-    """(measurement_uid, original line) of one raw-tier file, streamed by row group."""
-    parquet = pq.ParquetFile(path)
-    for batch in parquet.iter_batches(columns=["measurement_uid", "line"], batch_size=1024):
-        yield from zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True)
-
-
-def _runs(values: list[str]) -> Iterator[tuple[str, int, int]]:
-    """(value, start, length) of each run of equal values in a list."""
-    start = 0
-    for i in range(1, len(values) + 1):
-        if i == len(values) or values[i] != values[start]:
-            yield values[start], start, i - start
-            start = i
-
-
-def _partitions(table: Any) -> Iterator[tuple[str, Any]]:
-    """(day, rows of that day sorted by country, without the day column) for each day."""
-    order = [("day", "ascending"), ("cc", "ascending")]
-    if "measurement_start_time" in table.column_names:
-        order.append(("measurement_start_time", "ascending"))
-    indices = pc.sort_indices(table, sort_keys=order)
-    table = table.combine_chunks().take(indices)
-    days = table.column("day").to_pylist()
-    body = table.drop_columns(["day"])
-    for day, start, length in _runs(days):
-        yield day, body.slice(start, length)
-
-
-def _partitions_in_place(table: Any) -> Iterator[tuple[str, Any]]:
-    """(day, rows of that day) for each day, without copying a row: zero-copy slices of runs.
-
-    For the raw tier, whose ~18 KB lines made the sort+copy of :func:`_partitions` two thirds of
-    the parent's CPU (page faults on ~100 MB per batch). The workers send each chunk sorted by
-    day, country and time, so a day's rows are a few long runs; a file is sorted by country
-    within each chunk of lines only.
-    """
-    per_day: dict[str, list[Any]] = {}
-    for batch in table.to_batches():
-        days = batch.column(batch.schema.get_field_index("day")).to_pylist()
-        for day, start, length in _runs(days):
-            per_day.setdefault(day, []).append(batch.slice(start, length))
-    for day in sorted(per_day):
-        yield day, pa.Table.from_batches(per_day[day]).drop_columns(["day"])
-
-
-def _write_synced(table: Any, path: Path, options: dict[str, Any]) -> None:
-    with open(path, "wb") as fh:
-        pq.write_table(table, fh, **options)
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-@dataclass(frozen=True)
-class ParquetStaging:
-    """Writes batches as ``*.parquet.tmp`` files under a store, from any process.
-
-    Ingest workers stage their own batches (the Parquet encoding and compression of ~18 KB raw
-    lines is most of a write: sending the rows to the parent instead cost more CPU than writing
-    them, in compression for the pipe or in copies), and the writer only commits. Files are
-    fsynced here; readers ignore them until a commit line names them.
-    """
-
-    root: str
-    tiers: dict[str, str]
-
-    def stage(self, batch: Batch, *, presorted: bool = True) -> Staged | None:
-        """Write ``batch``; ``presorted``: its rows come in runs sorted by day, country, time
-        (ingest's chunks), so a day's rows are taken as zero-copy slices instead of sorted."""
-        root = Path(self.root)
-        batch_id = f"{time.time_ns():x}-{os.getpid()}"
-        written: list[Path] = []
-        rows: dict[str, int] = {}
-        try:
-            for tier, table in batch.tables():
-                rows[tier] = table.num_rows
-                base = root / self.tiers[tier]
-                options = _RAW_WRITE if tier == "raw" else _TIER_WRITE
-                in_place = presorted or tier == "raw"
-                for day, part in (_partitions_in_place if in_place else _partitions)(table):
-                    directory = base / f"day={day}"
-                    directory.mkdir(parents=True, exist_ok=True)
-                    tmp = directory / f"part-{batch_id}.parquet.tmp"
-                    _write_synced(part, tmp, options)
-                    written.append(tmp)
-        except OSError as exc:
-            for tmp in written:
-                tmp.unlink(missing_ok=True)
-            raise StoreError(f"cannot write to store {root}: {exc}") from exc
-        if not written:
-            return None
-        raw = batch.raw
-        keys: list[tuple[str, ...]] = [(), (), ()]
-        if raw is not None and raw.num_rows:
-            keys = [tuple(raw.column(c).to_pylist()) for c in ("day", "cc", "measurement_uid")]
-        return Staged(
-            batch_id=batch_id,
-            files=tuple(str(p.with_suffix("").relative_to(root)) for p in written),
-            rows=rows,
-            days=keys[0],
-            ccs=keys[1],
-            uids=keys[2],
-        )
+ALL_TIERS = ("raw", "observations", "verdicts", "signals", "events")
+REBUILT = ("observations", "verdicts")
+_T = TypeVar("_T")
 
 
 class ParquetStore:
     """DuckDB over Parquet at ``root``; implements :class:`netvigil.store.AnalyticalStore`."""
 
-    def __init__(self, root: Path, *, writable: bool = True) -> None:
+    def __init__(
+        self, root: Path, *, writable: bool = True, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    ) -> None:
         self.root = root
         self.writable = writable
-        self._lock_fd: int | None = None
+        self.lock_timeout = lock_timeout
+        self._log = LogState(root)
         self._uids: dict[str, set[str]] = {}
-        self._raw_by_day: dict[str, list[Path]] | None = None
         self._rebuild: dict[str, str] | None = None
+        self._reader: tuple[tuple[Any, ...], Any] | None = None
+        self._lease: WriterLease | None = None
         if writable:
-            root.mkdir(parents=True, exist_ok=True)
-            self._lock_fd = os.open(root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
             try:
-                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError as exc:
-                os.close(self._lock_fd)
-                self._lock_fd = None
-                raise StoreError(
-                    f"store {root} is being written by another netvigil process",
-                    hint="wait for the other ingest/analyze to finish",
-                ) from exc
-            self._recover()
+                root.mkdir(parents=True, exist_ok=True)
+                self._lease = WriterLease(root)
+                (root / STAGING / self._lease.id).mkdir(parents=True)
+                with self._locked():
+                    self._clean_up()
+            except OSError as exc:
+                self.close()
+                raise StoreError(f"cannot write to store {root}: {exc}") from exc
+            except StoreError:
+                self.close()
+                raise
+
+    @property
+    def writer(self) -> str:
+        if self._lease is None:
+            raise StoreError(f"store {self.root} was opened read-only")
+        return self._lease.id
 
     # -- layout -------------------------------------------------------------------------------
     def tiers(self) -> dict[str, str]:
@@ -215,212 +132,363 @@ class ParquetStore:
             return dict(DEFAULT_TIERS)
         return {**DEFAULT_TIERS, **orjson.loads(path.read_bytes())}
 
-    def _write_tiers(self, tiers: dict[str, str]) -> None:
-        tmp = self.root / (TIERS_FILE + ".tmp")
+    def _write_json(self, name: str, value: dict[str, Any]) -> None:
+        tmp = self.root / (name + ".tmp")
         with open(tmp, "wb") as fh:
-            fh.write(orjson.dumps(tiers))
+            fh.write(orjson.dumps(value))
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, self.root / TIERS_FILE)
-        _fsync_dir(self.root)
+        os.replace(tmp, self.root / name)
+        fsync_dir(self.root)
 
-    def _committed_files(self, *, repair: bool = False) -> set[str]:
-        """Store-relative paths of every committed file (of any generation).
+    def _rebuild_marker(self) -> dict[str, Any] | None:
+        """The rebuild in progress, if its owner is alive."""
+        try:
+            marker: dict[str, Any] = orjson.loads((self.root / REBUILD_FILE).read_bytes())
+        except FileNotFoundError:
+            return None
+        return marker if writer_alive(self.root, str(marker["owner"])) else None
 
-        A torn last line (a crash during the append) never reached its commit point: it is
-        ignored, and cut off the log when ``repair`` (the writer's recovery).
-        """
-        path = self.root / COMMIT_LOG
-        if not path.exists():
-            return set()
-        data = path.read_bytes()
-        if data and not data.endswith(b"\n"):
-            data = data[: data.rfind(b"\n") + 1]
-            if repair:
-                with open(path, "r+b") as fh:
-                    fh.truncate(len(data))
-                    fh.flush()
-                    os.fsync(fh.fileno())
-        files: set[str] = set()
-        for line in data.splitlines():
-            files.update(orjson.loads(line)["files"])
-        return files
+    def _live(self, tier: str, tiers: dict[str, str] | None = None) -> dict[str, int]:
+        """Committed files of ``tier``'s live generation that exist -> seq of their commit."""
+        directory = (tiers or self.tiers()).get(tier, tier)
+        found = self._log.live(directory + "/")
+        return {f: s for f, s in found.items() if (self.root / f).exists()}
 
-    def _live_files(self, tier: str, committed: set[str] | None = None) -> list[Path]:
-        """The committed files of ``tier``'s live generation, in path order.
+    def _refresh(self) -> None:
+        """Read what other writers committed since we last looked (and index their uids)."""
+        for commit in self._log.refresh():
+            for name in commit.files:
+                parts = name.split("/")
+                if parts[0] == "raw" and len(parts) == 3:
+                    known = self._uids.get(parts[1].removeprefix("day="))
+                    if known is not None and (self.root / name).exists():
+                        column = pq.read_table(self.root / name, columns=["measurement_uid"])
+                        known.update(column.column(0).to_pylist())
 
-        Readers take the commit log's word rather than a directory listing: a batch's files
-        appear there all at once, at its commit point, so a reader never sees part of a batch
-        (nor the files of a batch being committed or abandoned).
-        """
-        prefix = self.tiers()[tier] + os.sep
-        committed = self._committed_files() if committed is None else committed
-        ours = sorted(f for f in committed if f.startswith(prefix))
-        return [self.root / f for f in ours if (self.root / f).exists()]
+    def _locked(self) -> Any:
+        return commit_lock(self.root, self.lock_timeout)
 
-    def _tier_files(self, pattern: str) -> Iterator[Path]:
-        """Files matching ``pattern`` in the tiers' day directories (every generation), and
-        nowhere else under the root (detection keeps its signals and events beside them)."""
-        for entry in self.root.iterdir():
-            if entry.is_dir() and entry.name.split(".")[0] in DEFAULT_TIERS:
-                yield from entry.glob(f"day=*/{pattern}")
+    def _clean_up(self) -> None:
+        """Remove what dead writers left (caller holds the commit lock)."""
+        root = self.root
+        self._refresh()
+        self._log.repair()
+        for staging in sorted((root / STAGING).iterdir()):
+            if not writer_alive(root, staging.name):
+                shutil.rmtree(staging, ignore_errors=True)
+        for _ in dead_writers(root):
+            pass  # their staging went above; dead_writers removes their leases
+        marker = self._rebuild_marker()
+        if marker is None:
+            (root / REBUILD_FILE).unlink(missing_ok=True)
+        keep = {*self.tiers().values(), *(marker or {}).get("tiers", {}).values()}
+        committed = set(self._log.files)
+        for entry in sorted(root.iterdir()):
+            base = entry.name.split(".")[0]
+            if not entry.is_dir() or base not in ALL_TIERS:
+                continue
+            if base in REBUILT and entry.name not in keep:
+                shutil.rmtree(entry)  # an abandoned rebuild, or an old generation left behind
+                continue
+            for tmp in entry.rglob("*.parquet.tmp"):  # staged in place by netvigil <= 0.1
+                if str(tmp.with_suffix("").relative_to(root)) in committed:
+                    os.replace(tmp, tmp.with_suffix(""))  # its order: log line, then rename
+                else:
+                    tmp.unlink()
+            for final in entry.rglob("part-*.parquet"):
+                name = str(final.relative_to(root))
+                if name not in committed or name in self._log.dropped:
+                    final.unlink()  # renamed by a commit that died before its line, or dropped
+        self._adopt_legacy_detection()
 
-    def _recover(self) -> None:
-        committed = self._committed_files(repair=True)
-        live = set(self.tiers().values())
-        for entry in self.root.iterdir():
-            generation = entry.name.split(".")[0] in ("observations", "verdicts")
-            if entry.is_dir() and generation and "." in entry.name and entry.name not in live:
-                shutil.rmtree(entry)  # an abandoned rebuild generation
-        for tmp in self._tier_files("*.parquet.tmp"):
-            final = tmp.with_suffix("")
-            if str(final.relative_to(self.root)) in committed:
-                os.replace(tmp, final)  # committed by netvigil <= 0.1's order (log, then rename)
-            else:
-                tmp.unlink()  # never committed: as if it was never written
-        for final in self._tier_files("*.parquet"):
-            if str(final.relative_to(self.root)) not in committed:
-                final.unlink()  # renamed, but the crash came before its commit line
+    def _adopt_legacy_detection(self) -> None:
+        """Commit the signals and events files netvigil <= 0.1's detect kept beside the store."""
+        moves: list[tuple[Path, str]] = []
+        batch_id = batch_id_of(self.writer)
+        folder = self.root / "signals"
+        if folder.is_dir():
+            for old in sorted(folder.glob("*.parquet")):
+                if SOURCE_ID.fullmatch(old.stem):
+                    moves.append((old, f"signals/source={old.stem}/part-{batch_id}.parquet"))
+        events = self.root / "events" / "events.parquet"
+        if events.is_file():
+            moves.append((events, f"events/part-{batch_id}.parquet"))
+        if moves:
+            self._publish(moves, batch_id=batch_id, rows={"adopted": len(moves)})
 
     # -- writes -------------------------------------------------------------------------------
-    def _tier_dir(self, tier: str) -> str:
-        if self._rebuild is not None and tier in self._rebuild:
-            return self._rebuild[tier]
-        return self.tiers()[tier]
+    def _check_writable(self) -> None:
+        if self._lease is None:
+            raise StoreError(f"store {self.root} was opened read-only")
 
     def _raw_uids(self, day: str) -> set[str]:
         # A measurement's day comes from its content, as its uid does: a duplicate always
         # falls in the same day, so the index is loaded (and held) only for the days touched.
         known = self._uids.get(day)
         if known is None:
-            if self._raw_by_day is None:  # what was committed before this run, read once
-                self._raw_by_day = {}
-                for f in self._live_files("raw"):
-                    self._raw_by_day.setdefault(f.parent.name, []).append(f)
             known = set()
-            for f in self._raw_by_day.get(f"day={day}", []):
-                column = pq.read_table(f, columns=["measurement_uid"]).column(0)
-                known.update(column.to_pylist())
+            for name in sorted(self._log.live(f"raw/day={day}/")):
+                if (self.root / name).exists():
+                    column = pq.read_table(self.root / name, columns=["measurement_uid"])
+                    known.update(column.column(0).to_pylist())
             self._uids[day] = known
         return known
 
     def is_stored(self, keys: Sequence[tuple[str, str, str]]) -> list[bool]:
+        self._refresh()
         return [uid in self._raw_uids(day) for day, _cc, uid in keys]
 
     def staging_target(self) -> ParquetStaging:
-        tiers = {tier: self._tier_dir(tier) for tier in ("raw", "observations", "verdicts")}
-        return ParquetStaging(str(self.root), tiers)
+        return ParquetStaging(str(self.root), self.writer)
 
     def commit(self, batch: Batch) -> CommitInfo:
-        if not self.writable:
-            raise StoreError(f"store {self.root} was opened read-only")
+        self._check_writable()
         staged = self.staging_target().stage(batch, presorted=False)
         if staged is None:
             return CommitInfo(batch_id="", rows={}, files=0)
-        return self.commit_staged(staged)
-
-    def commit_staged(self, staged: Staged, keep: Collection[str] | None = None) -> CommitInfo:
-        if not self.writable:
-            raise StoreError(f"store {self.root} was opened read-only")
-        rows = dict(staged.rows)
-        files = [self.root / (name + ".tmp") for name in staged.files]
         try:
+            return self.commit_staged(staged)
+        except StoreError:
+            for name in staged.files:  # not committed (e.g. the lock wait timed out)
+                (self.root / name).unlink(missing_ok=True)
+            raise
+
+    def commit_staged(self, staged: Staged) -> CommitInfo:
+        self._check_writable()
+        days = set(staged.days)
+        if staged.uids:  # the index of the days touched, loaded before taking the lock
+            self._refresh()
+            for day in days:
+                self._raw_uids(day)
+        with self._locked():
+            self._refresh()  # what others committed meanwhile joins the index
+            keep: set[str] | None = None
+            duplicates = 0
+            if staged.uids:
+                fresh = [
+                    uid not in self._raw_uids(day)
+                    for day, uid in zip(staged.days, staged.uids, strict=True)
+                ]
+                if not all(fresh):
+                    keep = {uid for uid, new in zip(staged.uids, fresh, strict=True) if new}
+                    duplicates = len(staged.uids) - len(keep)
+            files = [self.root / name for name in staged.files]
+            rows = dict(staged.rows)
             if keep is not None:
                 rows, files = self._keep_only(files, keep)
             if not files:
-                return CommitInfo(batch_id=staged.batch_id, rows=rows, files=0)
-            # Renamed before the commit line: readers only take files the log names, and the
-            # recovery deletes renamed files no line names.
-            finals = [tmp.with_suffix("") for tmp in files]
-            for tmp, final in zip(files, finals, strict=True):
-                os.replace(tmp, final)
-            files = finals
-            for directory in {p.parent for p in files}:
-                _fsync_dir(directory)
-            relative = [str(p.relative_to(self.root)) for p in files]
-            record = {"batch": staged.batch_id, "files": relative, "rows": rows, "at": time.time()}
-            with open(self.root / COMMIT_LOG, "ab") as log:
-                log.write(orjson.dumps(record) + b"\n")
-                log.flush()
-                os.fsync(log.fileno())
-        except OSError as exc:
-            for path in files:
-                path.unlink(missing_ok=True)
-            raise StoreError(f"cannot write to store {self.root}: {exc}") from exc
+                return CommitInfo(staged.batch_id, rows, 0, duplicates)
+            tiers = self.tiers()
+            moves = [(path, self._final_name(path, tiers)) for path in files]
+            commit = self._publish(moves, batch_id=staged.batch_id, rows=rows, link=True)
         for day, uid in zip(staged.days, staged.uids, strict=True):
             if keep is None or uid in keep:
                 self._raw_uids(day).add(uid)
-        return CommitInfo(batch_id=staged.batch_id, rows=rows, files=len(files))
+        return CommitInfo(staged.batch_id, rows, len(moves), duplicates, commit.seq)
+
+    def _final_name(self, staged: Path, tiers: dict[str, str]) -> str:
+        """Where a staged file goes: its tier's live generation (or this rebuild's)."""
+        tier, *rest = staged.relative_to(self.root / STAGING / self.writer).parts
+        if self._rebuild is not None and tier in self._rebuild:
+            directory = self._rebuild[tier]
+        else:
+            directory = tiers.get(tier, tier)
+        return "/".join([directory, *rest])
+
+    def _publish(
+        self,
+        moves: Sequence[tuple[Path, str]],
+        *,
+        batch_id: str,
+        rows: dict[str, int],
+        drops: Sequence[str] = (),
+        link: bool = False,
+    ) -> Commit:
+        """Rename staged files to their final names and append the commit line (the caller
+        holds the lock and has refreshed). ``link``: also give observations/verdicts files to
+        a rebuild in progress (another writer's), so that they survive its switch."""
+        rebuilding = self._rebuild_marker() if link and self._rebuild is None else None
+        finals: list[str] = []
+        try:
+            for staged, final in moves:
+                target = self.root / final
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staged, target)
+                finals.append(final)
+                tier, rest = final.split("/", 1)
+                if rebuilding is not None and tier.split(".")[0] in rebuilding["tiers"]:
+                    copy = f"{rebuilding['tiers'][tier.split('.')[0]]}/{rest}"
+                    (self.root / copy).parent.mkdir(parents=True, exist_ok=True)
+                    os.link(target, self.root / copy)
+                    finals.append(copy)
+            for directory in {(self.root / f).parent for f in finals}:
+                fsync_dir(directory)
+            record: dict[str, Any] = {"batch": batch_id, "files": finals, "rows": rows}
+            if drops:
+                record["drops"] = list(drops)
+            commit = self._log.append({**record, "at": time.time()})
+        except OSError as exc:
+            for name in finals:
+                (self.root / name).unlink(missing_ok=True)
+            raise StoreError(f"cannot write to store {self.root}: {exc}") from exc
+        for name in drops:  # no longer named by the log: a reader that still lists it retries
+            (self.root / name).unlink(missing_ok=True)
+        return commit
 
     def _keep_only(
-        self, files: list[Path], keep: Collection[str]
+        self, files: list[Path], keep: Iterable[str]
     ) -> tuple[dict[str, int], list[Path]]:
         """Rewrite staged files with only the rows of ``keep`` (the rare path: duplicates)."""
         accepted = pa.array(list(keep), pa.string())
+        base = self.root / STAGING / self.writer
         rows: dict[str, int] = {}
         kept: list[Path] = []
-        for tmp in files:
-            tier = tmp.relative_to(self.root).parts[0].split(".")[0]
-            table = pq.read_table(tmp)
+        for path in files:
+            tier = path.relative_to(base).parts[0]
+            table = pq.read_table(path)
             table = table.filter(pc.is_in(table.column("measurement_uid"), value_set=accepted))
             if not table.num_rows:
-                tmp.unlink()
+                path.unlink()
                 continue
-            options = _RAW_WRITE if tier == "raw" else _TIER_WRITE
-            _write_synced(table, tmp, options)
+            write_synced(table, path, RAW_WRITE if tier == "raw" else TIER_WRITE)
             rows[tier] = rows.get(tier, 0) + table.num_rows
-            kept.append(tmp)
+            kept.append(path)
         return rows, kept
 
     def discard_staged(self) -> None:
-        committed = self._committed_files()
-        for tmp in self._tier_files("*.parquet.tmp"):
-            if str(tmp.with_suffix("").relative_to(self.root)) not in committed:
-                tmp.unlink(missing_ok=True)
+        staging = self.root / STAGING / self.writer
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True, exist_ok=True)
 
+    # -- rebuild ------------------------------------------------------------------------------
     def raw_sources(self) -> list[str]:
-        return [str(p) for p in self._live_files("raw")]
+        self._refresh()
+        return [str(self.root / f) for f in sorted(self._live("raw"))]
 
-    def begin_rebuild(self) -> None:
-        suffix = f"{time.time_ns():x}"
-        self._rebuild = {t: f"{t}.{suffix}" for t in ("observations", "verdicts")}
-        for directory in self._rebuild.values():
-            (self.root / directory).mkdir()
+    def begin_rebuild(self) -> list[str]:
+        self._check_writable()
+        with self._locked():
+            self._refresh()
+            marker = self._rebuild_marker()
+            if marker is not None:
+                raise StoreError(
+                    f"store {self.root} is already being rebuilt by another process",
+                    hint="wait for that `netvigil analyze --rebuild` to finish",
+                )
+            suffix = f"{time.time_ns():x}"
+            self._rebuild = {tier: f"{tier}.{suffix}" for tier in REBUILT}
+            for directory in self._rebuild.values():
+                (self.root / directory).mkdir()
+            self._write_json(REBUILD_FILE, {"owner": self.writer, "tiers": self._rebuild})
+            return self.raw_sources()  # the same snapshot: later commits are linked instead
 
     def finish_rebuild(self) -> None:
         if self._rebuild is None:
             raise StoreError("finish_rebuild without begin_rebuild")
-        old = self.tiers()
-        self._write_tiers({**old, **self._rebuild})
-        for tier in self._rebuild:
-            if (self.root / old[tier]).is_dir():
-                shutil.rmtree(self.root / old[tier])
-        self._rebuild = None
+        with self._locked():
+            old = self.tiers()
+            self._write_json(TIERS_FILE, {**old, **self._rebuild})
+            (self.root / REBUILD_FILE).unlink(missing_ok=True)
+            for tier in self._rebuild:
+                if (self.root / old[tier]).is_dir():
+                    shutil.rmtree(self.root / old[tier])
+            self._rebuild = None
+
+    # -- signals and events -------------------------------------------------------------------
+    def write_signals(self, points: Sequence[SignalPoint], *, source: str) -> CommitInfo:
+        self._check_writable()
+        if not SOURCE_ID.fullmatch(source):
+            raise InputError(f"signal source {source!r}: expected letters, digits, '_', '.', '-'")
+        batch_id = batch_id_of(self.writer)
+        moves: list[tuple[Path, str]] = []
+        if points:
+            staged = self.root / STAGING / self.writer / f"signals-{batch_id}.parquet"
+            try:
+                write_synced(signals_table(points), staged, TIER_WRITE)
+            except OSError as exc:
+                raise StoreError(f"cannot write to store {self.root}: {exc}") from exc
+            moves.append((staged, f"signals/source={source}/part-{batch_id}.parquet"))
+        with self._locked():
+            self._refresh()
+            drops = sorted(self._log.live(f"signals/source={source}/"))
+            if not moves and not drops:
+                return CommitInfo(batch_id)
+            rows = {"signals": len(points)}
+            commit = self._publish(moves, batch_id=batch_id, rows=rows, drops=drops)
+        return CommitInfo(batch_id, rows, len(moves), 0, commit.seq)
+
+    def upsert_events(self, events: Sequence[Event]) -> EventUpsert:
+        self._check_writable()
+        rows = event_rows(events)
+        with self._locked():
+            self._refresh()
+            ids = [row["event_id"] for row in rows]
+            current = self._read(lambda con: parquet_read.latest_event_rows(con, ids))[0]
+            changed = [row for row in rows if current.get(row["event_id"]) != row]
+            new = sum(1 for row in changed if row["event_id"] not in current)
+            if changed:
+                batch_id = batch_id_of(self.writer)
+                staged = self.root / STAGING / self.writer / f"events-{batch_id}.parquet"
+                table = pa.Table.from_pylist(changed, schema=EVENT_SCHEMA)
+                try:
+                    write_synced(table, staged, TIER_WRITE)
+                except OSError as exc:
+                    raise StoreError(f"cannot write to store {self.root}: {exc}") from exc
+                final = f"events/part-{batch_id}.parquet"
+                self._publish([(staged, final)], batch_id=batch_id, rows={"events": len(changed)})
+            return EventUpsert(new, len(changed) - new, len(rows) - len(changed), self._log.seq)
 
     # -- reads --------------------------------------------------------------------------------
+    def _snapshot(self) -> dict[str, dict[str, int]]:
+        tiers = self.tiers()
+        return {tier: self._live(tier, tiers) for tier in ALL_TIERS}
+
     def connect(self) -> Any:
+        """A new DuckDB connection with a view per tier, over the commits made so far.
+
+        The embedded backend's own door for SQL (tests, benchmarks, ad-hoc analysis); not part
+        of :class:`AnalyticalStore`. The caller closes it.
+        """
+        self._refresh()
+        return parquet_read.open_reader(self.root, self._snapshot(), self._log.at)
+
+    def _read(self, query: Callable[[Any], _T]) -> tuple[_T, int]:
+        """``query`` on a reader over the latest commits, and the seq of that snapshot.
+
+        The reader is kept while nothing new is committed (DuckDB caches the files' metadata
+        on it). A file deleted under a reader (a finished rebuild, replaced signals) makes the
+        query fail: it is run again on a fresh snapshot.
+        """
         import duckdb
 
-        from netvigil.models.observations import Observation
-        from netvigil.models.verdicts import Verdict
+        for attempt in range(3):
+            self._refresh()
+            key = (self._log.seq, self._log.offset, tuple(sorted(self.tiers().items())))
+            if self._reader is None or self._reader[0] != key:
+                self._close_reader()
+                files = self._snapshot()
+                self._reader = (key, parquet_read.open_reader(self.root, files, self._log.at))
+            try:
+                return query(self._reader[1]), int(key[0])
+            except duckdb.IOException as exc:
+                self._close_reader()
+                if attempt == 2:
+                    raise StoreError(f"cannot read store {self.root}: {exc}") from exc
+        raise AssertionError("unreachable")
 
-        con = duckdb.connect()
-        con.execute("SET parquet_metadata_cache = true")  # repeated queries skip footer reads
-        committed = self._committed_files()  # one snapshot for the three views
-        for tier, cls in (("raw", None), ("observations", Observation), ("verdicts", Verdict)):
-            files = self._live_files(tier, committed)
-            if files:
-                # DDL takes no parameters: each path quoted as a SQL string literal.
-                listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
-                con.execute(
-                    f"CREATE VIEW {tier} AS SELECT * FROM read_parquet([{listed}],"
-                    " hive_partitioning=true, union_by_name=true,"
-                    " hive_types={'day': DATE})"
-                )
-            else:
-                con.register(f"_{tier}_empty", empty_table(cls))
-                con.execute(f"CREATE VIEW {tier} AS SELECT * FROM _{tier}_empty")
-        return con
+    def _close_reader(self) -> None:
+        if self._reader is not None:
+            self._reader[1].close()
+            self._reader = None
+
+    def aggregate(
+        self, query: AggregationQuery, *, test_lists: Path | None = None
+    ) -> list[dict[str, Any]]:
+        from netvigil.store.aggregation import categories_for
+
+        categories = categories_for(query, test_lists)
+        return self._read(lambda con: parquet_read.aggregate(con, query, categories))[0]
 
     def verdicts(
         self,
@@ -430,30 +498,42 @@ class ParquetStore:
         probe_cc: str | None = None,
         columns: Iterable[str] | None = None,
     ) -> Any:
-        where: list[str] = ["TRUE"]
-        params: list[object] = []
-        if since is not None:
-            where.append("measurement_start_time >= ?")
-            params.append(_utc(since))
-        if until is not None:
-            where.append("measurement_start_time < ?")
-            params.append(_utc(until))
-        if probe_cc is not None:
-            where.append("cc = ?")
-            params.append(probe_cc.upper())
-        select = ", ".join(f'"{c}"' for c in columns) if columns else "*"
-        con = self.connect()
-        try:
-            sql = f"SELECT {select} FROM verdicts WHERE {' AND '.join(where)}"
-            return con.sql(sql + " ORDER BY measurement_start_time", params=params).to_arrow_table()
-        finally:
-            con.close()
+        chosen = None if columns is None else list(columns)
+        return self._read(
+            lambda con: parquet_read.verdict_table(
+                con, since=since, until=until, probe_cc=probe_cc, columns=chosen
+            )
+        )[0]
+
+    def signals(
+        self,
+        *,
+        since: datetime | None = None,
+        entity_type: str | None = None,
+        entity_code: str | None = None,
+    ) -> list[SignalPoint]:
+        return self._read(
+            lambda con: parquet_read.signal_points(
+                con, since=since, entity_type=entity_type, entity_code=entity_code
+            )
+        )[0]
+
+    def events(
+        self, *, since: datetime | None = None, changed_since: int | None = None
+    ) -> EventFeed:
+        found, seq = self._read(
+            lambda con: parquet_read.stored_events(con, since=since, changed_since=changed_since)
+        )
+        return EventFeed(tuple(found), seq)
 
     def close(self) -> None:
-        if self._lock_fd is not None:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        self._close_reader()
+        if self._lease is not None:
+            # An unfinished rebuild is abandoned with the lease: writers ignore its marker,
+            # and the next writer to open the store removes its generation.
+            shutil.rmtree(self.root / STAGING / self._lease.id, ignore_errors=True)
+            self._lease.release(self.root)
+            self._lease = None
 
     def __enter__(self) -> ParquetStore:
         return self
@@ -463,8 +543,6 @@ class ParquetStore:
 
 
 if TYPE_CHECKING:  # mypy proves the class implements the backend Protocol
-    from collections.abc import Callable
-
     from netvigil.store.protocol import AnalyticalStore
 
     _implements: Callable[..., AnalyticalStore] = ParquetStore

@@ -1,36 +1,45 @@
 """The interface every analytical store implements (DuckDB/Parquet today, ClickHouse later).
 
-A store holds three tiers, each keyed by ``measurement_uid`` and partitioned by measurement day
-and probe country:
+A store holds every analytical tier:
 
-- ``raw``: the original measurement line (zstd-compressed bytes) and a few envelope columns; never
-  rewritten, the source of every rebuild;
+- ``raw``: the original measurement line and a few envelope columns; never rewritten, the source
+  of every rebuild;
 - ``observations``: one row per DNS answer / TCP connect / TLS handshake / HTTP request;
-- ``verdicts``: one row per measurement (outcome, blocking type, rule id, rules version).
+- ``verdicts``: one row per measurement (outcome, blocking type, rule id, rules version);
+- ``signals``: time series points per entity, grouped by the import (source) they came from;
+- ``events``: outages and blocking onsets, keyed by ``Event.event_id``, with a change cursor.
 
 Writers hand whole :class:`Batch` objects to :meth:`AnalyticalStore.commit`; a batch is either
 entirely visible after a crash or not at all. Ingest splits a commit in two so that the workers do
 the heavy writing: a worker *stages* its batch (``staging_target().stage(batch)``, any process,
-no lock: files nobody sees yet) and the single writer publishes it with
-:meth:`AnalyticalStore.commit_staged` after dropping what is already stored. Readers use
-:meth:`AnalyticalStore.connect`, a DuckDB connection with the views ``raw``, ``observations`` and
-``verdicts`` (a ClickHouse backend would return a connection with tables of the same names and
-columns).
+nothing visible yet) and the writer publishes it with :meth:`AnalyticalStore.commit_staged`, which
+drops the measurements already stored (by this or any other writer) and commits the rest.
+
+Several processes may write one store at once (a collector, a manual ingest, a detect): no row is
+lost or stored twice. Readers see whole commits only. Reads return plain Python values or Arrow
+tables, never a backend's connection or relation (see docs/store.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from netvigil.models.events import Event
+    from netvigil.models.signals import SignalPoint
+    from netvigil.store.aggregation import AggregationQuery
 
 TIERS = ("raw", "observations", "verdicts")
 
 
 @dataclass(frozen=True)
 class Batch:
-    """Rows of the three tiers for a set of measurements, as Arrow tables.
+    """Rows of the three measurement tiers for a set of measurements, as Arrow tables.
 
     Every table has the columns ``measurement_uid``, ``day`` (``YYYY-MM-DD``) and ``cc`` that
     choose its partition. ``observations`` or ``verdicts`` may be None for a raw-only write.
@@ -49,14 +58,14 @@ class Batch:
 
 @dataclass(frozen=True)
 class Staged:
-    """A batch written where readers do not look yet, waiting for the writer's commit.
+    """A batch written where readers do not look, waiting for the writer's commit.
 
     ``days``, ``ccs`` and ``uids`` describe the raw rows (empty for a rebuild, which writes no
     raw rows), so that the writer can drop measurements stored meanwhile.
     """
 
     batch_id: str
-    files: tuple[str, ...]  # store-relative paths of the staged files (backend-specific)
+    files: tuple[str, ...]  # backend-specific handles of the staged data
     rows: dict[str, int]
     days: tuple[str, ...] = ()
     ccs: tuple[str, ...] = ()
@@ -64,10 +73,14 @@ class Staged:
 
 
 class StagingTarget(Protocol):
-    """Picklable: lets a worker process stage batches for the store's writer."""
+    """Picklable: what a worker process may do for the store's writer."""
 
     def stage(self, batch: Batch) -> Staged | None:
         """Write ``batch`` invisibly; None when it has no rows."""
+        ...
+
+    def raw_lines(self, source: str) -> Iterator[tuple[str, bytes]]:
+        """(measurement_uid, original line) of one raw source (see ``raw_sources``)."""
         ...
 
 
@@ -78,45 +91,82 @@ class CommitInfo:
     batch_id: str
     rows: dict[str, int] = field(default_factory=dict)
     files: int = 0
+    duplicates: int = 0  # measurements dropped because the store already held them
+    seq: int = 0  # the commit's place in the store's change order; 0 when nothing was written
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """One event as stored: its latest version and where it sits in the change order."""
+
+    event: Event
+    revision: int  # change cursor of this version
+    created: int  # change cursor of the event's first version
+    changed_at: datetime  # when this version was stored (UTC, wall clock; for people)
+
+
+@dataclass(frozen=True)
+class EventFeed:
+    """Events read at one moment, and the cursor to poll from next time."""
+
+    events: tuple[StoredEvent, ...]
+    cursor: int  # pass as ``changed_since`` to get only what changed after this read
+
+
+@dataclass(frozen=True)
+class EventUpsert:
+    """What :meth:`AnalyticalStore.upsert_events` did."""
+
+    new: int
+    changed: int
+    unchanged: int
+    cursor: int  # the store's cursor after the write
 
 
 class AnalyticalStore(Protocol):
     """Typed interface of the analytical tiers (see docs/store.md)."""
 
+    # -- measurements: raw, observations, verdicts ---------------------------------------------
     def is_stored(self, keys: Sequence[tuple[str, str, str]]) -> list[bool]:
         """For each ``(day, cc, measurement_uid)``, whether the raw tier already holds it."""
         ...
 
     def commit(self, batch: Batch) -> CommitInfo:
-        """Write a batch atomically; its uids become known to :meth:`is_stored`."""
+        """Write a batch atomically, without the measurements already stored."""
         ...
 
     def staging_target(self) -> StagingTarget:
-        """Where workers stage batches for this writer (the current tier generation)."""
+        """Where workers stage batches for this writer."""
         ...
 
-    def commit_staged(self, staged: Staged, keep: Collection[str] | None = None) -> CommitInfo:
-        """Publish a staged batch atomically, only the rows whose uid is in ``keep`` if given."""
+    def commit_staged(self, staged: Staged) -> CommitInfo:
+        """Publish a staged batch atomically, without the measurements already stored."""
         ...
 
     def discard_staged(self) -> None:
-        """Remove staged batches that were never committed (after a failed or stopped run)."""
+        """Remove this writer's staged batches that were never committed."""
         ...
 
+    # -- rebuild ---------------------------------------------------------------------------------
     def raw_sources(self) -> list[str]:
-        """Opaque handles of the raw tier's units of work (files), for a parallel rebuild."""
+        """Opaque handles of the raw tier's units of work, for a parallel rebuild."""
         ...
 
-    def begin_rebuild(self) -> None:
-        """Start writing new observations/verdicts tiers beside the current ones."""
+    def begin_rebuild(self) -> list[str]:
+        """Start new observations/verdicts tiers beside the current ones; returns the raw
+        sources to re-analyze. Measurements committed meanwhile by other writers reach the new
+        tiers too. One rebuild at a time: a second one gets a StoreError."""
         ...
 
     def finish_rebuild(self) -> None:
         """Atomically switch readers to the rebuilt tiers and drop the old ones."""
         ...
 
-    def connect(self) -> Any:
-        """A read connection (DuckDB) with views ``raw``, ``observations``, ``verdicts``."""
+    # -- reads -----------------------------------------------------------------------------------
+    def aggregate(
+        self, query: AggregationQuery, *, test_lists: Path | None = None
+    ) -> list[dict[str, Any]]:
+        """OONI's aggregation over the verdicts: one row per axis value (see aggregation.py)."""
         ...
 
     def verdicts(
@@ -127,7 +177,43 @@ class AnalyticalStore(Protocol):
         probe_cc: str | None = None,
         columns: Iterable[str] | None = None,
     ) -> Any:
-        """Verdict rows in ``[since, until)`` (by measurement_start_time) as a pyarrow.Table."""
+        """Verdict rows in ``[since, until)`` (by measurement_start_time) as a pyarrow.Table,
+        ordered by measurement_start_time."""
         ...
 
-    def close(self) -> None: ...
+    # -- signals and events ----------------------------------------------------------------------
+    def write_signals(self, points: Sequence[SignalPoint], *, source: str) -> CommitInfo:
+        """Replace the points of ``source`` (an import) with ``points``, atomically."""
+        ...
+
+    def signals(
+        self,
+        *,
+        since: datetime | None = None,
+        entity_type: str | None = None,
+        entity_code: str | None = None,
+    ) -> list[SignalPoint]:
+        """Stored points from ``since`` on, ordered by entity, signal and time; where several
+        sources give the same (entity, signal, time), the most recently written one."""
+        ...
+
+    def upsert_events(self, events: Sequence[Event]) -> EventUpsert:
+        """Store new events and new versions of changed ones (same ``event_id``); an event
+        identical to its stored version is not written again, so it does not show as changed."""
+        ...
+
+    def events(
+        self, *, since: datetime | None = None, changed_since: int | None = None
+    ) -> EventFeed:
+        """The latest version of each event, ordered by revision. ``since``: only events in
+        effect at or after that moment (ongoing, or ended at or after it). ``changed_since``: only
+        events created or changed after that cursor (a previous feed's ``cursor``)."""
+        ...
+
+    def close(self) -> None:
+        """Release what the store holds (a writer's lease, readers)."""
+        ...
+
+    def __enter__(self) -> AnalyticalStore: ...
+
+    def __exit__(self, *exc: object) -> None: ...

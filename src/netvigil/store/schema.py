@@ -40,6 +40,33 @@ RAW_SCHEMA = pa.schema(
     ]
 )
 
+# Signals: one row per point; the import (source) a file belongs to is in its path.
+SIGNAL_SCHEMA = pa.schema(
+    [
+        ("entity_type", pa.string()),
+        ("entity_code", pa.string()),
+        ("signal", pa.string()),
+        ("timestamp", pa.int64()),  # epoch seconds
+        ("value", pa.float64()),
+    ]
+)
+
+# Events: one row per version of an event (Event.event_id); the revision comes from the commit.
+EVENT_SCHEMA = pa.schema(
+    [
+        ("event_id", pa.string()),
+        ("entity", pa.string()),
+        ("kind", pa.string()),
+        ("start", pa.timestamp("s", tz="UTC")),
+        ("end", pa.timestamp("s", tz="UTC")),
+        ("score", pa.float64()),
+        ("signals", pa.list_(pa.string())),
+        ("detector", pa.string()),
+        ("detector_version", pa.string()),
+        ("detected_at", pa.timestamp("s", tz="UTC")),
+    ]
+)
+
 _SIMPLE: dict[Any, Any] = {
     str: pa.string(),
     int: pa.int64(),
@@ -168,3 +195,41 @@ def empty_table(cls: type | None) -> Any:
     layout = layout_of(cls)
     schema = layout.schema.append(pa.field("day", pa.date32())).append(pa.field("cc", pa.string()))
     return schema.empty_table()
+
+
+def signals_table(points: Sequence[Any]) -> Any:
+    """An Arrow table of :class:`netvigil.models.signals.SignalPoint` records."""
+    return pa.table(
+        {
+            "entity_type": pa.array([p.entity_type for p in points], pa.string()),
+            "entity_code": pa.array([p.entity_code for p in points], pa.string()),
+            "signal": pa.array([p.signal for p in points], pa.string()),
+            "timestamp": pa.array([p.timestamp for p in points], pa.int64()),
+            "value": pa.array([p.value for p in points], pa.float64()),
+        },
+        schema=SIGNAL_SCHEMA,
+    )
+
+
+def event_rows(events: Sequence[Any]) -> list[dict[str, Any]]:
+    """The stored columns of :class:`netvigil.models.events.Event` records, as Arrow reads them
+    back (so that a stored version and a new one compare equal when nothing changed); one row per
+    event_id, the last one given winning."""
+    rows = {
+        ev.event_id: {
+            "event_id": ev.event_id,
+            "entity": ev.entity,
+            "kind": ev.kind,
+            "start": ev.start,
+            "end": ev.end,
+            "score": ev.score,
+            "signals": list(ev.signals),
+            "detector": ev.detector,
+            "detector_version": ev.detector_version,
+            "detected_at": ev.detected_at,
+        }
+        for ev in events
+    }
+    table = pa.Table.from_pylist(list(rows.values()), schema=EVENT_SCHEMA)
+    out: list[dict[str, Any]] = table.to_pylist()
+    return out

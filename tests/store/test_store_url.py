@@ -1,0 +1,99 @@
+"""The store is chosen by URL; URLs of backends that are not built fail clearly, create nothing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from netvigil._errors import ConfigError, StoreError
+from netvigil.store import embedded_path, open_store, shown
+from storekit import env, measurement_lines
+
+
+def _tree(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+@pytest.mark.parametrize(
+    ("how", "url"),
+    [
+        ("option", "clickhouse://localhost"),
+        ("option", "clickhouse://default:secret@db.example:9000/netvigil"),
+        ("environment", "chdb:{tmp}/x"),
+        ("environment", "chdb:relative"),
+        ("option", "chdb:/tmp/x"),
+    ],
+)
+def test_ingest_into_a_clickhouse_url_fails_clearly_and_creates_nothing(
+    tmp_path: Path, how: str, url: str
+) -> None:
+    work = tmp_path / "work"  # the command's working directory: a stray folder would land here
+    data = tmp_path / "data"
+    work.mkdir()
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(measurement_lines(1, seed=1)[0] + b"\n")
+    url = url.format(tmp=tmp_path)
+    before = _tree(tmp_path)
+    tmp_x = Path("/tmp/x").exists()
+    environment = {**env(), "XDG_DATA_HOME": str(data), "HOME": str(tmp_path / "home")}
+    args = [sys.executable, "-m", "netvigil", "ingest", str(source)]
+    if how == "option":
+        args += ["--store", url]
+    else:
+        environment["NETVIGIL_STORE"] = url
+    done = subprocess.run(args, cwd=work, env=environment, capture_output=True, check=False)
+    assert done.returncode == 4, done.stderr.decode()
+    message = done.stderr.decode()
+    assert "ClickHouse backend is not built yet" in message
+    assert url.replace("secret", "***") in message and "secret" not in message
+    assert "Traceback" not in message
+    assert _tree(tmp_path) == before  # not a file, not a folder
+    assert not (tmp_path / "x").exists() and not Path("/clickhouse:").exists()
+    assert Path("/tmp/x").exists() == tmp_x
+
+
+def test_store_urls_name_the_embedded_store(tmp_path: Path) -> None:
+    assert embedded_path(f"file://{tmp_path}/s") == tmp_path / "s"
+    assert embedded_path(f"file://localhost{tmp_path}/s") == tmp_path / "s"
+    assert embedded_path("file:rel/s") == Path("rel/s")
+    assert embedded_path("file:///tmp/with%20space") == Path("/tmp/with space")
+    assert embedded_path(str(tmp_path / "plain")) == tmp_path / "plain"
+    assert embedded_path("data:2024") == Path("data:2024")  # a directory with a colon
+    with pytest.raises(ConfigError, match="unknown scheme 's3'"):
+        embedded_path("s3://bucket/store")
+    with pytest.raises(ConfigError, match="local directory"):
+        embedded_path("file://otherhost/store")
+    with pytest.raises(StoreError, match="not built yet"):
+        open_store("CLICKHOUSE://localhost", writable=False)
+    assert shown("clickhouse://u:p@h:9000/db") == "clickhouse://u:***@h:9000/db"
+    assert shown("clickhouse://h:9000/db") == "clickhouse://h:9000/db"
+
+
+def test_a_file_url_opens_the_same_store_as_its_path(tmp_path: Path) -> None:
+    from storekit import batch_of, keys_of
+
+    lines = measurement_lines(5, seed=2)
+    with open_store(f"file://{tmp_path}/s") as store:
+        store.commit(batch_of(lines))
+    assert open_store(tmp_path / "s", writable=False).is_stored(keys_of(lines)) == [True] * 5
+
+
+def test_a_read_only_open_creates_nothing(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "nothing", writable=False)
+    assert store.events().events == () and store.signals() == []
+    assert store.verdicts().num_rows == 0
+    assert not (tmp_path / "nothing").exists()
+    assert os.listdir(tmp_path) == []
+
+
+def test_settings_keep_the_store_url_as_given(tmp_path: Path) -> None:
+    from netvigil._settings import load_settings
+
+    assert load_settings(store="clickhouse://host:9000").store_url == "clickhouse://host:9000"
+    assert load_settings(store="chdb:/var/x").store_url == "chdb:/var/x"
+    default = load_settings(data_dir=str(tmp_path))
+    assert default.store_url == str(tmp_path / "store")
