@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=_default_data_dir)
     db: str | None = None  # incident tracker URL; default sqlite:///<data_dir>/incidents.sqlite
     store: str | None = None  # analytical store; default <data_dir>/store (DuckDB over Parquet)
+    # The service catalogue (names, components, endpoints, ASNs); default: the one shipped with
+    # netvigil (src/netvigil/models/services.toml). A deployment updates endpoints here.
+    catalogue: Path | None = None
     probe: ProbeSettings = Field(default_factory=ProbeSettings)
     helper: HelperSettings = Field(default_factory=HelperSettings)
     lab: LabSettings = Field(default_factory=LabSettings)

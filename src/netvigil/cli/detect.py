@@ -68,12 +68,15 @@ def register(app: typer.Typer) -> None:
                     since_ts = datetime.fromisoformat(since).replace(tzinfo=UTC)
                 except ValueError:
                     raise InputError(f"{since!r} is not a date", field="since") from None
+            from netvigil.models.catalogue import load_catalogue
+
             settings = settings_of(ctx)
             events = detect_store(
                 settings.store_path,
                 detectors=[detector],
                 since=since_ts,
                 entity=None if entity is None else check_entity(entity),
+                catalogue=load_catalogue(settings.catalogue),
             )
         if as_json:
             for ev in events:

@@ -40,13 +40,17 @@ def register(app: typer.Typer) -> None:
         from netvigil.detect import bgp, external, own_signals
         from netvigil.detect.storage import save_signals, source_id
 
-        store = settings_of(ctx).store_path
+        settings = settings_of(ctx)
+        store = settings.store_path
         paths = files or []
         for path in paths:
             if not path.is_file():
                 raise InputError("no such file", path=path)
         if fmt == "verdicts":
-            points = own_signals.verdict_points(store)
+            from netvigil.models.catalogue import load_catalogue
+
+            catalogue = load_catalogue(settings.catalogue)
+            points = own_signals.verdict_points(store, catalogue=catalogue)
             dest = save_signals(store, points, source="verdicts")
             typer.echo(f"{len(points)} points from verdicts -> {dest}")
             return

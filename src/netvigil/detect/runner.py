@@ -10,6 +10,7 @@ from netvigil.detect import registry
 from netvigil.detect.blocking import blocking_events
 from netvigil.detect.intervals import fuse, to_events
 from netvigil.detect.storage import load_series, save_events
+from netvigil.models.catalogue import Catalogue
 from netvigil.models.events import Event, iso
 
 
@@ -19,6 +20,7 @@ def detect_store(
     detectors: Sequence[str],
     since: datetime | None = None,
     entity: str | None = None,
+    catalogue: Catalogue | None = None,
 ) -> list[Event]:
     """Events of every stored (entity, signal) series, fused across signals, and stored."""
     all_events: list[Event] = []
@@ -29,13 +31,19 @@ def detect_store(
             found = registry.run(name, one.values, one.step, one.signal)[0]
             per_signal.extend(to_events(one, found, detector=name, version=registry.version(name)))
         all_events.extend(fuse(per_signal, combine=registry.FUSION[name]))
-    all_events.extend(blocking_from_verdicts(store, since=since, entity=entity))
+    all_events.extend(
+        blocking_from_verdicts(store, since=since, entity=entity, catalogue=catalogue)
+    )
     save_events(store, all_events)
     return all_events
 
 
 def blocking_from_verdicts(
-    store: Path, *, since: datetime | None = None, entity: str | None = None
+    store: Path,
+    *,
+    since: datetime | None = None,
+    entity: str | None = None,
+    catalogue: Catalogue | None = None,
 ) -> list[Event]:
     """CUSUM blocking events over the verdicts tier, when the store has one."""
     from netvigil.store import open_store
@@ -56,7 +64,7 @@ def blocking_from_verdicts(
                 "domain",
             ],
         )
-    events = blocking_events(table.to_pylist())
+    events = blocking_events(table.to_pylist(), catalogue)
     if entity and not entity.startswith("country:"):
         events = [ev for ev in events if f"/{entity}/" in f"/{ev.entity}/"]
     return events
