@@ -44,8 +44,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from netvigil._errors import StoreError
+from netvigil.models.tables import empty_table
 from netvigil.store.protocol import Batch, CommitInfo, Staged
-from netvigil.store.schema import empty_table
 
 COMMIT_LOG = "_commits.jsonl"
 TIERS_FILE = "_tiers.json"
