@@ -126,3 +126,24 @@ def test_an_unreadable_catalogue_says_so(tmp_path: Path) -> None:
     broken.write_text("[services.telegram\n")
     with pytest.raises(InputError, match="not TOML"):
         load_catalogue(broken)
+
+
+def test_the_catalogue_setting_is_read_by_the_commands(tmp_path: Path) -> None:
+    """`catalogue` in the settings: a deployment's copy is used, and a bad one stops the command."""
+    from typer.testing import CliRunner
+
+    from netvigil.cli.main import app
+
+    args = ["impact", "--country", "BR", "--hours", "24", "--type", "service", "--json"]
+    renamed = _copy_with(tmp_path, 'impact_name = "messenger"', 'impact_name = "fbmessenger"')
+    env = {"NETVIGIL_CATALOGUE": str(renamed)}
+    result = CliRunner().invoke(app, [*args, "--services", "fbmessenger"], env=env)
+    assert result.exit_code == 0, result.output
+    assert orjson.loads(result.stdout)["inputs"]["services"] == ["fbmessenger"]
+    bad = _copy_with(tmp_path, "ports = [443, 5222]", "ports = [443, 70000]")
+    result = CliRunner().invoke(
+        app, [*args, "--services", "whatsapp"], env={"NETVIGIL_CATALOGUE": str(bad)}
+    )
+    assert result.exit_code == 2
+    assert "services.whatsapp.endpoints[0].ports" in result.output
+    assert "70000 is not a TCP port" in result.output
