@@ -42,10 +42,10 @@ sys.path.insert(0, str(REPO / "src"))
 
 from netvigil.ingest import discover, run, synthetic  # noqa: E402
 from netvigil.ingest.sources import read_lines  # noqa: E402
+from netvigil.models.tables import layout_of  # noqa: E402
 from netvigil.models.verdicts import Verdict  # noqa: E402
 from netvigil.store import Batch, open_store  # noqa: E402
 from netvigil.store.aggregation import AggregationQuery  # noqa: E402
-from netvigil.store.schema import layout_of  # noqa: E402
 
 
 def cpu_seconds() -> float:

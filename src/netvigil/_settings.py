@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     # analytical store URL: a directory or file: URL (DuckDB over Parquet); default <data_dir>/store
     store: str | None = None
     store_lock_timeout: float = Field(default=60.0, gt=0)  # s a writer waits for another's commit
+    # The service catalogue (names, components, endpoints, ASNs); default: the one shipped with
+    # netvigil (src/netvigil/models/services.toml). A deployment updates endpoints here.
+    catalogue: Path | None = None
     probe: ProbeSettings = Field(default_factory=ProbeSettings)
     helper: HelperSettings = Field(default_factory=HelperSettings)
     lab: LabSettings = Field(default_factory=LabSettings)

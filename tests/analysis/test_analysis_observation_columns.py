@@ -1,7 +1,7 @@
 """ObservationColumns builds the same observation table as rows_table over observation_rows.
 
 Ingest stores the table built column by column; the reference is the row-by-row path
-(``observation_rows`` + ``store.schema.rows_table``) that defines the tier. Compared on synthetic
+(``observation_rows`` + ``models.tables.rows_table``) that defines the tier. Compared on synthetic
 ingest chunks (the benchmark's generator), on every real fixture, and on odd data.
 """
 
@@ -20,7 +20,7 @@ from analysis_shared import SHARED_DATA
 from netvigil.analysis import ObservationColumns, measurement_uid, observation_rows
 from netvigil.ingest import synthetic
 from netvigil.models.observations import Observation
-from netvigil.store.schema import rows_table
+from netvigil.models.tables import rows_table
 
 FIXTURES = sorted(SHARED_DATA.glob("ooni/probecli_minipipeline/*/*/measurement.json")) + sorted(
     (Path(__file__).parent / "fixtures").glob("*.json")

@@ -14,10 +14,10 @@ import pytest
 from typer.testing import CliRunner
 
 from netvigil.cli.main import app
+from netvigil.models.tables import records_table
 from netvigil.models.verdicts import Verdict
 from netvigil.store import Batch, open_store
 from netvigil.store.aggregation import AggregationQuery
-from netvigil.store.schema import records_table
 from nvtest import shared_path
 
 OUTCOMES = ("ok", "anomaly", "confirmed", "failure")

@@ -181,7 +181,7 @@ def test_signals_and_events_of_netvigil_0_1_are_adopted(tmp_path: Path) -> None:
     import pyarrow.parquet as pq
 
     from netvigil.models.signals import SignalPoint
-    from netvigil.store.schema import EVENT_SCHEMA, SIGNAL_SCHEMA, event_rows
+    from netvigil.models.tables import EVENT_SCHEMA, SIGNAL_SCHEMA, event_rows
     from storekit import events_of
 
     store = tmp_path / "store"  # detect's own files, as netvigil 0.1 wrote them beside the tiers

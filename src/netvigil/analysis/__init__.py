@@ -9,12 +9,14 @@ Public names (everything else in this package is an implementation detail):
 - ``analyze_web_connectivity(test_keys)``: OONI's blocking/accessible/dns_consistency plus our
   ``blocking_detail``; the probe calls it too, so probe and pipeline share one set of rules.
 - ``Fingerprints``: OONI's blockpage fingerprints, ``Fingerprints.load(dir_or_url)``.
+- ``is_bogon(ip)``: whether an address can never be a public server's (the helper uses it too).
 - ``RULES_VERSION`` and ``RULES`` (every rule id with its condition and source).
 """
 
 from __future__ import annotations
 
 from netvigil.analysis._uid import measurement_uid
+from netvigil.analysis._webobs import is_bogon
 from netvigil.analysis.fingerprints import Fingerprint, Fingerprints
 from netvigil.analysis.observations import ObservationColumns, observation_rows, observations_of
 from netvigil.analysis.rules import BASE_RULES, RULES_VERSION, Rule
@@ -33,6 +35,7 @@ __all__ = [
     "Rule",
     "WebConnectivityAnalysis",
     "analyze_web_connectivity",
+    "is_bogon",
     "measurement_uid",
     "observation_rows",
     "observations_of",

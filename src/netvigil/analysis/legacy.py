@@ -17,6 +17,7 @@ from typing import Any
 
 from netvigil.analysis import _webobs as wo
 from netvigil.analysis._control import Control
+from netvigil.analysis.details import dns_failure_detail, step_failure_detail
 from netvigil.analysis.rules import LEGACY
 from netvigil.analysis.thresholds import BODY_PROPORTION_MIN, COMMON_HEADERS, TITLE_MIN_WORD_LEN
 
@@ -128,16 +129,12 @@ def _d(value: Any) -> dict[str, Any]:
 
 
 def wo_dns_detail(dns_failure: str | None, addrs: list[str]) -> str:
-    from netvigil.analysis.webconnectivity import dns_failure_detail
-
     if dns_failure:
         return dns_failure_detail(dns_failure)
     return "dns.bogon" if any(wo.is_bogon(a) for a in addrs) else "dns.hijack"
 
 
 def _tcp_detail(failure: str) -> str:
-    from netvigil.analysis.webconnectivity import step_failure_detail
-
     return step_failure_detail(wo.TCP, failure)
 
 

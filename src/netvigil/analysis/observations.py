@@ -324,7 +324,7 @@ def observation_rows(m: Mapping[str, Any], *, uid: str | None = None) -> list[li
 class ObservationColumns:
     """Observation rows of many measurements, accumulated column by column.
 
-    ``table()`` equals ``rows_table`` (store/schema.py) of the same measurements'
+    ``table()`` equals ``rows_table`` (models/tables.py) of the same measurements'
     :func:`observation_rows` with their ``day``/``cc``, for about half the CPU: the steps of each
     kind stay tuples of only the fields that kind sets, the envelope is kept once per
     measurement, and Arrow puts the values in row order with ``take``.
@@ -371,7 +371,7 @@ class ObservationColumns:
         import numpy as np
         import pyarrow as pa
 
-        from netvigil.store.schema import TIME_COLUMNS, layout_of, rows_table, time_array
+        from netvigil.models.tables import TIME_COLUMNS, layout_of, rows_table, time_array
 
         names = (*ENVELOPE_FIELDS, "day", "cc")
         by_field = list(zip(*self._measurements, strict=True)) or [()] * (len(names) + 4)

@@ -2,18 +2,22 @@
 
 Each test's probe already reduces its endpoints to a few documented keys (ooni/spec ts-018
 whatsapp, ts-019 facebook_messenger, ts-020 telegram, ts-023 tor, ts-029 signal); OONI's
-fastpath scores a measurement from those keys, and so do we. A key that is missing or of the
-wrong type makes the measurement a ``failure`` (we cannot tell ok from blocked), never an error.
+fastpath scores a measurement from those keys, and so do we. Which keys, and how each is read,
+is data: the components of each service in the catalogue (``netvigil.models.catalogue``). A key
+that is missing or of the wrong type makes the measurement a ``failure`` (we cannot tell ok from
+blocked), never an error.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 import msgspec
 
 from netvigil.analysis.rules import Rule
+from netvigil.models.catalogue import Catalogue, Service, load_catalogue
 
 
 class ServiceAnalysis(msgspec.Struct, frozen=True, kw_only=True):
@@ -72,107 +76,53 @@ def _decide(
     )
 
 
-def telegram(tk: Mapping[str, Any]) -> ServiceAnalysis:
-    return _decide(
-        "telegram",
-        [
-            ("tcp", _flag(tk, "telegram_tcp_blocking")),
-            ("http", _flag(tk, "telegram_http_blocking")),
-            ("web", _status_blocked(tk, "telegram_web_status")),
-        ],
-    )
+def _counts_blocked(tk: Mapping[str, Any], key: str) -> bool | _NotTried | None:
+    """``<key>_total`` / ``<key>_accessible``: blocked when some were tried and none reached."""
+    total, reached = tk.get(f"{key}_total"), tk.get(f"{key}_accessible")
+    if not isinstance(total, int) or not isinstance(reached, int):
+        return None
+    return reached <= 0 if total > 0 else NOT_TRIED
 
 
-def whatsapp(tk: Mapping[str, Any]) -> ServiceAnalysis:
-    return _decide(
-        "whatsapp",
-        [
-            ("endpoints", _status_blocked(tk, "whatsapp_endpoints_status")),
-            ("web", _status_blocked(tk, "whatsapp_web_status")),
-            ("registration", _status_blocked(tk, "registration_server_status")),
-        ],
-    )
+class _NotTried:
+    """A component with no target in this measurement: neither evidence nor a failure."""
 
 
-def signal(tk: Mapping[str, Any]) -> ServiceAnalysis:
-    return _decide("signal", [("backend", _status_blocked(tk, "signal_backend_status"))])
+NOT_TRIED = _NotTried()
+_READERS: dict[str, Callable[[Mapping[str, Any], str], bool | _NotTried | None]] = {
+    "flag": _flag,
+    "status": _status_blocked,
+    "counts": _counts_blocked,
+}
 
 
-def facebook_messenger(tk: Mapping[str, Any]) -> ServiceAnalysis:
-    return _decide(
-        "facebook",
-        [
-            ("dns", _flag(tk, "facebook_dns_blocking")),
-            ("tcp", _flag(tk, "facebook_tcp_blocking")),
-        ],
-        dns_part="dns",
-    )
-
-
-_TOR_KINDS = ("or_port_dirauth", "dir_port", "obfs4", "or_port")
-
-
-def tor(tk: Mapping[str, Any]) -> ServiceAnalysis:
-    """A kind of target is blocked when there were some and none was reachable."""
+def analyze_service(service: Service, tk: Mapping[str, Any]) -> ServiceAnalysis:
+    """The verdict of one measurement of ``service``'s test, from its components' summary keys."""
     parts: list[tuple[str, bool | None]] = []
-    for kind in _TOR_KINDS:
-        total, reached = tk.get(f"{kind}_total"), tk.get(f"{kind}_accessible")
-        if not isinstance(total, int) or not isinstance(reached, int):
-            parts.append((kind, None))
-        elif total > 0:
-            parts.append((kind, reached <= 0))
-    return _decide("tor", parts)
+    for c in service.components:
+        blocked = _READERS[c.reads](tk, c.key)
+        if not isinstance(blocked, _NotTried):
+            parts.append((c.name, blocked))
+    return _decide(service.rule_prefix, parts, service.dns_component)
 
 
-ANALYZERS: dict[str, Callable[[Mapping[str, Any]], ServiceAnalysis]] = {
-    "telegram": telegram,
-    "whatsapp": whatsapp,
-    "signal": signal,
-    "facebook_messenger": facebook_messenger,
-    "tor": tor,
-}
-
-_COMPONENTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
-    "telegram": (
-        "ts-020-telegram.md",
-        [
-            ("tcp", "telegram_tcp_blocking is true (no data-centre endpoint reachable over TCP)"),
-            ("http", "telegram_http_blocking is true (no data-centre endpoint answered HTTP)"),
-            ("web", 'telegram_web_status is "blocked" (web.telegram.org unreachable)'),
-        ],
-    ),
-    "whatsapp": (
-        "ts-018-whatsapp.md",
-        [
-            ("endpoints", 'whatsapp_endpoints_status is "blocked"'),
-            ("web", 'whatsapp_web_status is "blocked"'),
-            ("registration", 'registration_server_status is "blocked"'),
-        ],
-    ),
-    "signal": ("ts-029-signal.md", [("backend", 'signal_backend_status is "blocked"')]),
-    "facebook": (
-        "ts-019-facebook-messenger.md",
-        [
-            ("dns", "facebook_dns_blocking is true (an endpoint resolved outside Facebook's AS)"),
-            ("tcp", "facebook_tcp_blocking is true (an endpoint unreachable over TCP)"),
-        ],
-    ),
-    "tor": (
-        "ts-023-tor.md",
-        [
-            (kind, f"{kind}_total > 0 and {kind}_accessible == 0 (no such target reachable)")
-            for kind in _TOR_KINDS
-        ],
-    ),
-}
+def _analyzers(catalogue: Catalogue) -> dict[str, Callable[[Mapping[str, Any]], ServiceAnalysis]]:
+    return {s.nettest: partial(analyze_service, s) for s in catalogue.measured() if s.nettest}
 
 
-def _service_rules() -> tuple[Rule, ...]:
+# test_name -> its analysis, for the services of the catalogue shipped with netvigil (whose
+# components are the rules: changing them is a rule change, under RULES_VERSION).
+ANALYZERS = _analyzers(load_catalogue())
+
+
+def service_rules(catalogue: Catalogue) -> tuple[Rule, ...]:
     out: list[Rule] = []
-    for test, (spec, parts) in _COMPONENTS.items():
-        source = _SPEC.format(spec)
-        for name, condition in parts:
-            out.append(Rule(f"{test}.{name}.blocked.v1", f"{condition}: outcome=anomaly", source))
+    for service in catalogue.measured():
+        test = service.rule_prefix
+        source = _SPEC.format(service.spec)
+        for c in service.components:
+            condition = f"{c.condition}: outcome=anomaly"
+            out.append(Rule(f"{test}.{c.name}.blocked.v1", condition, source))
         out.append(Rule(f"{test}.ok.v1", "every component reachable: outcome=ok", source))
         out.append(
             Rule(
@@ -185,4 +135,4 @@ def _service_rules() -> tuple[Rule, ...]:
     return tuple(out)
 
 
-SERVICE_RULES: tuple[Rule, ...] = _service_rules()
+SERVICE_RULES: tuple[Rule, ...] = service_rules(load_catalogue())

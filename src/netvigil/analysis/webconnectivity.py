@@ -23,6 +23,7 @@ from typing import Any
 import msgspec
 
 from netvigil.analysis import _webobs as wo
+from netvigil.analysis.details import dns_failure_detail, step_failure_detail
 from netvigil.analysis.legacy import analyze_legacy, is_legacy
 from netvigil.analysis.rules import WC
 from netvigil.analysis.thresholds import BODY_PROPORTION_MIN, COMMON_HEADERS, TITLE_MIN_WORD_LEN
@@ -198,39 +199,6 @@ class _DnsMetrics:
         if self.unexpected:
             return dns_failure_detail(next(iter(self.unexpected.values())))
         return "dns.bogon" if self.invalid_bogon else "dns.hijack"
-
-
-_DNS_DETAIL = {
-    "dns_nxdomain_error": "dns.nxdomain",
-    "dns_no_answer": "dns.no_answer",
-    "android_dns_cache_no_data": "dns.no_answer",
-    "generic_timeout_error": "dns.timeout",
-    "dns_refused_error": "dns.refused",
-    "dns_server_misbehaving": "dns.servfail",
-}
-_STEP_NAME = {wo.TCP: "tcp", wo.TLS: "tls", wo.HTTP: "http"}
-_STEP_DETAIL = {
-    "generic_timeout_error": "timeout",
-    "connection_refused": "refused",
-    "connection_reset": "reset",
-    "eof_error": "eof",
-    "host_unreachable": "unreachable",
-    "network_unreachable": "unreachable",
-}
-
-
-def dns_failure_detail(failure: str) -> str:
-    return _DNS_DETAIL.get(failure, "dns.failure")
-
-
-def step_failure_detail(kind: int, failure: str) -> str:
-    """blocking_detail for a failed TCP/TLS/HTTP step: ``<step>.<what happened>``."""
-    step = _STEP_NAME.get(kind, "dns")
-    if step == "dns":
-        return dns_failure_detail(failure)
-    if failure.startswith("ssl_"):
-        return f"{step}.invalid_certificate"
-    return f"{step}.{_STEP_DETAIL.get(failure, 'failure')}"
 
 
 class _HttpDiff:

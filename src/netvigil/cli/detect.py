@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from netvigil._errors import InputError
-from netvigil.cli._context import STORE_HELP, store_of
+from netvigil.cli._context import STORE_HELP, settings_of, store_of
 
 DEFAULT_OUTAGES = Path("../shared/data/outages/ioda_investigated_outages_cleaned_phase1+2.csv")
 
@@ -69,9 +69,18 @@ def register(app: typer.Typer) -> None:
                     since_ts = datetime.fromisoformat(since).replace(tzinfo=UTC)
                 except ValueError:
                     raise InputError(f"{since!r} is not a date", field="since") from None
+            from netvigil.models.catalogue import load_catalogue
+
             chosen = None if entity is None else check_entity(entity)
+            catalogue = load_catalogue(settings_of(ctx).catalogue)
             with store_of(ctx, store_url) as store:
-                events = detect_store(store, detectors=[detector], since=since_ts, entity=chosen)
+                events = detect_store(
+                    store,
+                    detectors=[detector],
+                    since=since_ts,
+                    entity=chosen,
+                    catalogue=catalogue,
+                )
         if as_json:
             for ev in events:
                 row = ev.to_json()

@@ -40,7 +40,9 @@ def impact(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
+    from netvigil.cli._context import settings_of
     from netvigil.impact import estimate
+    from netvigil.models.catalogue import load_catalogue
 
     result = estimate(
         country,
@@ -51,6 +53,7 @@ def impact(
         services=[s for s in services.split(",") if s.strip()],
         year=year,
         severity=severity,
+        catalogue=load_catalogue(settings_of(ctx).catalogue),
     )
     data = result.to_json_dict()
     if as_json:

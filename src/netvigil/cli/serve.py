@@ -69,17 +69,9 @@ def register(app: typer.Typer) -> None:
         if workers == 1:
             uvicorn.run(create_app(settings), **common)
             return
-        # Several processes: settle what they must share before they start, so they cannot race
-        # (one signing key for sessions and CSRF tokens, one schema migration), then hand the
-        # settings to each worker's app factory.
-        from netvigil.web._handoff import SETTINGS_ENV
-        from netvigil.web._security import load_secret_key
-        from netvigil.web._tracker import open_tracker
+        # Several processes: what they share is settled before they start (web.worker_environment),
+        # then each worker's app factory reads the settings from its environment.
+        from netvigil.web import WORKER_APP, worker_environment
 
-        secret = load_secret_key(settings.web.secret_key, settings.data_dir)
-        settings = settings.model_copy(
-            update={"web": settings.web.model_copy(update={"secret_key": secret})}
-        )
-        open_tracker(settings.tracker_url).close()
-        os.environ[SETTINGS_ENV] = settings.model_dump_json()
-        uvicorn.run("netvigil.web:app_from_parent", factory=True, workers=workers, **common)
+        os.environ.update(worker_environment(settings))
+        uvicorn.run(WORKER_APP, factory=True, workers=workers, **common)

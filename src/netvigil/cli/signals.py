@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from netvigil._errors import InputError
-from netvigil.cli._context import STORE_HELP, store_of
+from netvigil.cli._context import STORE_HELP, settings_of, store_of
 
 
 def register(app: typer.Typer) -> None:
@@ -47,8 +47,11 @@ def register(app: typer.Typer) -> None:
             if not path.is_file():
                 raise InputError("no such file", path=path)
         if fmt == "verdicts":
+            from netvigil.models.catalogue import load_catalogue
+
+            catalogue = load_catalogue(settings_of(ctx).catalogue)
             with store_of(ctx, store_url) as store:
-                points = own_signals.verdict_points(verdict_rows(store))
+                points = own_signals.verdict_points(verdict_rows(store), catalogue=catalogue)
                 info = store.write_signals(points, source="verdicts")
             typer.echo(f"{len(points)} points from verdicts -> source verdicts (commit {info.seq})")
             return

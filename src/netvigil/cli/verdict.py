@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +39,7 @@ def verdict(
     from netvigil._errors import InputError
     from netvigil.analysis import Fingerprints, verdict_of
     from netvigil.cli._context import settings_of
+    from netvigil.ingest.sources import Damage, read_measurements
 
     source = fingerprints or settings_of(ctx).analysis.fingerprints
     fps = Fingerprints.load(source) if source else None
@@ -49,53 +49,22 @@ def verdict(
     out = sys.stdout.buffer
     bad = 0
     for path in files:
-        for line_no, doc, problem in read_measurements(path):
-            if problem is not None:
+        for item in read_measurements(path):
+            if isinstance(item, Damage):  # a file cut in the middle: what came before is printed
                 bad += 1
-                typer.echo(f"{path}:{line_no}: {problem}", err=True)
+                typer.echo(
+                    f"{path}:{item.number}: unreadable from here on: {item.reason}", err=True
+                )
+                continue
+            doc, problem = (None, item.problem) if item.problem else _checked(item.value, path)
+            if problem is not None or doc is None:
+                bad += 1
+                typer.echo(f"{path}:{item.number}: {problem}", err=True)
                 continue
             out.write(orjson.dumps(verdict_of(doc, fingerprints=fps).to_json_dict()) + b"\n")
     out.flush()
     if bad:
         typer.echo(f"{bad} bad line(s) skipped", err=True)
-
-
-def read_measurements(path: Path) -> Iterator[tuple[int, dict[str, Any], str | None]]:
-    """(line, measurement, problem) for each measurement of a file; problem None when good."""
-    import gzip
-    import zlib
-
-    import orjson
-
-    name = path.name.lower()
-    if name.endswith((".json", ".jsonc")):
-        text = path.read_text(encoding="utf-8", errors="replace")
-        if name.endswith(".jsonc"):
-            # JSON with comments: OONI's testdata only uses whole-line // comments
-            text = "\n".join("" if ln.lstrip().startswith("//") else ln for ln in text.split("\n"))
-        try:
-            doc = orjson.loads(text)
-        except orjson.JSONDecodeError as exc:
-            yield 1, {}, f"invalid JSON: {exc}"
-            return
-        yield 1, *_checked(_wrap_bare_test_keys(doc))
-        return
-    opener: Any = gzip.open if name.endswith(".gz") else open
-    line_no = 0
-    try:
-        with opener(path, "rb") as fh:
-            for line_no, raw in enumerate(fh, 1):
-                if not raw.strip():
-                    continue
-                try:
-                    doc = orjson.loads(raw)
-                except orjson.JSONDecodeError as exc:
-                    yield line_no, {}, f"invalid JSON: {exc}"
-                    continue
-                yield line_no, *_checked(doc)
-    except (EOFError, OSError, zlib.error) as exc:
-        # a gz file cut in the middle: what was read stays printed, the rest is reported
-        yield line_no + 1, {}, f"unreadable from here on: {exc}"
 
 
 def _wrap_bare_test_keys(doc: Any) -> Any:
@@ -107,11 +76,13 @@ def _wrap_bare_test_keys(doc: Any) -> Any:
     return doc
 
 
-def _checked(doc: Any) -> tuple[dict[str, Any], str | None]:
+def _checked(value: Any, path: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """What the verdict needs of a measurement (less than ingest's envelope: it stores nothing)."""
+    doc = _wrap_bare_test_keys(value) if path.name.lower().endswith((".json", ".jsonc")) else value
     if not isinstance(doc, dict):
-        return {}, f"expected a JSON object, got {type(doc).__name__}"
+        return None, f"expected a JSON object, got {type(doc).__name__}"
     if not isinstance(doc.get("test_name"), str):
-        return {}, "field test_name: expected a string"
+        return None, "field test_name: expected a string"
     if not isinstance(doc.get("test_keys"), dict):
-        return {}, "field test_keys: expected an object"
+        return None, "field test_keys: expected an object"
     return doc, None

@@ -12,8 +12,9 @@ blocked indicator and ``w`` the number of measurements; with mu0 = 0.0 (OK state
 and every state is reset after a change. netvigil adds, without changing the decision, the usual
 CUSUM estimate of when the change happened (the last hour at which the alarming sum was 0), used as
 the event start; the alarm hour is ``detected_at``. Failed measurements are not evidence either way
-and are left out. Services (telegram, whatsapp, signal, facebook_messenger) use the test name in
-place of the domain.
+and are left out. The services that have their own test in the service catalogue (telegram,
+whatsapp, signal, facebook_messenger, tor) are series of their own, named ``service:<name>`` in
+place of the domain. A cell whose country, ASN or domain is not a valid entity is left out.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from typing import Any
 
 import numpy as np
 
+from netvigil._errors import InputError
+from netvigil.models.catalogue import Catalogue, load_catalogue
+from netvigil.models.entities import Entity, format_scope
 from netvigil.models.events import Event, from_epoch
 
 NAME = "cusum"
@@ -35,7 +39,6 @@ MU1 = 0.7
 EDD = 20
 HOUR = 3600
 BLOCKED = {"anomaly", "confirmed"}
-SERVICES = {"telegram", "whatsapp", "signal", "facebook_messenger"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,15 +88,19 @@ def cusum_changes(
 
 
 def hourly(
-    rows: Iterable[Mapping[str, Any]],
+    rows: Iterable[Mapping[str, Any]], catalogue: Catalogue | None = None
 ) -> dict[tuple[str, str, str], list[tuple[int, float, int]]]:
-    """Verdict rows -> per (cc, asn, target) sorted ``(hour, median blocked, count)``."""
+    """Verdict rows -> per (cc, asn, target) sorted ``(hour, median blocked, count)``.
+
+    The target is the domain, else the service's name for the test of a service of ``catalogue``.
+    """
+    services = {s.nettest: s.name for s in (catalogue or load_catalogue()).measured()}
     cells: dict[tuple[str, str, str], dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
     for row in rows:
         outcome = row.get("outcome")
         if outcome not in BLOCKED and outcome != "ok":
             continue
-        target = row.get("domain") or (row["test_name"] if row["test_name"] in SERVICES else None)
+        target = row.get("domain") or services.get(row["test_name"])
         if not target:
             continue
         moment = row["measurement_start_time"]
@@ -111,13 +118,18 @@ def hourly(
     }
 
 
-def blocking_events(rows: Iterable[Mapping[str, Any]]) -> list[Event]:
+def blocking_events(
+    rows: Iterable[Mapping[str, Any]], catalogue: Catalogue | None = None
+) -> list[Event]:
     """ "Blocking began / ended" events per (country, ASN, domain or service)."""
+    services = {s.name for s in (catalogue or load_catalogue()).measured()}
     events: list[Event] = []
-    for (cc, asn, target), series in sorted(hourly(rows).items()):
+    for (cc, asn, target), series in sorted(hourly(rows, catalogue).items()):
+        entity = _scope(cc, asn, target, "service" if target in services else "domain")
+        if entity is None:
+            continue
         hours = [s[0] for s in series]
         changes = cusum_changes(hours, [s[1] for s in series], [s[2] for s in series])
-        entity = f"country:{cc}/asn:{asn}/{'service' if target in SERVICES else 'domain'}:{target}"
         open_change: Change | None = None
         for ch in changes:
             if ch.began and open_change is None:
@@ -128,6 +140,15 @@ def blocking_events(rows: Iterable[Mapping[str, Any]]) -> list[Event]:
         if open_change is not None:
             events.append(_event(entity, open_change, None))
     return events
+
+
+def _scope(cc: str, asn: str, target: str, kind: str) -> str | None:
+    """``country:IR/asn:AS197207/domain:x.org`` (or ``.../service:tor``); None if not valid."""
+    try:
+        entities = (Entity.of("country", cc), Entity.of("asn", asn), Entity.of(kind, target))
+    except InputError:
+        return None
+    return format_scope(entities)
 
 
 def _event(entity: str, began: Change, ended: Change | None) -> Event:

@@ -12,6 +12,7 @@ from netvigil.detect.blocking import blocking_events
 from netvigil.detect.intervals import fuse, to_events
 from netvigil.detect.series import Series, grid
 from netvigil.detect.verdict_rows import verdict_rows
+from netvigil.models.catalogue import Catalogue
 from netvigil.models.events import Event, iso
 from netvigil.models.signals import SignalPoint
 
@@ -45,6 +46,7 @@ def detect_store(
     detectors: Sequence[str],
     since: datetime | None = None,
     entity: str | None = None,
+    catalogue: Catalogue | None = None,
 ) -> list[Event]:
     """Events of every stored (entity, signal) series, fused across signals, and stored."""
     all_events: list[Event] = []
@@ -57,17 +59,23 @@ def detect_store(
             found = registry.run(name, one.values, one.step, one.signal)[0]
             per_signal.extend(to_events(one, found, detector=name, version=registry.version(name)))
         all_events.extend(fuse(per_signal, combine=registry.FUSION[name]))
-    all_events.extend(blocking_from_verdicts(store, since=since, entity=entity))
+    all_events.extend(
+        blocking_from_verdicts(store, since=since, entity=entity, catalogue=catalogue)
+    )
     store.upsert_events(all_events)
     return all_events
 
 
 def blocking_from_verdicts(
-    store: AnalyticalStore, *, since: datetime | None = None, entity: str | None = None
+    store: AnalyticalStore,
+    *,
+    since: datetime | None = None,
+    entity: str | None = None,
+    catalogue: Catalogue | None = None,
 ) -> list[Event]:
     """CUSUM blocking events over the verdicts tier."""
     cc = entity.split(":", 1)[1] if entity and entity.startswith("country:") else None
-    events = blocking_events(verdict_rows(store, since=since, probe_cc=cc))
+    events = blocking_events(verdict_rows(store, since=since, probe_cc=cc), catalogue)
     if entity and not entity.startswith("country:"):
         events = [ev for ev in events if f"/{entity}/" in f"/{ev.entity}/"]
     return events

@@ -25,10 +25,11 @@ import numpy as np
 import numpy.typing as npt
 
 from netvigil._errors import InputError
+from netvigil.models.entities import NETWORK_KINDS, Entity
 
 FloatArray = npt.NDArray[np.float64]
 MISSING = {"", "na", "nan", "null", "none"}
-ENTITY_TYPES = ("country", "region", "asn")
+ENTITY_TYPES = NETWORK_KINDS  # what an outage signal can be about
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,22 +48,7 @@ class Series:
 
 def check_entity(entity: str) -> str:
     """``country:XX``, ``region:<code>`` or ``asn:AS<n>`` (normalised), else a clear error."""
-    kind, sep, code = entity.partition(":")
-    if not sep or kind not in ENTITY_TYPES or not code:
-        raise InputError(
-            f"entity {entity!r} must look like country:XX, region:<code> or asn:AS<number>",
-            field="entity",
-        )
-    if kind == "country":
-        if len(code) != 2 or not code.isalpha():
-            raise InputError(f"country code {code!r} must be two letters", field="entity")
-        code = code.upper()
-    if kind == "asn":
-        digits = code[2:] if code.upper().startswith("AS") else code
-        if not digits.isdigit():
-            raise InputError(f"ASN {code!r} must look like AS12345", field="entity")
-        code = f"AS{int(digits)}"
-    return f"{kind}:{code}"
+    return str(Entity.parse(entity, kinds=ENTITY_TYPES))
 
 
 def parse_time(text: str) -> int:

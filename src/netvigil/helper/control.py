@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 # One copy of netxlite's bogon list (private, loopback, TEST-NET ... ranges): the analysis's.
-from netvigil.analysis._webobs import is_bogon
+from netvigil.analysis import is_bogon
 from netvigil.probe.fetch import Network, fetch, resolve, split_target
 from netvigil.probe.records import headers_dict
 from netvigil.probe.steps import Trace, connect, endpoint, tls_handshake

@@ -1,7 +1,7 @@
 """One impact estimate: inputs checked, indicators looked up, every method run, a range stated.
 
 ``estimate()`` is the public entry point (the CLI and the web app call it). It is pure apart from
-reading the packaged indicator table, which can be passed in for tests.
+reading the packaged indicator table and service catalogue, which can be passed in.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from netvigil.impact.indicators import (
     require,
     resolve_country,
 )
+from netvigil.models.catalogue import Catalogue, load_catalogue
 
 Scope = Literal["national", "regional"]
 ShutdownType = Literal["full", "mobile", "service"]
@@ -118,19 +119,28 @@ def _unit_interval(value: float, name: str) -> float:
     return value
 
 
-def _check_services(services: tuple[str, ...]) -> tuple[str, ...]:
+def _check_services(services: tuple[str, ...], catalogue: Catalogue) -> tuple[str, ...]:
+    """The services' names in the estimate (any spelling of the catalogue is accepted)."""
     import difflib
 
-    cleaned = tuple(dict.fromkeys(s.strip().lower() for s in services if s.strip()))
-    for name in cleaned:
-        if name not in m.KNOWN_SERVICES:
-            close = difflib.get_close_matches(name, m.KNOWN_SERVICES, n=3, cutoff=0.5)
-            raise UnknownEntityError("service", name, close or list(m.KNOWN_SERVICES))
-    return cleaned
+    known = catalogue.impact_names()
+    cleaned: list[str] = []
+    for name in dict.fromkeys(s.strip().lower() for s in services if s.strip()):
+        service = catalogue.find(name)
+        if service is None or service.impact_name is None:
+            close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+            raise UnknownEntityError("service", name, close or list(known))
+        cleaned.append(service.impact_name)
+    return tuple(dict.fromkeys(cleaned))
 
 
 def _check(
-    hours: float, scope: str, share: float | None, shutdown_type: str, services: tuple[str, ...]
+    hours: float,
+    scope: str,
+    share: float | None,
+    shutdown_type: str,
+    services: tuple[str, ...],
+    catalogue: Catalogue,
 ) -> tuple[float, Scope, ShutdownType, tuple[str, ...]]:
     if not math.isfinite(hours) or hours <= 0:
         raise InputError(f"duration must be a positive number of hours, got {hours}", field="hours")
@@ -152,7 +162,7 @@ def _check(
         if share is not None and share != 1.0:
             raise InputError("--share applies only with --scope regional", field="share")
         region_share = 1.0
-    checked = _check_services(services)
+    checked = _check_services(services, catalogue)
     if shutdown_type == "service" and not checked:
         raise InputError("a service shutdown needs the blocked services", field="services")
     if shutdown_type != "service" and checked:
@@ -173,6 +183,7 @@ def estimate(
     uncertainty: Uncertainty | None = None,
     deloitte_thresholds: m.DeloitteThresholds | None = None,
     table: Table | None = None,
+    catalogue: Catalogue | None = None,
 ) -> ImpactEstimate:
     """Estimate people affected and economic cost of one shutdown.
 
@@ -180,7 +191,7 @@ def estimate(
     throttling is a partial loss. Without it the shutdown is assumed total within its scope.
     """
     region_share, scope_v, type_v, services_v = _check(
-        hours, scope, share, shutdown_type, tuple(services)
+        hours, scope, share, shutdown_type, tuple(services), catalogue or load_catalogue()
     )
     if severity is not None:
         _unit_interval(severity, "severity")

@@ -42,21 +42,9 @@ SHARE_CEILING = 0.124
 # A blocked platform takes this share of the internet economy with it. Calibrated on West's own
 # service case: Brazil's one-day WhatsApp block of May 2016 cost US$39M, which with this module's
 # estimated Brazilian share (2014 GDP and penetration) is ~0.10 of the internet economy for a day.
-# The same weight is applied to every major platform: we have no per-platform economics.
+# The same weight is applied to every major platform: we have no per-platform economics. Which
+# platforms are costed is the service catalogue's (the services with an ``impact_name``).
 DEFAULT_SERVICE_WEIGHT = 0.10
-KNOWN_SERVICES = (
-    "facebook",
-    "instagram",
-    "messenger",
-    "signal",
-    "skype",
-    "telegram",
-    "tiktok",
-    "twitter",
-    "viber",
-    "whatsapp",
-    "youtube",
-)
 
 # --- Deloitte (2016) ------------------------------------------------------------------------
 DeloitteTier = Literal["high", "medium", "low"]

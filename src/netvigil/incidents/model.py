@@ -33,6 +33,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from netvigil.models.catalogue import load_catalogue
+
 # The STOP 2020-2022 codebook columns, in the workbook's order.
 STOP_COLUMNS: tuple[str, ...] = (
     "start_date_type", "start_date", "country", "geo_scope", "area_name", "shutdown_type",
@@ -47,16 +49,13 @@ STOP_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 STOP_DATE_COLUMNS = frozenset({"start_date", "end_date"})
 
-# Platform filter name -> STOP column (value "Yes" means affected).
+# Platform filter name -> STOP column (value "Yes" means affected), in the codebook's order: the
+# service catalogue's name for each platform column, and "other" for STOP's free-text column
+# (many services, not one). The columns are the database's, so the shipped catalogue is used.
+_STOP_PLATFORM = {column: name for name, column in load_catalogue().stop_columns().items()}
+_STOP_PLATFORM["other_affected"] = "other"
 PLATFORMS: dict[str, str] = {
-    "facebook": "facebook_affected",
-    "twitter": "twitter_affected",
-    "whatsapp": "whatsapp_affected",
-    "instagram": "instagram_affected",
-    "telegram": "telegram_affected",
-    "other": "other_affected",
-    "sms": "sms_affected",
-    "phonecall": "phonecall_affected",
+    _STOP_PLATFORM[column]: column for column in STOP_COLUMNS if column in _STOP_PLATFORM
 }
 
 STATUSES: tuple[str, ...] = ("reported", "corroborated", "verified", "published", "withdrawn")

@@ -1,6 +1,7 @@
 """Ingest: OONI JSONL / gz / S3 layout / single JSON and the probe's spool into the store.
 
-``discover(paths)`` lists the measurement files; ``run(tasks, store, ...)`` parses, checks,
+``discover(paths)`` lists the measurement files and ``read_measurements(path)`` reads one (the
+reader ``netvigil verdict`` shares); ``run(tasks, store, ...)`` parses, checks,
 analyzes and stores them with a bad-input policy (``ignore``/``warn``/``fail``) and returns an
 :class:`IngestReport`. See docs/store.md.
 """
@@ -8,6 +9,15 @@ analyzes and stores them with a bad-input policy (``ignore``/``warn``/``fail``) 
 from __future__ import annotations
 
 from netvigil.ingest.pipeline import ErrorPolicy, IngestReport, run
-from netvigil.ingest.sources import discover, read_lines
+from netvigil.ingest.sources import Damage, Parsed, discover, read_lines, read_measurements
 
-__all__ = ["ErrorPolicy", "IngestReport", "discover", "read_lines", "run"]
+__all__ = [
+    "Damage",
+    "ErrorPolicy",
+    "IngestReport",
+    "Parsed",
+    "discover",
+    "read_lines",
+    "read_measurements",
+    "run",
+]

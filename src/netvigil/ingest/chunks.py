@@ -21,10 +21,10 @@ import pyarrow as pa
 from netvigil.analysis import Fingerprints, measurement_uid, verdict_of
 from netvigil.analysis.iptable import IpTable, with_ip_columns
 from netvigil.analysis.observations import ObservationColumns
-from netvigil.ingest.sources import Line
+from netvigil.ingest.sources import Line, parse_line
+from netvigil.models.tables import RAW_SCHEMA, records_table, time_array
 from netvigil.models.verdicts import Verdict
 from netvigil.store.protocol import Batch, Staged
-from netvigil.store.schema import RAW_SCHEMA, records_table, time_array
 
 # The probe's address is never stored (DESIGN.md, privacy): OONI publishes this placeholder.
 SCRUBBED_IP = "127.0.0.1"
@@ -118,15 +118,11 @@ def _analyze_chunk(source: str, lines: Iterable[Line], rules: Rules, keep_raw: b
     for line in lines:
         result.lines += 1
         result.input_bytes += len(line.data)
-        try:
-            m = orjson.loads(line.data)
-        except orjson.JSONDecodeError as exc:
-            if not line.complete:
-                reason = f"truncated line (file ends without a newline): {exc}"
-            else:
-                reason = f"invalid JSON: {exc}"
-            result.bad.append((line.number, reason))
+        parsed = parse_line(line)
+        if parsed.problem is not None:
+            result.bad.append((line.number, parsed.problem))
             continue
+        m = parsed.value
         problem = envelope_problem(m)
         if problem is not None:
             result.bad.append((line.number, problem))

@@ -7,6 +7,9 @@ walked in sorted order) and single pretty-printed JSON documents (``.json``/``.j
 
 A damaged file is data, not a crash: a gzip stream cut in the middle (EOFError / zlib.error)
 keeps every line read before the cut and reports the cut as a bad line.
+
+This is netvigil's one measurement reader: ``ingest`` parses the lines in its workers with
+:func:`parse_line`, ``netvigil verdict`` reads whole files with :func:`read_measurements`.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+import orjson
 from isal import isal_zlib
 
 from netvigil._errors import InputError
@@ -105,6 +109,30 @@ def read_span(span: Span) -> Iterator[Line | Damage]:
                     yield Line(number, data, raw.endswith(b"\n"))
     except OSError as exc:
         yield Damage(number + 1, f"cannot read: {exc}")
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """One line parsed: its JSON value, or why it is not JSON (``value`` is then None)."""
+
+    number: int
+    value: Any
+    problem: str | None
+
+
+def parse_line(line: Line) -> Parsed:
+    try:
+        return Parsed(line.number, orjson.loads(line.data), None)
+    except orjson.JSONDecodeError as exc:
+        if not line.complete:
+            return Parsed(line.number, None, f"truncated line (file ends without a newline): {exc}")
+        return Parsed(line.number, None, f"invalid JSON: {exc}")
+
+
+def read_measurements(path: Path) -> Iterator[Parsed | Damage]:
+    """Each line of a file parsed, in order, then a Damage if the file is cut or unreadable."""
+    for item in read_lines(path):
+        yield item if isinstance(item, Damage) else parse_line(item)
 
 
 def is_measurement_file(path: Path) -> bool:

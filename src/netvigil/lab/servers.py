@@ -1,16 +1,19 @@
 """The lab's server processes: DNS, web, block page, hang-up middlebox, and the test helper.
 
 Each is ``ip netns exec <ns> python -m ...`` started through :meth:`Lab.start`, which records its
-pid for teardown; we then wait until ``ss`` shows every socket listening.
+pid for teardown; we then wait until ``ss`` shows every socket listening. This module needs only
+what :class:`LabProcesses` describes of a lab, so that it does not import ``topology`` (which
+calls it while building the lab).
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Protocol
 
-from netvigil.lab.pki import make_certificates
+from netvigil.lab.pki import LabCertificates, make_certificates
 from netvigil.lab.plan import (
     BAD_TLS,
     HELPER_PORT,
@@ -19,11 +22,22 @@ from netvigil.lab.plan import (
     OPEN_IP,
     PUBLIC_RESOLVER,
     ZONE,
+    LabPlan,
 )
 from netvigil.lab.web_server import BLOCK_PAGE_PORT, HANG_UP_PORT
 
-if TYPE_CHECKING:
-    from netvigil.lab.topology import Lab
+
+class LabProcesses(Protocol):
+    """What starting the servers needs of a lab (``topology.Lab`` is one)."""
+
+    plan: LabPlan
+    run_dir: Path
+    certs: LabCertificates | None
+
+    def start(self, role: str, name: str, argv: list[str]) -> int: ...
+
+    def wait_listening(self, role: str, wanted: list[str], timeout: float = ...) -> None: ...
+
 
 RESOLVERS = (
     ("isp-resolver", ISP_RESOLVER, False),
@@ -32,7 +46,7 @@ RESOLVERS = (
 )
 
 
-def start_servers(lab: Lab) -> None:
+def start_servers(lab: LabProcesses) -> None:
     """Make the certificates and configs, start every server in the servers namespace."""
     plan = lab.plan
     certs = make_certificates(lab.run_dir / "pki", [ZONE, f"*.{ZONE}", *plan.dns_names()])
@@ -58,7 +72,7 @@ def start_servers(lab: Lab) -> None:
     lab.wait_listening("servers", [*wanted, *(f"tcp:0.0.0.0:{p}" for p in ports)])
 
 
-def start_helper(lab: Lab) -> None:
+def start_helper(lab: LabProcesses) -> None:
     """The control test helper (``netvigil helper``) in the open namespace, on the clean DNS."""
     assert lab.certs is not None
     argv = [sys.executable, "-m", "netvigil", "helper", "--host", OPEN_IP, "--port",

@@ -49,6 +49,7 @@ import pyarrow.parquet as pq
 
 from netvigil._errors import InputError, StoreError
 from netvigil.models.signals import SOURCE_ID
+from netvigil.models.tables import EVENT_SCHEMA, event_rows, signals_table
 from netvigil.store import parquet_read
 from netvigil.store.commitlog import (
     DEFAULT_LOCK_TIMEOUT,
@@ -76,7 +77,6 @@ from netvigil.store.protocol import (
     EventUpsert,
     Staged,
 )
-from netvigil.store.schema import EVENT_SCHEMA, event_rows, signals_table
 
 if TYPE_CHECKING:
     from netvigil.models.events import Event

@@ -17,9 +17,9 @@ import pyarrow as pa
 
 from netvigil.models.events import Event
 from netvigil.models.signals import SignalPoint
+from netvigil.models.tables import EVENT_SCHEMA, SIGNAL_SCHEMA, empty_table
 from netvigil.store.aggregation import COUNTS, AggregationQuery, TimeGrain, asn_number, utc
 from netvigil.store.protocol import StoredEvent
-from netvigil.store.schema import EVENT_SCHEMA, SIGNAL_SCHEMA, empty_table
 
 _MEASUREMENT_OPTIONS = "hive_partitioning=true, union_by_name=true, hive_types={'day': DATE}"
 

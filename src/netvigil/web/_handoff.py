@@ -14,6 +14,24 @@ from netvigil._errors import ConfigError
 from netvigil._settings import Settings
 
 SETTINGS_ENV = "NETVIGIL_SERVE_SETTINGS"
+WORKER_APP = "netvigil.web:app_from_parent"  # the factory uvicorn's workers import
+
+
+def worker_environment(settings: Settings) -> dict[str, str]:
+    """What the workers need in their environment, once what they share is settled.
+
+    Settled in the parent before any worker starts, so that they cannot race: one signing key for
+    sessions and CSRF tokens, one schema migration of the tracker.
+    """
+    from netvigil.web._security import load_secret_key
+    from netvigil.web._tracker import open_tracker
+
+    secret = load_secret_key(settings.web.secret_key, settings.data_dir)
+    settled = settings.model_copy(
+        update={"web": settings.web.model_copy(update={"secret_key": secret})}
+    )
+    open_tracker(settled.tracker_url).close()
+    return {SETTINGS_ENV: settled.model_dump_json()}
 
 
 def app_from_parent() -> FastAPI:

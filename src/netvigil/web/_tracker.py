@@ -204,8 +204,9 @@ def _hours(record: dict[str, Any]) -> float | None:
 
 def impact_inputs(record: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
     """The arguments of ``netvigil.impact.estimate`` for a public record, or why there are none."""
-    from netvigil.impact.methods import KNOWN_SERVICES
+    from netvigil.models.catalogue import load_catalogue
 
+    catalogue = load_catalogue()
     stop = record.get("stop") or {}
     if not record.get("country_code"):
         return None, N_("No estimate: the country is not known.")
@@ -225,11 +226,8 @@ def impact_inputs(record: dict[str, Any]) -> tuple[dict[str, Any] | None, str | 
     if record.get("report_year"):
         args["year"] = record["report_year"]
     if "service" in extent and "full" not in extent:
-        services = [
-            p
-            for p, col in PLATFORMS.items()
-            if p in KNOWN_SERVICES and str(stop.get(col) or "").lower() == "yes"
-        ]
+        costed = [catalogue.find(p) for p, col in PLATFORMS.items() if _yes(stop.get(col))]
+        services = [s.impact_name for s in costed if s is not None and s.impact_name]
         if not services:
             return None, N_("No estimate: the blocked services are not recorded.")
         args.update(shutdown_type="service", services=services)
@@ -238,6 +236,10 @@ def impact_inputs(record: dict[str, Any]) -> tuple[dict[str, Any] | None, str | 
     else:
         args["shutdown_type"] = "full"
     return args, None
+
+
+def _yes(value: Any) -> bool:
+    return str(value or "").lower() == "yes"
 
 
 def impact_of(record: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:

@@ -1,5 +1,9 @@
 """Arrow schemas of the tiers, derived from the typed records so the two never drift.
 
+Beside the records because both their producer (the analysis, which builds the observation and
+verdict columns in ingest's workers) and their keeper (the store) read them, and the analysis
+must not know the store.
+
 ``Verdict`` and ``Observation`` (netvigil.models) are frozen records with flat fields; their type
 hints map to Arrow types. A field whose type mixes kinds (OONI's ``blocking`` is ``false`` or a
 string) is stored as a string, with ``false``/``true`` spelled out, so Parquet has one type per
