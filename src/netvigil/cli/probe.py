@@ -24,14 +24,16 @@ Each URL gets a system-resolver and a UDP DNS lookup, TCP connects, a TLS handsh
 HTTP GET following up to 10 redirects and a control request to the test helper; the OONI
 measurement is appended to the spool (or --output) as soon as it completes.
 
---test NAME runs another nettest ({", ".join(names())}; default {DEFAULT}) and --group NAME
-every nettest of a group ({", ".join(sorted(GROUPS))}). A nettest without input runs once.
+Nettests (--test NAME): {", ".join(names())}; the default is {DEFAULT}. Groups (--group NAME,
+its nettests one after another): {", ".join(sorted(GROUPS))}. A nettest without input runs once.
 
 Example: netvigil probe --yes https://example.org/ --output probe.jsonl
 
 Example: netvigil probe --test-list global.csv --category NEWS --category HUMR --concurrency 64
 
 Example: netvigil probe --yes --test web_connectivity -f urls.txt
+
+Example: netvigil probe --yes --group websites -f urls.txt --json
 """
 
 
@@ -53,7 +55,7 @@ def probe_command(
         None, help="URLs to measure (http:// or https://), or HOST:PORT for an endpoint nettest."
     ),
     test: str | None = typer.Option(
-        None, "--test", help=f"The nettest to run (default {DEFAULT}); see the list above."
+        None, "--test", help=f"The nettest to run (default {DEFAULT}; the list is above)."
     ),
     group: str | None = typer.Option(
         None, "--group", help="Run every nettest of this group, one after another."
@@ -75,11 +77,11 @@ def probe_command(
         [], "--annotation", "-a", help="KEY=VALUE added to every measurement's annotations."
     ),
     concurrency: int | None = typer.Option(
-        None, "--concurrency", "-n", min=1, max=1024, help="URLs measured at once."
+        None, "--concurrency", "-n", min=1, max=1024, help="Inputs measured at once."
     ),
     no_progress: bool = typer.Option(False, "--no-progress", help="No progress bar."),
     as_json: bool = typer.Option(
-        False, "--json", help="Print one JSON verdict line per URL on stdout."
+        False, "--json", help="Print one JSON summary line per measurement on stdout."
     ),
     public_ip: str | None = typer.Option(
         None,

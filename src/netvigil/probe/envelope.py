@@ -68,9 +68,8 @@ class Report:
             annotations=annotations,
         )
 
-    def test_helpers(self) -> dict[str, Any] | None:
-        if not self.nettest.uses_helper:
-            return None
+    def test_helpers(self) -> dict[str, Any]:
+        """The envelope's ``test_helpers`` for a nettest that uses the control helper."""
         kind = "https" if self.helper_url.startswith("https") else "http"
         return {"backend": {"address": self.helper_url, "type": kind}}
 
@@ -89,7 +88,7 @@ def measurement(
     entry, its ``category_code``); ``started`` is wall-clock seconds, ``runtime`` seconds.
     """
     v, test = report.vantage, report.nettest
-    whole = {
+    whole: dict[str, Any] = {
         "annotations": {"platform": "linux", "engine_name": SOFTWARE_NAME, **annotations},
         "data_format_version": DATA_FORMAT_VERSION,
         "extensions": dict(test.extensions),
@@ -105,7 +104,10 @@ def measurement(
         "resolver_network_name": v.resolver_network_name,
         "software_name": SOFTWARE_NAME,
         "software_version": __version__,
-        "test_helpers": report.test_helpers(),
+    }
+    if test.uses_helper:  # OONI Probe omits the key for a test without helper (omitempty)
+        whole["test_helpers"] = report.test_helpers()
+    whole |= {
         "test_name": test.name,
         "test_runtime": round(runtime, 6),
         "test_start_time": report.test_start_time,

@@ -94,7 +94,7 @@ class Nettest:
     # One table row (one string per column) from the summary; default: each value as JSON.
     cells: Callable[[Mapping[str, Any]], tuple[str, ...]] | None = None
     # The envelope's ``extensions`` (OONI's versions of the record formats used) and whether
-    # the test asks the control test helper (then ``test_helpers`` names it, else null).
+    # the test asks the control test helper (then ``test_helpers`` names it, else it is absent).
     extensions: Mapping[str, int] = field(default_factory=dict)
     uses_helper: bool = False
 
