@@ -11,6 +11,7 @@ import typer
 from rich.markup import escape
 
 from netvigil.cli._context import err_console, settings_of
+from netvigil.probe.nettest import InputKind
 from netvigil.probe.nettests import DEFAULT, GROUPS, names
 
 if TYPE_CHECKING:
@@ -176,7 +177,6 @@ def _inputs(
     """The run's inputs, of the one kind its nettests take; bad lines reported and skipped."""
     from netvigil._errors import InputError
     from netvigil.probe.inputs import Inputs, from_arguments, from_test_list, from_url_file
-    from netvigil.probe.nettest import InputKind
     from netvigil.probe.nettests import input_kind
 
     kind = input_kind(tests)
@@ -215,8 +215,12 @@ def _inputs(
 
 
 # The summary table's first column, by the kind of input of the nettest.
-INPUT_COLUMN = {"urls": "URL", "endpoints": "endpoint", "none": "input"}
-FAILED = {"urls": "URL(s)", "endpoints": "endpoint(s)", "none": "nettest run(s)"}
+INPUT_COLUMN = {InputKind.URLS: "URL", InputKind.ENDPOINTS: "endpoint", InputKind.NONE: "input"}
+FAILED = {
+    InputKind.URLS: "URL(s)",
+    InputKind.ENDPOINTS: "endpoint(s)",
+    InputKind.NONE: "nettest run(s)",
+}
 
 
 def _summary(outcomes: Sequence[Outcome], path: Path, rejected: int, *, quiet: bool) -> None:
@@ -225,7 +229,7 @@ def _summary(outcomes: Sequence[Outcome], path: Path, rejected: int, *, quiet: b
     from rich.table import Table
 
     tables: list[Table] = []
-    errors: dict[str, int] = {}
+    errors: dict[InputKind, int] = {}
     for test in dict.fromkeys(o.nettest for o in outcomes):  # in the order they ran
         table = Table(title=f"{test.name} verdicts")
         for column in (INPUT_COLUMN[test.inputs], *test.header()):
