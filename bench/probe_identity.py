@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -194,6 +195,7 @@ def loopback(before: Path, after: Path) -> bool:
     finally:
         helper.should_exit = True
         loop.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
     return ok
 
 
