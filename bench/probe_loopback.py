@@ -27,9 +27,10 @@ import httpx
 
 from netvigil._settings import ProbeSettings
 from netvigil.probe.inputs import Target
+from netvigil.probe.nettest import VantagePoint
+from netvigil.probe.nettests import nettest
 from netvigil.probe.runner import run_probe
 from netvigil.probe.spool import Spool
-from netvigil.probe.webconnectivity import VantagePoint
 
 PAGE = b"<html><head><title>bench</title></head><body>" + b"x" * 2000 + b"</body></html>"
 OK_HOSTS = [f"127.0.0.{i}" for i in range(1, 201)]
@@ -93,7 +94,8 @@ def run(targets: list[Target], probe: ProbeSettings, concurrency: int, spool: Pa
     start = time.perf_counter()
     s = Spool(spool)
     try:
-        asyncio.run(run_probe(targets, probe, VantagePoint(), s, {}, concurrency))
+        web = [nettest("web_connectivity")]
+        asyncio.run(run_probe(web, targets, probe, VantagePoint(), s, {}, concurrency))
     finally:
         s.close()
     return time.perf_counter() - start

@@ -93,3 +93,16 @@ def test_bad_annotation_is_an_input_error(world: World, tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "--annotation" in result.output and "KEY=VALUE" in result.output
+
+
+def test_markup_in_an_input_line_or_url_does_not_stop_the_run(world: World, tmp_path: Path) -> None:
+    """security-audit L2: Rich read "[/]" as markup and the run died; values are now escaped."""
+    urls = tmp_path / "urls.txt"
+    urls.write_text(f"[/] bad line\n{world.http}/[/]\n{world.http}/\n")
+    out = tmp_path / "m.jsonl"
+    args = ["probe", "--yes", "-o", str(out), "--input-file", str(urls)]
+    result = CliRunner().invoke(app, args, env=world.env(COLUMNS="200"))  # no cell cut short
+    assert result.exit_code == 0, result.output
+    assert "[/] bad line" in result.output  # shown as it is, not swallowed as a tag
+    assert f"{world.http}/[/]" in " ".join(result.stdout.split())  # its row in the table
+    assert sorted(measured(out)) == sorted([f"{world.http}/[/]", f"{world.http}/"])

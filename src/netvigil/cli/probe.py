@@ -1,24 +1,40 @@
-"""`netvigil probe`: run OONI's Web Connectivity on URLs, a URL file or a Citizen Lab test list."""
+"""`netvigil probe`: run a nettest (default OONI's Web Connectivity) or a group of them."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+from rich.markup import escape
 
 from netvigil.cli._context import err_console, settings_of
+from netvigil.probe.nettest import InputKind
+from netvigil.probe.nettests import DEFAULT, GROUPS, names
 
-HELP = """Measure whether URLs are blocked, and how (OONI Web Connectivity on real sockets).
+if TYPE_CHECKING:
+    from netvigil.probe.inputs import Inputs
+    from netvigil.probe.nettest import Nettest
+    from netvigil.probe.runner import Outcome
 
-Each URL gets a system-resolver and a UDP DNS lookup, TCP connects, a TLS handshake for https,
-an HTTP GET following up to 10 redirects and a control request to the test helper; the OONI
+HELP = f"""Measure whether URLs are blocked, and how (OONI Web Connectivity on real sockets).
+
+Each URL gets a system-resolver and a UDP DNS lookup, TCP connects, a TLS handshake for https, an
+HTTP GET following up to 10 redirects and a control request to the test helper; the OONI
 measurement is appended to the spool (or --output) as soon as it completes.
+
+Nettests (--test NAME): {", ".join(names())}; the default is {DEFAULT}. Groups (--group NAME,
+its nettests one after another): {", ".join(sorted(GROUPS))}. A nettest without input runs once.
 
 Example: netvigil probe --yes https://example.org/ --output probe.jsonl
 
 Example: netvigil probe --test-list global.csv --category NEWS --category HUMR --concurrency 64
+
+Example: netvigil probe --yes --test web_connectivity -f urls.txt
+
+Example: netvigil probe --yes --group websites -f urls.txt --json
 """
 
 
@@ -36,9 +52,17 @@ def _annotations(pairs: list[str]) -> dict[str, str]:
 
 def probe_command(
     ctx: typer.Context,
-    urls: list[str] = typer.Argument(None, help="URLs to measure (http:// or https://)."),
+    urls: list[str] = typer.Argument(
+        None, help="URLs to measure (http:// or https://), or HOST:PORT for an endpoint nettest."
+    ),
+    test: str | None = typer.Option(
+        None, "--test", help=f"The nettest to run (default {DEFAULT}; the list is above)."
+    ),
+    group: str | None = typer.Option(
+        None, "--group", help="Run every nettest of this group, one after another."
+    ),
     input_file: Path | None = typer.Option(
-        None, "--input-file", "-f", help="File with one URL a line ('#' starts a comment)."
+        None, "--input-file", "-f", help="File with one input a line ('#' starts a comment)."
     ),
     test_list: Path | None = typer.Option(
         None, "--test-list", "-t", help="Citizen Lab test-list CSV (url,category_code,...)."
@@ -54,11 +78,11 @@ def probe_command(
         [], "--annotation", "-a", help="KEY=VALUE added to every measurement's annotations."
     ),
     concurrency: int | None = typer.Option(
-        None, "--concurrency", "-n", min=1, max=1024, help="URLs measured at once."
+        None, "--concurrency", "-n", min=1, max=1024, help="Inputs measured at once."
     ),
     no_progress: bool = typer.Option(False, "--no-progress", help="No progress bar."),
     as_json: bool = typer.Option(
-        False, "--json", help="Print one JSON verdict line per URL on stdout."
+        False, "--json", help="Print one JSON summary line per measurement on stdout."
     ),
     public_ip: str | None = typer.Option(
         None,
@@ -71,30 +95,14 @@ def probe_command(
 
     import orjson
 
-    from netvigil._errors import InputError
     from netvigil.probe.consent import ensure_consent
-    from netvigil.probe.inputs import Inputs, from_arguments, from_test_list, from_url_file
-    from netvigil.probe.runner import Outcome, run_probe
+    from netvigil.probe.runner import planned, run_probe
     from netvigil.probe.spool import Spool
     from netvigil.probe.vantage import vantage_point
 
     settings = settings_of(ctx)
-    inputs = Inputs()
-    from_arguments(urls or [], inputs)
-    if input_file is not None:
-        from_url_file(input_file, inputs)
-    if test_list is not None:
-        from_test_list(test_list, {c.strip().upper() for c in category}, inputs)
-    elif category:
-        raise InputError("--category filters a test list: add --test-list FILE.csv")
-    for problem in inputs.rejected:
-        # one unwrapped line per problem: people grep these and editors jump to file:line
-        err_console.print(f"[yellow]skipped[/] {problem.render()}", highlight=False, soft_wrap=True)
-    if not inputs.targets:
-        raise InputError(
-            "nothing to measure",
-            hint="give URLs, --input-file FILE or --test-list FILE.csv (see --help)",
-        )
+    tests = _selection(test, group)
+    inputs = _inputs(tests, urls or [], input_file, test_list, category)
     extra = _annotations(annotation)
     ensure_consent(
         settings.data_dir,
@@ -117,17 +125,15 @@ def probe_command(
         console=err_console,
         disable=not show,
     )
-    task = progress.add_task("measuring", total=len(inputs.targets))
+    task = progress.add_task("measuring", total=planned(tests, inputs.targets))
 
     def done(outcome: Outcome) -> None:
         progress.advance(task)
         if as_json:
             line = {
-                "input": outcome.url,
-                "blocking": outcome.blocking,
-                "accessible": outcome.accessible,
-                "dns_consistency": outcome.dns_consistency,
-                "control_failure": outcome.control_failure,
+                "test_name": outcome.nettest.name,
+                "input": outcome.input,
+                **outcome.summary,
                 "error": outcome.error,
             }
             sys.stdout.write(orjson.dumps(line).decode() + "\n")
@@ -136,7 +142,9 @@ def probe_command(
     try:
         with progress:
             outcomes = asyncio.run(
-                run_probe(inputs.targets, settings.probe, vantage, spool, extra, workers, done)
+                run_probe(
+                    tests, inputs.targets, settings.probe, vantage, spool, extra, workers, done
+                )
             )
     except KeyboardInterrupt:
         err_console.print(
@@ -150,37 +158,103 @@ def probe_command(
         raise typer.Exit(1)
 
 
-def _summary(outcomes: Sequence[object], path: Path, rejected: int, *, quiet: bool) -> None:
+def _selection(test: str | None, group: str | None) -> list[Nettest]:
+    from netvigil._errors import InputError
+    from netvigil.probe import nettests
+
+    if test is not None and group is not None:
+        raise InputError("give --test or --group, not both", field="--group")
+    return nettests.group(group) if group is not None else [nettests.nettest(test or DEFAULT)]
+
+
+def _inputs(
+    tests: list[Nettest],
+    urls: list[str],
+    input_file: Path | None,
+    test_list: Path | None,
+    category: list[str],
+) -> Inputs:
+    """The run's inputs, of the one kind its nettests take; bad lines reported and skipped."""
+    from netvigil._errors import InputError
+    from netvigil.probe.inputs import Inputs, from_arguments, from_test_list, from_url_file
+    from netvigil.probe.nettests import input_kind
+
+    kind = input_kind(tests)
+    inputs = Inputs()
+    if kind is InputKind.NONE:
+        if urls or input_file is not None or test_list is not None or category:
+            listed = ", ".join(t.name for t in tests)
+            raise InputError(
+                f"{listed} take(s) no input",
+                hint="drop the URLs, --input-file, --test-list and --category",
+            )
+        return inputs
+    from_arguments(urls, inputs, kind)
+    if input_file is not None:
+        from_url_file(input_file, inputs, kind)
+    if test_list is not None:
+        if kind is not InputKind.URLS:
+            listed = ", ".join(t.name for t in tests)
+            raise InputError(
+                f"a test list holds URLs; {listed} take(s) {kind}", field="--test-list"
+            )
+        from_test_list(test_list, {c.strip().upper() for c in category}, inputs)
+    elif category:
+        raise InputError("--category filters a test list: add --test-list FILE.csv")
+    for problem in inputs.rejected:
+        # one unwrapped line per problem: people grep these and editors jump to file:line
+        err_console.print(
+            f"[yellow]skipped[/] {escape(problem.render())}", highlight=False, soft_wrap=True
+        )
+    if not inputs.targets:
+        raise InputError(
+            "nothing to measure",
+            hint="give URLs, --input-file FILE or --test-list FILE.csv (see --help)",
+        )
+    return inputs
+
+
+# The summary table's first column, by the kind of input of the nettest.
+INPUT_COLUMN = {InputKind.URLS: "URL", InputKind.ENDPOINTS: "endpoint", InputKind.NONE: "input"}
+FAILED = {
+    InputKind.URLS: "URL(s)",
+    InputKind.ENDPOINTS: "endpoint(s)",
+    InputKind.NONE: "nettest run(s)",
+}
+
+
+def _summary(outcomes: Sequence[Outcome], path: Path, rejected: int, *, quiet: bool) -> None:
+    """One table per nettest on stdout (the command's result), the totals on stderr."""
+    from rich.console import Console
     from rich.table import Table
 
-    from netvigil.probe.runner import Outcome
-
-    table = Table(title="web_connectivity verdicts")
-    for column in ("URL", "blocking", "accessible", "dns_consistency"):
-        table.add_column(column)
-    errors = 0
-    for outcome in sorted((o for o in outcomes if isinstance(o, Outcome)), key=lambda o: o.url):
-        if outcome.error:
-            errors += 1
-            table.add_row(outcome.url, f"[red]error: {outcome.error}[/]", "", "")
-            continue
-        blocking = "null" if outcome.blocking is None else str(outcome.blocking)
-        if outcome.control_failure:
-            blocking += f" (control: {outcome.control_failure})"
-        table.add_row(
-            outcome.url,
-            blocking,
-            "null" if outcome.accessible is None else str(outcome.accessible).lower(),
-            str(outcome.dns_consistency or "null"),
-        )
+    tables: list[Table] = []
+    errors: dict[InputKind, int] = {}
+    for test in dict.fromkeys(o.nettest for o in outcomes):  # in the order they ran
+        table = Table(title=f"{test.name} verdicts")
+        for column in (INPUT_COLUMN[test.inputs], *test.header()):
+            table.add_column(column)
+        mine = sorted((o for o in outcomes if o.nettest is test), key=lambda o: o.input or "")
+        for outcome in mine:
+            shown = escape(outcome.input) if outcome.input is not None else "(no input)"
+            if outcome.error:
+                errors[test.inputs] = errors.get(test.inputs, 0) + 1
+                blank = [""] * (len(test.header()) - 1)
+                table.add_row(shown, f"[red]error: {escape(outcome.error)}[/]", *blank)
+                continue
+            table.add_row(shown, *(escape(cell) for cell in test.row(outcome.summary)))
+        tables.append(table)
     if not quiet:  # the table is the command's result: stdout (progress and notes go to stderr)
-        from rich.console import Console
-
-        Console().print(table)
+        console = Console()
+        for table in tables:
+            console.print(table)
+    failed = "".join(
+        f"; {n} {FAILED[kind]} failed with an internal error" for kind, n in errors.items()
+    )
     err_console.print(
-        f"{len(outcomes) - errors} measurement(s) appended to {path}"
+        f"{len(outcomes) - sum(errors.values())} measurement(s) appended to {path}"
         + (f"; {rejected} input line(s) skipped" if rejected else "")
-        + (f"; {errors} URL(s) failed with an internal error" if errors else "")
+        + failed
     )
 
 

@@ -78,10 +78,18 @@ def expected_verdict(ooni_dir: Path | None, name: str) -> Verdict | None:
 
 
 def probe_argv(
-    lab: Lab, output: Path, inputs: list[str], annotations: dict[str, str] | None = None
+    lab: Lab,
+    output: Path,
+    inputs: list[str],
+    annotations: dict[str, str] | None = None,
+    test: str | None = None,
 ) -> list[str]:
-    """``netvigil probe`` in the lab's client namespace; ``inputs``: URLs and input options."""
+    """``netvigil probe`` in the lab's client namespace; ``inputs``: URLs and input options.
+
+    ``test`` names the nettest (``--test``); None runs the probe's default, web_connectivity.
+    """
     notes = [a for k, v in (annotations or {}).items() for a in ("--annotation", f"{k}={v}")]
+    selected = [] if test is None else ["--test", test]
     return lab.exec_argv(
         "client",
         sys.executable,
@@ -92,6 +100,7 @@ def probe_argv(
         "--no-progress",
         "--output",
         str(output),
+        *selected,
         *notes,
         *inputs,
     )

@@ -1,4 +1,5 @@
-"""What to measure: URLs from the command line, a plain URL file, or a Citizen Lab test list.
+"""What to measure: URLs (or HOST:PORT endpoints) from the command line or a plain file, or
+URLs from a Citizen Lab test list; which of the two a run takes is its nettests' ``InputKind``.
 
 Bad lines never stop a run: each is returned as an :class:`InputError` naming ``file:line`` and
 the reason, and every good line is still measured (the policy of Censored Planet's and RIPE
@@ -8,19 +9,21 @@ Atlas's parsers: count and report bad input, never let it be fatal).
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from netvigil._errors import InputError
 from netvigil.probe.fetch import split_target
+from netvigil.probe.nettest import InputKind
 
 TEST_LIST_COLUMNS = ("url", "category_code")  # required columns of a Citizen Lab CSV
 
 
 @dataclass(frozen=True)
 class Target:
-    url: str
+    url: str  # the input: a URL, or HOST:PORT for a nettest that takes endpoints
     category_code: str | None = None
 
 
@@ -51,24 +54,56 @@ def url_problem(url: str) -> str | None:
     return None
 
 
-def from_arguments(urls: Iterable[str], into: Inputs) -> None:
+def split_endpoint(text: str) -> tuple[str, int]:
+    """(host, port) of ``HOST:PORT`` or ``[v6]:PORT``; ValueError if it is not one."""
+    parts = urlsplit("//" + text)
+    port = parts.port  # ValueError when out of range or not a number
+    if not parts.hostname or port is None:
+        raise ValueError("expected HOST:PORT such as 198.51.100.7:443 or [2001:db8::1]:443")
+    if parts.path or parts.query or parts.fragment or "@" in parts.netloc:
+        raise ValueError("expected HOST:PORT alone, without path, query or user")
+    return parts.hostname, port
+
+
+def endpoint_problem(endpoint: str) -> str | None:
+    """Why ``endpoint`` cannot be measured, or None when it can."""
+    if not endpoint:
+        return "empty endpoint"
+    if any(c.isspace() for c in endpoint):
+        return f"endpoint {endpoint!r} contains white space"
+    try:
+        split_endpoint(endpoint)
+    except ValueError as exc:
+        return f"endpoint {endpoint!r}: {exc}"
+    return None
+
+
+def _checker(kind: InputKind) -> tuple[Callable[[str], str | None], str]:
+    if kind is InputKind.ENDPOINTS:
+        return endpoint_problem, "endpoint"
+    return url_problem, "url"
+
+
+def from_arguments(urls: Iterable[str], into: Inputs, kind: InputKind = InputKind.URLS) -> None:
+    problem_of, name = _checker(kind)
     for n, url in enumerate(urls, start=1):
-        problem = url_problem(url.strip())
+        problem = problem_of(url.strip())
         if problem:
-            into.rejected.append(InputError(problem, path="<arguments>", line=n, field="url"))
+            into.rejected.append(InputError(problem, path="<arguments>", line=n, field=name))
         else:
             into.add(Target(url.strip()))
 
 
-def from_url_file(path: Path, into: Inputs) -> None:
-    """One URL per line; blank lines and ``#`` comments are ignored."""
+def from_url_file(path: Path, into: Inputs, kind: InputKind = InputKind.URLS) -> None:
+    """One input per line; blank lines and ``#`` comments are ignored."""
+    problem_of, name = _checker(kind)
     for n, raw in enumerate(_read_lines(path), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        problem = url_problem(line)
+        problem = problem_of(line)
         if problem:
-            into.rejected.append(InputError(problem, path=path, line=n, field="url"))
+            into.rejected.append(InputError(problem, path=path, line=n, field=name))
         else:
             into.add(Target(line))
 

@@ -1,6 +1,8 @@
-"""Running many URLs at once: a bounded pool of measurers, a cap per host, one spool.
+"""Running nettests: each one's inputs by a bounded pool of measurers, a cap per host, one spool.
 
-Concurrency is asyncio (no process per URL): ``concurrency`` workers pull URLs from a queue and a
+The nettests of a run go one after another (as OONI Probe runs a group), each with its own report
+(id, start time). A nettest that takes inputs is measured once per input; one that takes none, once.
+Concurrency is asyncio (no process per URL): ``concurrency`` workers pull inputs from a queue and a
 per-host semaphore keeps at most ``per_host`` measurements on one host at a time, so a long list
 of one site does not hammer it. getaddrinfo runs in a thread pool sized to the concurrency,
 because the loop's default pool (min(32, cpus+4)) would serialise DNS on small machines.
@@ -13,37 +15,30 @@ import ipaddress
 import ssl
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from netvigil._errors import ConfigError
 from netvigil._settings import ProbeSettings
 from netvigil.probe.control import helper_client
+from netvigil.probe.envelope import Report, measurement
 from netvigil.probe.fetch import Network, split_target
-from netvigil.probe.inputs import Target
+from netvigil.probe.inputs import Target, split_endpoint
+from netvigil.probe.nettest import InputKind, Nettest, Session, VantagePoint
 from netvigil.probe.spool import Spool
-from netvigil.probe.webconnectivity import (
-    RunContext,
-    VantagePoint,
-    measure,
-    new_report_id,
-    ooni_time,
-)
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """One line of the run's summary table."""
+    """One measurement's line in the run's summary: its nettest's summary fields."""
 
-    url: str
-    blocking: Any
-    accessible: Any
-    dns_consistency: Any
-    control_failure: str | None
-    error: str | None = None  # a netvigil bug while measuring (the URL has no measurement)
+    nettest: Nettest
+    input: str | None  # None for a nettest without input
+    summary: dict[str, Any]  # nettest.summary_keys -> values (all None after an error)
+    error: str | None = None  # a netvigil bug while measuring (the input has no measurement)
 
 
 def tls_context(ca_bundle: Path | None) -> ssl.SSLContext:
@@ -88,8 +83,14 @@ def probe_network(probe: ProbeSettings) -> Network:
     )
 
 
+def planned(nettests: Sequence[Nettest], targets: Sequence[Target]) -> int:
+    """How many measurements a run makes: one per input, or one for a test without input."""
+    return sum(1 if t.inputs is InputKind.NONE else len(targets) for t in nettests)
+
+
 async def run_probe(
-    targets: list[Target],
+    nettests: Sequence[Nettest],
+    targets: Sequence[Target],
     probe: ProbeSettings,
     vantage: VantagePoint,
     spool: Spool,
@@ -97,57 +98,74 @@ async def run_probe(
     concurrency: int,
     on_done: Callable[[Outcome], None] = lambda _: None,
 ) -> list[Outcome]:
-    """Measure every target, appending each measurement to ``spool`` as it completes."""
+    """Run every nettest on ``targets`` (or once, without input), appending to ``spool``."""
     loop = asyncio.get_running_loop()
     loop.set_default_executor(ThreadPoolExecutor(max_workers=max(8, concurrency)))
     network = probe_network(probe)
-    now = time.time()
-    queue: asyncio.Queue[Target] = asyncio.Queue()
-    for target in targets:
-        queue.put_nowait(target)
-    per_host: defaultdict[str, asyncio.Semaphore] = defaultdict(
-        lambda: asyncio.Semaphore(probe.per_host)
-    )
     outcomes: list[Outcome] = []
     async with helper_client(network.tls, probe.control_timeout, concurrency) as client:
-        run = RunContext(
-            vantage=vantage,
-            network=network,
-            helper_url=probe.helper_url,
-            client=client,
-            annotations=annotations,
-            report_id=new_report_id(vantage, now),
-            test_start_time=ooni_time(now),
-        )
-
-        async def worker() -> None:
-            while not queue.empty():
-                target = queue.get_nowait()
-                async with per_host[split_target(target.url)[1]]:
-                    outcome = await _measure_one(target, run, spool)
-                outcomes.append(outcome)
-                on_done(outcome)
-
-        await asyncio.gather(*(worker() for _ in range(min(concurrency, len(targets)) or 1)))
+        session = Session(vantage, network, probe.helper_url, client)
+        for test in nettests:
+            report = Report.open(test, vantage, probe.helper_url, annotations, time.time())
+            inputs: list[Target | None] = [None] if test.inputs is InputKind.NONE else list(targets)
+            outcomes += await _run_report(
+                report, inputs, session, spool, probe.per_host, concurrency, on_done
+            )
     return outcomes
 
 
-async def _measure_one(target: Target, run: RunContext, spool: Spool) -> Outcome:
-    annotations = dict(run.annotations)
-    if target.category_code:
+async def _run_report(
+    report: Report,
+    inputs: list[Target | None],
+    session: Session,
+    spool: Spool,
+    per_host_cap: int,
+    concurrency: int,
+    on_done: Callable[[Outcome], None],
+) -> list[Outcome]:
+    queue: asyncio.Queue[Target | None] = asyncio.Queue()
+    for target in inputs:
+        queue.put_nowait(target)
+    per_host: defaultdict[str, asyncio.Semaphore] = defaultdict(
+        lambda: asyncio.Semaphore(per_host_cap)
+    )
+    outcomes: list[Outcome] = []
+
+    async def worker() -> None:
+        while not queue.empty():
+            target = queue.get_nowait()
+            async with per_host[_host(report.nettest.inputs, target)]:
+                outcome = await _measure_one(report, target, session, spool)
+            outcomes.append(outcome)
+            on_done(outcome)
+
+    await asyncio.gather(*(worker() for _ in range(min(concurrency, len(inputs)) or 1)))
+    return outcomes
+
+
+def _host(kind: InputKind, target: Target | None) -> str:
+    """The host an input measures, for the per-host cap ('' for a test without input)."""
+    if target is None:
+        return ""
+    if kind is InputKind.ENDPOINTS:
+        return split_endpoint(target.url)[0]
+    return split_target(target.url)[1]
+
+
+async def _measure_one(
+    report: Report, target: Target | None, session: Session, spool: Spool
+) -> Outcome:
+    test = report.nettest
+    input_ = None if target is None else target.url
+    annotations = dict(report.annotations)
+    if target is not None and target.category_code:
         annotations["category_code"] = target.category_code
     try:
-        m = await measure(target.url, _with_annotations(run, annotations))
+        started_wall, started = time.time(), time.monotonic()
+        measured = await test.measure(input_, session)
+        runtime = time.monotonic() - started
+        m = measurement(report, input_, annotations, started_wall, runtime, measured)
     except Exception as exc:  # a bug must not cost the rest of the run its measurements
-        return Outcome(target.url, None, None, None, None, error=f"{type(exc).__name__}: {exc}")
+        return Outcome(test, input_, test.summary({}), error=f"{type(exc).__name__}: {exc}")
     await spool.append(m)
-    tk = m["test_keys"]
-    return Outcome(
-        target.url, tk["blocking"], tk["accessible"], tk["dns_consistency"], tk["control_failure"]
-    )
-
-
-def _with_annotations(run: RunContext, annotations: dict[str, str]) -> RunContext:
-    if annotations == run.annotations:
-        return run
-    return replace(run, annotations=annotations)
+    return Outcome(test, input_, test.summary(m["test_keys"]))

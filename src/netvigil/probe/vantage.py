@@ -16,7 +16,7 @@ import dns.resolver
 from netvigil._errors import ConfigError, InputError
 from netvigil._settings import ProbeSettings
 from netvigil.analysis.iptable import record_fields
-from netvigil.probe.webconnectivity import VantagePoint
+from netvigil.probe.nettest import VantagePoint
 
 
 def system_resolver_ip() -> str:
