@@ -9,11 +9,13 @@ Public names (everything else in this package is an implementation detail):
 - ``analyze_web_connectivity(test_keys)``: OONI's blocking/accessible/dns_consistency plus our
   ``blocking_detail``; the probe calls it too, so probe and pipeline share one set of rules.
 - ``Fingerprints``: OONI's blockpage fingerprints, ``Fingerprints.load(dir_or_url)``.
-- ``RULES_VERSION`` and ``RULES`` (every rule id with its condition and source).
+- ``RULES_VERSION`` and ``RULES`` (every rule id with its condition and source), including
+  OONI's known exceptions (``fastpath.EXCEPTIONS``).
 """
 
 from __future__ import annotations
 
+from netvigil.analysis import fastpath, legacy_python
 from netvigil.analysis._uid import measurement_uid
 from netvigil.analysis.fingerprints import Fingerprint, Fingerprints
 from netvigil.analysis.observations import ObservationColumns, observation_rows, observations_of
@@ -22,7 +24,12 @@ from netvigil.analysis.services import SERVICE_RULES
 from netvigil.analysis.verdict import verdict_of
 from netvigil.analysis.webconnectivity import WebConnectivityAnalysis, analyze_web_connectivity
 
-RULES: tuple[Rule, ...] = (*BASE_RULES, *SERVICE_RULES)
+RULES: tuple[Rule, ...] = (
+    *BASE_RULES,
+    *legacy_python.RULES,
+    *SERVICE_RULES,
+    *fastpath.RULES,
+)
 
 __all__ = [
     "RULES",
