@@ -145,11 +145,7 @@ def _without_tor(tk: Mapping[str, Any]) -> Mapping[str, Any]:
     requests = tk.get("requests")
     if not isinstance(requests, list):
         return tk
-    own = [
-        r
-        for r in requests
-        if not (isinstance(r, dict) and _is_tor(r.get("request")))
-    ]
+    own = [r for r in requests if not (isinstance(r, dict) and _is_tor(r.get("request")))]
     return {**tk, "requests": own}
 
 

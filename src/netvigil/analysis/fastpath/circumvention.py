@@ -43,7 +43,8 @@ def meek_fronted_requests_test(m: Mapping[str, Any], tk: Mapping[str, Any]) -> J
             return blocked("meek_fronted_requests_test", "front", "meek.response.blocked.v1")
         headers = obj(response).get("headers", {})
         if isinstance(headers, list):  # older reports list [name, [values]] pairs
-            headers = {h[0]: h[1][0] for h in headers if isinstance(h, list) and len(h) > 1 and h[1]}
+            pairs = [h for h in headers if isinstance(h, list) and len(h) > 1 and h[1]]
+            headers = {h[0]: h[1][0] for h in pairs}
         server = obj(headers).get("Server", "")
         if not (isinstance(server, str) and server.startswith("ECAcc ")):
             score += 0.5

@@ -124,8 +124,7 @@ EXCEPTIONS: tuple[KnownException, ...] = (
         exception_id="ooni.signal.engine_below_3_17_2_since_2023_05_02.v1",
         test_name="signal",
         effect="discard",
-        condition="annotations.engine_version < 3.17.2 (or none) measured on or after "
-        "2023-05-02",
+        condition="annotations.engine_version < 3.17.2 (or none) measured on or after 2023-05-02",
         engine_version_below="3.17.2",
         started_from="2023-05-02",
         source=_FP + "score_signal; ooni/backend#679",
@@ -152,7 +151,7 @@ EXCEPTIONS: tuple[KnownException, ...] = (
         test_name="whatsapp",
         effect="ignore_flag",
         flag="whatsapp_web_status",
-        condition='software ooniprobe 2.1.0, 2.2.0 or 2.3.0 reporting whatsapp_web_status '
+        condition="software ooniprobe 2.1.0, 2.2.0 or 2.3.0 reporting whatsapp_web_status "
         '"blocked" (its empty client headers hit WhatsApp\'s unsupported-browser page)',
         software_names=("ooniprobe",),
         software_versions=("2.1.0", "2.2.0", "2.3.0"),

@@ -145,9 +145,9 @@ def facebook_messenger(m: Mapping[str, Any], tk: Mapping[str, Any]) -> Judgement
     tcp_bad = [tk.get(f"facebook_{e}_reachable") is False for e in _FB_ENDPOINTS]
     dns_flag, tcp_flag = tk.get("facebook_dns_blocking"), tk.get("facebook_tcp_blocking")
     score = 0.5 * (sum(dns_bad) + sum(tcp_bad) + (dns_flag is True) + (tcp_flag is True))
-    consistency = {True: "inconsistent", False: "consistent"}.get(dns_flag) if isinstance(
-        dns_flag, bool
-    ) else None
+    consistency = None
+    if isinstance(dns_flag, bool):
+        consistency = "inconsistent" if dns_flag else "consistent"
     if score <= 0.5:
         return Judgement(blocking=False, accessible=True, rule_id="facebook.score.ok.v1",
                          dns_consistency=consistency)  # fmt: skip
@@ -199,7 +199,7 @@ RULES = (
          "measurement_start_time unreadable: failure", "score_signal"),
     rule("facebook.score.blocked.v1", "0.5 per *_dns_consistent or *_reachable key that is "
          "false and per facebook_dns_blocking / facebook_tcp_blocking that is true > 0.5: "
-         "anomaly; blocking dns when a DNS key says so, else tcp", 
+         "anomaly; blocking dns when a DNS key says so, else tcp",
          "score_measurement_facebook_messenger"),
     rule("facebook.score.ok.v1", "the same score <= 0.5: ok",
          "score_measurement_facebook_messenger"),

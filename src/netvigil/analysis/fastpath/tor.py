@@ -28,8 +28,10 @@ def tor(m: Mapping[str, Any], tk: Mapping[str, Any]) -> Judgement:
     reached = 0
     failures: Counter[str] = Counter()
     for target in targets.values():
-        if not isinstance(target, dict) or "failure" not in target or (
-            "network_events" not in target
+        if (
+            not isinstance(target, dict)
+            or "failure" not in target
+            or ("network_events" not in target)
         ):
             return failed("tor.malformed_target.v1")
         failure = target["failure"]
