@@ -24,10 +24,15 @@ from netvigil.analysis.services import SERVICE_RULES
 from netvigil.analysis.verdict import verdict_of
 from netvigil.analysis.webconnectivity import WebConnectivityAnalysis, analyze_web_connectivity
 
+# services.py's summary-key rules still decide telegram and whatsapp measurements without
+# events, and signal's backend status; facebook_messenger and tor follow fastpath's rules.
+_SUMMARY_RULES = tuple(
+    r for r in SERVICE_RULES if r.rule_id.split(".")[0] in ("telegram", "whatsapp", "signal")
+)
 RULES: tuple[Rule, ...] = (
     *BASE_RULES,
     *legacy_python.RULES,
-    *SERVICE_RULES,
+    *_SUMMARY_RULES,
     *fastpath.RULES,
 )
 
