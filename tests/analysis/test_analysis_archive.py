@@ -17,6 +17,7 @@ import pytest
 from analysis_shared import REPO, shared_path
 
 from netvigil.analysis import RULES, Fingerprints, verdict_of
+from netvigil.analysis.fastpath import JUDGES
 from netvigil.analysis.formats import start_time_of, with_start_time
 from netvigil.models.verdicts import Verdict
 
@@ -259,3 +260,44 @@ def test_every_exception_has_a_source_and_is_documented() -> None:
     for exc in EXCEPTIONS:
         assert exc.source and exc.condition
         assert f"`{exc.exception_id}`" in text
+
+
+def test_the_verdict_command_reads_old_formats_and_null_test_keys(tmp_path: Any) -> None:
+    from typer.testing import CliRunner
+
+    from netvigil.cli.main import app
+
+    null = _example(11)
+    null["test_keys"] = None
+    path = tmp_path / "old.jsonl"
+    path.write_bytes(orjson.dumps(_example(3)) + b"\n" + orjson.dumps(null) + b"\n")
+    result = CliRunner().invoke(app, ["verdict", str(path)])
+    assert result.exit_code == 0, result.output
+    yaml_era, crashed = (orjson.loads(x) for x in result.stdout.splitlines())
+    assert (yaml_era["measurement_start_time"], yaml_era["outcome"]) == (
+        "2015-12-01 07:25:12",
+        "anomaly",
+    )
+    assert (crashed["outcome"], crashed["rule_id"]) == ("failure", "any.malformed.v1")
+
+
+_ODD = [None, 1, "x", [], {}, [1, None], [{"request": 3, "response": [], "failure": {}}],
+        {"k": {"failure": ""}}, {"k": 3}, [[1, 2]], True]  # fmt: skip
+_KEYS = ("requests", "tcp_connect", "targets", "tor_logs", "tor_progress", "failure", "success",
+         "result", "sent", "received", "connection", "failed_operation", "bootstrap_time",
+         "signal_backend_status", "facebook_dns_blocking", "body_length_match")  # fmt: skip
+
+
+@pytest.mark.parametrize("test", sorted(JUDGES))
+def test_odd_data_in_any_test_is_a_verdict_not_an_error(test: str) -> None:
+    envelopes = [
+        {},
+        {"software_name": 5, "test_version": [], "measurement_start_time": 7, "annotations": "x"},
+        {"software_version": "2.2.0", "test_version": "bad", "annotations": {"engine_version": 1},
+         "measurement_start_time": "2024-13-01 00:00:00"},
+    ]  # fmt: skip
+    for key in _KEYS:
+        for value in _ODD:
+            for envelope in envelopes:
+                v = verdict_of({"test_name": test, "test_keys": {key: value}, **envelope})
+                assert v.outcome in {"ok", "anomaly", "confirmed", "failure"}
