@@ -180,13 +180,25 @@ def _tcp_ok(tk: Mapping[str, Any], control: Mapping[str, Any]) -> bool:
     return True
 
 
-def _tcp_detail(tk: Mapping[str, Any]) -> str:
-    from netvigil.analysis.webconnectivity import step_failure_detail
+# The Python probe's (Twisted's) connect failures, in our vocabulary.
+_TCP_DETAIL = {
+    "connection_refused_error": "tcp.refused",
+    "connection_refused": "tcp.refused",
+    "tcp_timed_out_error": "tcp.timeout",
+    "generic_timeout_error": "tcp.timeout",
+    "connection_reset": "tcp.reset",
+    "connection_lost_error": "tcp.reset",
+    "address_family_not_supported_error": "tcp.unreachable",
+    "network_unreachable": "tcp.unreachable",
+    "host_unreachable": "tcp.unreachable",
+}
 
+
+def _tcp_detail(tk: Mapping[str, Any]) -> str:
     for entry in _list(tk.get("tcp_connect")):
-        failure = _d(_d(entry).get("status")).get("failure")
-        if isinstance(failure, str):
-            return step_failure_detail(wo.TCP, _first_word(failure) or "")
+        failure = _first_word(_d(_d(entry).get("status")).get("failure"))
+        if failure is not None:
+            return _TCP_DETAIL.get(failure, "tcp.failure")
     return "tcp.failure"
 
 

@@ -49,7 +49,7 @@ def telegram(m: Mapping[str, Any], tk: Mapping[str, Any]) -> Judgement:
         else:
             http_failed += 1
     if reached + unreachable == 0 and http_ok + http_failed == 0:
-        return _summary(services.telegram(tk))
+        return _summary(services.ANALYZERS["telegram"](tk))
     shares: list[tuple[str, float]] = []
     if reached + unreachable:
         shares.append(("tcp", unreachable / (reached + unreachable)))
@@ -102,9 +102,9 @@ def whatsapp(m: Mapping[str, Any], tk: Mapping[str, Any]) -> Judgement:
 
 def _whatsapp_summary(m: Mapping[str, Any], tk: Mapping[str, Any]) -> Judgement:
     if tk.get("whatsapp_web_status") == "blocked" and _WA_WEB_FLAG.applies(m):
-        judged = _summary(services.whatsapp({**tk, "whatsapp_web_status": "ok"}))
+        judged = _summary(services.ANALYZERS["whatsapp"]({**tk, "whatsapp_web_status": "ok"}))
         return judged if judged.blocking else ok(_WA_WEB_FLAG.exception_id)
-    return _summary(services.whatsapp(tk))
+    return _summary(services.ANALYZERS["whatsapp"](tk))
 
 
 def signal(m: Mapping[str, Any], tk: Mapping[str, Any]) -> Judgement:
@@ -118,7 +118,7 @@ def signal(m: Mapping[str, Any], tk: Mapping[str, Any]) -> Judgement:
     # a missing key counts as failed, as fastpath reads it (every real signal measurement has both)
     if tk.get("failed_operation", True) or tk.get("failure", True):
         return failed("signal.probe_failure.v1")
-    return _summary(services.signal(tk))
+    return _summary(services.ANALYZERS["signal"](tk))
 
 
 _FB_ALL_GOOD = (
