@@ -14,6 +14,10 @@ netvigil.ingest.synthetic). Run from the repo root:
 
     python bench/analysis_throughput.py            # 200,000 measurements, 10,000,000 rows
     python bench/analysis_throughput.py --quick    # 20,000 measurements, 1,000,000 rows
+
+The ingest figures are printed twice: for web_connectivity alone (the figure compared across
+versions), then for a mix of all tests (every measurement of nettest_examples as templates,
+beside the web_connectivity ones, drawn so that the average size stays ~18 KB).
 """
 
 from __future__ import annotations
@@ -68,6 +72,14 @@ def templates() -> list[synthetic.Template]:
         except ValueError:
             continue
     return synthetic.templates_of(measurements)
+
+
+def mixed_templates() -> list[synthetic.Template]:
+    """Every test OONI's fastpath scores and the ones it does not, in every format version of
+    ../shared/data/ooni/nettest_examples (real measurements), with the web_connectivity ones."""
+    path = SHARED / "nettest_examples" / "examples.jsonl"
+    examples = [json.loads(line) for line in path.read_bytes().splitlines()]
+    return synthetic.templates_of(examples) + templates()
 
 
 def test_list_urls() -> list[str]:
@@ -248,6 +260,71 @@ def bench_aggregation(store_dir: Path) -> tuple[float, float, float, int, int]:
     return cold, warm, cpu, len(result), sum(r["measurement_count"] for r in result)
 
 
+def ingest_section(work: Path, tmpl: list[synthetic.Template], count: int, args: Any) -> None:
+    """Generate ``count`` measurements from ``tmpl`` in ``work`` and print every ingest figure."""
+    started = time.perf_counter()
+    lines = synthetic.lines(tmpl, test_list_urls(), count, seed=1)
+    files, raw_bytes = synthetic.write_files(work / "in", lines, per_file=5_000)
+    files = discover([work / "in"])
+    print(
+        f"generated {count:,} measurements, {raw_bytes / 1e6:,.0f} MB "
+        f"({raw_bytes / count / 1e3:.1f} KB average) in {len(files)} gz files "
+        f"({time.perf_counter() - started:.0f} s)"
+    )
+
+    n, floor_cpu, _ = bare_parse(files)
+    floor_rate = n / floor_cpu
+    mb = raw_bytes / 1e6
+    print(
+        f"bare parse (gzip module + orjson.loads), 1 process: {floor_rate:,.0f} meas/s/core"
+        f", {mb / floor_cpu:,.0f} MB/s per core ({floor_cpu:.1f} CPU s)"
+    )
+    n, isal_cpu, _ = bare_parse(files, isal=True)
+    isal_rate = n / isal_cpu
+    print(
+        f"bare parse (ISA-L inflate, as ingest reads + orjson.loads): {isal_rate:,.0f}"
+        f" meas/s/core ({isal_cpu:.1f} CPU s)"
+    )
+
+    with gzip.open(files[0], "rb") as fh:
+        sample = [line for _, line in zip(range(3000), fh, strict=False)]
+    print("worker stages, CPU us per measurement (3,000 measurements, best of 3):")
+    for name, micros in stage_breakdown(sample, args.fingerprints):
+        print(f"  {name:40s} {micros:7.0f}")
+
+    r = bench_ingest(files, work / "store", args.workers, args.fingerprints)
+    per_core = r["measurements"] / r["total_cpu"]
+    print(
+        f"ingest + verdict, --workers {args.workers}: {r['measurements']:,} stored"
+        f" ({r['bad']} bad, {r['analysis_errors']} analysis errors, {r['batches']} batches)"
+    )
+    print(
+        f"  per core: {per_core:,.0f} meas/s, {mb / r['total_cpu']:,.1f} MB/s"
+        f" (CPU s: parent {r['parent_cpu']:.1f} + workers {r['worker_cpu']:.1f}"
+        f" + fork server {r['server_cpu']:.1f})"
+    )
+    print(
+        f"  wall: {r['measurements'] / r['wall']:,.0f} meas/s ({r['wall']:.1f} s;"
+        f" {r['total_cpu'] / r['wall']:.2f} cores busy on average)"
+    )
+    # The machine is shared: the floor is measured again after the ingest, and the
+    # ratio uses the mean of both (each is printed, so a skewed run shows).
+    n_after, floor_cpu_after, _ = bare_parse(files)
+    rate_after = n_after / floor_cpu_after
+    mean_floor = (floor_rate + rate_after) / 2
+    print(
+        f"  ratio to the bare parse, per core: {mean_floor / per_core:.2f}x (target <= 3x;"
+        f" floor {floor_rate:,.0f} before, {rate_after:,.0f} meas/s/core after the ingest)"
+    )
+    print(f"  ratio to the ISA-L bare parse (stricter): {isal_rate / per_core:.2f}x")
+    print(
+        f"  peak RSS: parent {peak_rss_mb():,.0f} MB,"
+        f" largest worker {r['worker_peak_rss_mb']:,.0f} MB"
+    )
+    store_mb = sum(p.stat().st_size for p in (work / "store").rglob("*.parquet")) / 1e6
+    print(f"  store on disk: {store_mb:,.0f} MB ({store_mb / mb:.1%} of the input)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="20k measurements, 1M verdict rows")
@@ -266,67 +343,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         work = Path(tmp)
         if not args.agg_only:
-            started = time.perf_counter()
-            lines = synthetic.lines(templates(), test_list_urls(), count, seed=1)
-            files, raw_bytes = synthetic.write_files(work / "in", lines, per_file=5_000)
-            files = discover([work / "in"])
-            print(
-                f"generated {count:,} measurements, {raw_bytes / 1e6:,.0f} MB "
-                f"({raw_bytes / count / 1e3:.1f} KB average) in {len(files)} gz files "
-                f"({time.perf_counter() - started:.0f} s)"
-            )
-
-            n, floor_cpu, _ = bare_parse(files)
-            floor_rate = n / floor_cpu
-            mb = raw_bytes / 1e6
-            print(
-                f"bare parse (gzip module + orjson.loads), 1 process: {floor_rate:,.0f} meas/s/core"
-                f", {mb / floor_cpu:,.0f} MB/s per core ({floor_cpu:.1f} CPU s)"
-            )
-            n, isal_cpu, _ = bare_parse(files, isal=True)
-            isal_rate = n / isal_cpu
-            print(
-                f"bare parse (ISA-L inflate, as ingest reads + orjson.loads): {isal_rate:,.0f}"
-                f" meas/s/core ({isal_cpu:.1f} CPU s)"
-            )
-
-            with gzip.open(files[0], "rb") as fh:
-                sample = [line for _, line in zip(range(3000), fh, strict=False)]
-            print("worker stages, CPU us per measurement (3,000 measurements, best of 3):")
-            for name, micros in stage_breakdown(sample, args.fingerprints):
-                print(f"  {name:40s} {micros:7.0f}")
-
-            r = bench_ingest(files, work / "store", args.workers, args.fingerprints)
-            per_core = r["measurements"] / r["total_cpu"]
-            print(
-                f"ingest + verdict, --workers {args.workers}: {r['measurements']:,} stored"
-                f" ({r['bad']} bad, {r['analysis_errors']} analysis errors, {r['batches']} batches)"
-            )
-            print(
-                f"  per core: {per_core:,.0f} meas/s, {mb / r['total_cpu']:,.1f} MB/s"
-                f" (CPU s: parent {r['parent_cpu']:.1f} + workers {r['worker_cpu']:.1f}"
-                f" + fork server {r['server_cpu']:.1f})"
-            )
-            print(
-                f"  wall: {r['measurements'] / r['wall']:,.0f} meas/s ({r['wall']:.1f} s;"
-                f" {r['total_cpu'] / r['wall']:.2f} cores busy on average)"
-            )
-            # The machine is shared: the floor is measured again after the ingest, and the
-            # ratio uses the mean of both (each is printed, so a skewed run shows).
-            n_after, floor_cpu_after, _ = bare_parse(files)
-            rate_after = n_after / floor_cpu_after
-            mean_floor = (floor_rate + rate_after) / 2
-            print(
-                f"  ratio to the bare parse, per core: {mean_floor / per_core:.2f}x (target <= 3x;"
-                f" floor {floor_rate:,.0f} before, {rate_after:,.0f} meas/s/core after the ingest)"
-            )
-            print(f"  ratio to the ISA-L bare parse (stricter): {isal_rate / per_core:.2f}x")
-            print(
-                f"  peak RSS: parent {peak_rss_mb():,.0f} MB,"
-                f" largest worker {r['worker_peak_rss_mb']:,.0f} MB"
-            )
-            store_mb = sum(p.stat().st_size for p in (work / "store").rglob("*.parquet")) / 1e6
-            print(f"  store on disk: {store_mb:,.0f} MB ({store_mb / mb:.1%} of the input)")
+            print("== web_connectivity (OONI's QA and real measurements as templates)")
+            ingest_section(work / "wc", templates(), count, args)
+            print("== a mix of all tests (nettest_examples: 34 tests, every format version)")
+            ingest_section(work / "mix", mixed_templates(), count, args)
 
         seconds = write_verdict_rows(work / "aggstore", rows)
         print(f"wrote {rows:,} verdict rows as Parquet in {seconds:.1f} s")

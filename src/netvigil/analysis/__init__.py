@@ -10,11 +10,13 @@ Public names (everything else in this package is an implementation detail):
   ``blocking_detail``; the probe calls it too, so probe and pipeline share one set of rules.
 - ``Fingerprints``: OONI's blockpage fingerprints, ``Fingerprints.load(dir_or_url)``.
 - ``is_bogon(ip)``: whether an address can never be a public server's (the helper uses it too).
-- ``RULES_VERSION`` and ``RULES`` (every rule id with its condition and source).
+- ``RULES_VERSION`` and ``RULES`` (every rule id with its condition and source), including
+  OONI's known exceptions (``fastpath.EXCEPTIONS``).
 """
 
 from __future__ import annotations
 
+from netvigil.analysis import fastpath, legacy_python
 from netvigil.analysis._uid import measurement_uid
 from netvigil.analysis._webobs import is_bogon
 from netvigil.analysis.fingerprints import Fingerprint, Fingerprints
@@ -24,7 +26,17 @@ from netvigil.analysis.services import SERVICE_RULES
 from netvigil.analysis.verdict import verdict_of
 from netvigil.analysis.webconnectivity import WebConnectivityAnalysis, analyze_web_connectivity
 
-RULES: tuple[Rule, ...] = (*BASE_RULES, *SERVICE_RULES)
+# services.py's summary-key rules still decide telegram and whatsapp measurements without
+# events, and signal's backend status; facebook_messenger and tor follow fastpath's rules.
+_SUMMARY_RULES = tuple(
+    r for r in SERVICE_RULES if r.rule_id.split(".")[0] in ("telegram", "whatsapp", "signal")
+)
+RULES: tuple[Rule, ...] = (
+    *BASE_RULES,
+    *legacy_python.RULES,
+    *_SUMMARY_RULES,
+    *fastpath.RULES,
+)
 
 __all__ = [
     "RULES",

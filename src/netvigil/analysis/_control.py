@@ -41,6 +41,8 @@ class Control:
         failure = dns.get("failure")
         self.dns_failure: str | None = failure if isinstance(failure, str) else None
         addrs = dns.get("addrs")
+        if addrs is None:
+            addrs = dns.get("ips")  # the name web_connectivity 0.1's helper (2016) used
         self.dns_addrs = (
             frozenset(a for a in addrs if isinstance(a, str))
             if isinstance(addrs, SEQ)

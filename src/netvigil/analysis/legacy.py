@@ -12,14 +12,19 @@ checked in that order.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from netvigil.analysis import _webobs as wo
 from netvigil.analysis._control import Control
 from netvigil.analysis.details import dns_failure_detail, step_failure_detail
 from netvigil.analysis.rules import LEGACY
-from netvigil.analysis.thresholds import BODY_PROPORTION_MIN, COMMON_HEADERS, TITLE_MIN_WORD_LEN
+from netvigil.analysis.thresholds import (
+    BODY_PROPORTION_MIN,
+    COMMON_HEADERS,
+    PARSER_HEADERS,
+    TITLE_MIN_WORD_LEN,
+)
 
 # Request failures 0.4 attributes to a step (summary.go), and the blocking value it reports.
 _HTTP_FAILURES = {
@@ -64,13 +69,21 @@ class LegacyResult:
         self.blocking, self.accessible, self.rule_id = blocking, accessible, rule
 
 
-def analyze_legacy(tk: Mapping[str, Any], input_url: str | None) -> LegacyResult:
+def analyze_legacy(
+    tk: Mapping[str, Any],
+    input_url: str | None,
+    asn_of: Callable[[str], int | None] | None = None,
+) -> LegacyResult:
+    """``asn_of``: the configured IP table's lookup, for addresses the measurement has no ASN
+    for (OONI's probe looked both sides up in its GeoIP database)."""
     out = LegacyResult()
     addrs, asns, dns_failure = _probe_dns(tk)
     out.dns_failure = dns_failure
     control = _d(tk.get("control"))
-    ctl = Control(control) if control else None
-    out.consistency = _dns_consistency(input_url, addrs, asns, dns_failure, ctl)
+    # A failed control leaves an empty answer behind (probe-cli 0.4 writes its zero value):
+    # OONI then has no DNS verdict (dns_consistency null), not an inconsistent one.
+    ctl = Control(control) if control and tk.get("control_failure") is None else None
+    out.consistency = _dns_consistency(input_url, addrs, asns, dns_failure, ctl, asn_of)
     requests = _objects(tk.get("requests"))
     first = requests[0] if requests else None
     url = _d(first.get("request")).get("url") if first else None
@@ -163,6 +176,7 @@ def _dns_consistency(
     asns: dict[str, int],
     failure: str | None,
     ctl: Control | None,
+    asn_of: Callable[[str], int | None] | None = None,
 ) -> str | None:
     if ctl is None:
         return None
@@ -179,11 +193,26 @@ def _dns_consistency(
             "android_dns_cache_no_data",
         )
         return "consistent" if ok else "inconsistent"
+    if set(addrs) & ctl.dns_addrs:
+        return "consistent"
     ours = {asns[a] for a in addrs if asns.get(a)}
     theirs = {ctl.asns[a] for a in ctl.dns_addrs if ctl.asns.get(a)}
-    if ours & theirs or set(addrs) & ctl.dns_addrs:
-        return "consistent"
-    return "inconsistent"
+    if asn_of is not None:
+        ours |= {x for a in addrs if not asns.get(a) and (x := asn_of(a))}
+        theirs |= {x for a in ctl.dns_addrs if not ctl.asns.get(a) and (x := asn_of(a))}
+    return "consistent" if ours & theirs else "inconsistent"
+
+
+def header_names(headers: Any) -> set[str]:
+    """Lower-case header names of a response: an object, or the ``[name, value(s)]`` pairs of
+    reports converted from YAML."""
+    if isinstance(headers, dict):
+        return {k.lower() for k in headers if isinstance(k, str)}
+    if isinstance(headers, list):
+        return {
+            h[0].lower() for h in headers if isinstance(h, list) and h and isinstance(h[0], str)
+        }
+    return set()
 
 
 def _http_diff(req: Mapping[str, Any], ctl: Control) -> bool:
@@ -207,9 +236,8 @@ def _http_diff(req: Mapping[str, Any], ctl: Control) -> bool:
         and min(ours, theirs) / max(ours, theirs) > BODY_PROPORTION_MIN
     ):
         return False
-    headers = _d(resp.get("headers"))
-    mine = {k.lower() for k in headers}
-    yours = {k.lower() for k in ctl.http_header_keys}
+    mine = header_names(resp.get("headers")) - PARSER_HEADERS
+    yours = {k.lower() for k in ctl.http_header_keys} - PARSER_HEADERS
     if mine and yours and (mine == yours or (mine - COMMON_HEADERS) & (yours - COMMON_HEADERS)):
         return False
     title = wo.web_title(wo.body_text(resp.get("body"))) if not truncated else ""

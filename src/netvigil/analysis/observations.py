@@ -150,6 +150,8 @@ def _steps(
     control = _m(tk.get("control"))
     ctl_dns = _m(control.get("dns"))
     raw_addrs = ctl_dns.get("addrs")
+    if raw_addrs is None:
+        raw_addrs = ctl_dns.get("ips")  # web_connectivity 0.1's helper (2016)
     ctl_addrs = (
         {a for a in raw_addrs if isinstance(a, str)} if isinstance(raw_addrs, list) else set()
     )

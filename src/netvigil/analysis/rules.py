@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import msgspec
 
-RULES_VERSION = "2026.11.1"
+RULES_VERSION = "2026.12.1"
 
 _OONI_CLASSIC = "ooni/probe-cli webconnectivitylte/analysisclassic.go (web_connectivity 0.4 rules)"
 _OONI_MINI = "ooni/probe-cli internal/minipipeline/analysis.go"
@@ -42,6 +42,7 @@ class WC:
     NOTHING_FETCHED = "wc.nothing_fetched.v1"
     UNDETERMINED = "wc.undetermined.v1"
     TCP_PORT_DOWN = "wc.tcp.port_down.v1"
+    UNKNOWN_FAILURE = "wc.unknown_failure.v1"
     HTTP = _Step("http")
     TLS = _Step("tls")
     TCP = _Step("tcp")
@@ -74,6 +75,8 @@ class FP:
 
 ANY_UNKNOWN_TEST = "any.unknown_test.v1"
 ANY_MALFORMED = "any.malformed.v1"
+# One of OONI's known exceptions (fastpath/exceptions.py), checked for every test.
+WRONG_START_TIME = "ooni.any.wrong_start_time.v1"
 
 _WC_RULES: tuple[Rule, ...] = (
     Rule(WC.HTTPS_OK, "the last final response (2xx/4xx/5xx) came over a TLS handshake that "
@@ -96,6 +99,11 @@ _WC_RULES: tuple[Rule, ...] = (
     Rule(WC.UNDETERMINED, "no system-resolver lookup and no endpoint it found (e.g. a URL with an "
          "IP address, which the classic rules skip): blocking=null, accessible=null",
          _OONI_CLASSIC),
+    Rule(WC.UNKNOWN_FAILURE, "control_failure, dns_experiment_failure or "
+         "http_experiment_failure starts with unknown_failure (an error the probe could not "
+         "classify): outcome=failure; blocking/accessible/dns_consistency stay OONI Probe's",
+         "ooni/backend fastpath/fastpath/core.py score_web_connectivity, "
+         "_detect_unknown_failure"),
     Rule(WC.NOTHING_FETCHED, "no final response and no failure (nothing was fetched, e.g. the name "
          "resolved to localhost): website down, blocking=false, accessible=false (dns if DNS is "
          "inconsistent)", "OONI QA scenarios localhostWithHTTP, dnsHijackingToLocalhostWithHTTP"),
@@ -164,9 +172,12 @@ _FP_RULES: tuple[Rule, ...] = (
 )  # fmt: skip
 
 _ANY_RULES: tuple[Rule, ...] = (
-    Rule(ANY_UNKNOWN_TEST, "test_name has no rules here: outcome=failure, other fields null "
-         "(we cannot tell ok from blocked)", "netvigil"),
-    Rule(ANY_MALFORMED, "test_keys missing or not an object: outcome=failure", "netvigil"),
+    Rule(ANY_UNKNOWN_TEST, "a test OONI's fastpath does not score either (dnscheck, urlgetter, "
+         "sni_blocking, the spec's stun_reachability spelling...): outcome=failure, other "
+         "fields null, as OONI (accuracy 0)",
+         "ooni/backend fastpath/fastpath/core.py score_measurement"),
+    Rule(ANY_MALFORMED, "test_keys null, missing or not an object: outcome=failure",
+         "ooni/backend fastpath/fastpath/core.py score_web_connectivity (test_keys None)"),
 )  # fmt: skip
 
 

@@ -42,3 +42,9 @@ COMMON_HEADERS: frozenset[str] = frozenset(
         "x-varnish",
     }
 )
+
+# Headers Go's net/http removes while it parses a response (``Transfer-Encoding`` always,
+# ``Trailer`` of a chunked body), so OONI's probe and helper never record them. Older probes and
+# helpers did: left in, a chunked block page and a chunked real site "share" an uncommon header
+# and the page counts as the real one. Comparisons ignore them, whoever recorded the headers.
+PARSER_HEADERS: frozenset[str] = frozenset({"transfer-encoding", "trailer"})

@@ -1,7 +1,9 @@
 """raw measurement -> Verdict: dispatch on test_name, then apply the blockpage fingerprints.
 
-Never raises on odd measurement data: a measurement we cannot judge gets ``outcome="failure"``
-with the rule that says why (``any.unknown_test.v1``, ``any.malformed.v1``, ...).
+web_connectivity is re-derived from its events (``webconnectivity``); every other test OONI's
+fastpath scores has a judge in ``netvigil.analysis.fastpath``. Never raises on odd measurement
+data: a measurement we cannot judge gets ``outcome="failure"`` with the rule that says why
+(``any.unknown_test.v1``, ``any.malformed.v1``, an exception of OONI's, ...).
 """
 
 from __future__ import annotations
@@ -11,19 +13,45 @@ from typing import Any
 
 from netvigil.analysis._uid import measurement_uid
 from netvigil.analysis._webobs import body_text, domain_of
+from netvigil.analysis.fastpath import JUDGES
 from netvigil.analysis.fingerprints import Fingerprint, Fingerprints
-from netvigil.analysis.rules import ANY_MALFORMED, ANY_UNKNOWN_TEST, FP, RULES_VERSION, WC
-from netvigil.analysis.services import ANALYZERS
+from netvigil.analysis.formats import start_time_of, wrong_start_time
+from netvigil.analysis.iptable import IpTable
+from netvigil.analysis.rules import (
+    ANY_MALFORMED,
+    ANY_UNKNOWN_TEST,
+    FP,
+    RULES_VERSION,
+    WC,
+    WRONG_START_TIME,
+)
 from netvigil.analysis.webconnectivity import analyze_web_connectivity
 from netvigil.models.verdicts import Outcome, Verdict
 
 WEB_TESTS = frozenset({"web_connectivity"})
+# Tests whose bodies and DNS answers are matched against blockpage fingerprints: OONI's fastpath
+# matches web_connectivity and http_requests; netvigil also the five instant-messaging and Tor
+# tests (a confirming blockpage there is evidence too; docs/outcomes.md lists the difference).
+FINGERPRINT_TESTS = frozenset(
+    {"web_connectivity", "http_requests", "telegram", "whatsapp", "signal", "facebook_messenger",
+     "tor"}
+)  # fmt: skip
+# web_connectivity keys whose "unknown_failure..." makes OONI call the measurement failed.
+_WC_FAILURE_KEYS = ("control_failure", "dns_experiment_failure", "http_experiment_failure")
 
 
 def verdict_of(
-    m: Mapping[str, Any], *, fingerprints: Fingerprints | None = None, uid: str | None = None
+    m: Mapping[str, Any],
+    *,
+    fingerprints: Fingerprints | None = None,
+    uid: str | None = None,
+    ip_table: IpTable | None = None,
 ) -> Verdict:
-    """The verdict of one raw measurement (``uid`` saves recomputing the id when known)."""
+    """The verdict of one raw measurement (``uid`` saves recomputing the id when known).
+
+    ``ip_table``: ASN of addresses the measurement records none for (DNS consistency), as
+    ``netvigil ingest`` and ``netvigil verdict`` configure it (``analysis.ip_table``).
+    """
     test = m.get("test_name")
     test = test if isinstance(test, str) else ""
     inp = m.get("input")
@@ -42,27 +70,48 @@ def verdict_of(
     outcome: Outcome = "failure"
     if not isinstance(tk, dict):
         rule_id = ANY_MALFORMED
-    elif test in WEB_TESTS or test in ANALYZERS:
+    elif test in WEB_TESTS or test in JUDGES:
         if test in WEB_TESTS:
-            wc = analyze_web_connectivity(tk, input_url=inp)
+            wc = analyze_web_connectivity(
+                tk,
+                input_url=inp,
+                asn_of=ip_table.asn_of if ip_table is not None else None,
+                envelope=m,
+            )
             blocking, accessible, consistency = wc.blocking, wc.accessible, wc.dns_consistency
             detail, rule_id = wc.blocking_detail, wc.rule_id
             bucket = _web_blocking_type(blocking, detail)
+            outcome = _outcome(blocking)
+            if _unknown_failure(tk):
+                # OONI's fastpath: an error the probe could not classify fails the measurement
+                outcome, rule_id, detail, bucket = "failure", WC.UNKNOWN_FAILURE, None, None
         else:
-            sa = ANALYZERS[test](tk)
+            sa = JUDGES[test](m, tk)
             blocking, accessible, consistency = sa.blocking, sa.accessible, sa.dns_consistency
             detail = bucket = sa.blocking_type
             rule_id = sa.rule_id
-        outcome = _outcome(blocking)
-        if fingerprints is not None and len(fingerprints):
-            fingerprint, confirmed = _fingerprint(tk, fingerprints, rule_id, bucket, cc)
+            outcome = _outcome(blocking)
+        if (
+            fingerprints is not None
+            and len(fingerprints)
+            and test in FINGERPRINT_TESTS
+            and rule_id != WC.UNKNOWN_FAILURE
+            and not rule_id.startswith("ooni.")  # OONI discarded it: a blockpage cannot count
+        ):
+            scanned = _without_tor(tk) if test == "http_requests" else tk
+            fingerprint, confirmed = _fingerprint(scanned, fingerprints, rule_id, bucket, cc)
             if confirmed is not None:
                 outcome = "confirmed"
                 rule_id, detail, bucket = confirmed
     else:
         rule_id = ANY_UNKNOWN_TEST
+    if "measurement_uid" in m and wrong_start_time(m):
+        blocking = accessible = consistency = detail = bucket = None
+        outcome, rule_id = "failure", WRONG_START_TIME
     asn = m.get("probe_asn")
     start = m.get("measurement_start_time")
+    if not isinstance(start, str):
+        start = start_time_of(m)  # reports converted from YAML, Python probe era
     return Verdict(
         measurement_uid=uid if uid is not None else measurement_uid(m),
         input=inp,
@@ -81,6 +130,28 @@ def verdict_of(
         domain=domain_of(inp),
         blocking_type=bucket,
     )
+
+
+def _unknown_failure(tk: Mapping[str, Any]) -> bool:
+    for key in _WC_FAILURE_KEYS:
+        value = tk.get(key)
+        if value is not None and isinstance(value, str) and value.startswith("unknown_failure"):
+            return True
+    return False
+
+
+def _without_tor(tk: Mapping[str, Any]) -> Mapping[str, Any]:
+    """http_requests: only the requests made over the probe's network (fastpath skips Tor's)."""
+    requests = tk.get("requests")
+    if not isinstance(requests, list):
+        return tk
+    own = [r for r in requests if not (isinstance(r, dict) and _is_tor(r.get("request")))]
+    return {**tk, "requests": own}
+
+
+def _is_tor(request: Any) -> bool:
+    tor = request.get("tor") if isinstance(request, dict) else None
+    return isinstance(tor, dict) and bool(tor.get("is_tor"))
 
 
 def _outcome(blocking: bool | str | None) -> Outcome:

@@ -16,7 +16,7 @@ The finer ``blocking_detail`` and the deciding ``rule_id`` (``docs/rules.md``) a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -24,9 +24,18 @@ import msgspec
 
 from netvigil.analysis import _webobs as wo
 from netvigil.analysis.details import dns_failure_detail, step_failure_detail
+from netvigil.analysis.formats import is_python_probe
 from netvigil.analysis.legacy import analyze_legacy, is_legacy
+from netvigil.analysis.legacy_python import analyze_python
 from netvigil.analysis.rules import WC
-from netvigil.analysis.thresholds import BODY_PROPORTION_MIN, COMMON_HEADERS, TITLE_MIN_WORD_LEN
+from netvigil.analysis.thresholds import (
+    BODY_PROPORTION_MIN,
+    COMMON_HEADERS,
+    PARSER_HEADERS,
+    TITLE_MIN_WORD_LEN,
+)
+
+AsnOf = Callable[[str], int | None]
 
 
 class WebConnectivityAnalysis(msgspec.Struct, frozen=True, kw_only=True):
@@ -47,14 +56,24 @@ class WebConnectivityAnalysis(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def analyze_web_connectivity(
-    test_keys: Mapping[str, Any], *, input_url: str | None = None
+    test_keys: Mapping[str, Any],
+    *,
+    input_url: str | None = None,
+    asn_of: AsnOf | None = None,
+    envelope: Mapping[str, Any] | None = None,
 ) -> WebConnectivityAnalysis:
     """Re-derive OONI's verdict from the measurement's own observations (never raises on data).
 
-    ``input_url`` is only needed when ``test_keys`` lacks ``x_control_request`` (0.4 data).
+    ``input_url`` is only needed when ``test_keys`` lacks ``x_control_request`` (0.4 data);
+    ``asn_of`` (the configured IP table) gives ASNs the measurement lacks; ``envelope`` (the
+    whole measurement) tells which probe wrote data older than 0.5: the Python ooniprobe's has
+    its own rules (``legacy_python``), Measurement Kit's and probe-cli's 0.4 the 0.4 rules.
     """
     if is_legacy(test_keys):
-        old = analyze_legacy(test_keys, input_url)
+        if envelope is not None and is_python_probe(envelope):
+            old = analyze_python(test_keys, input_url, asn_of)
+        else:
+            old = analyze_legacy(test_keys, input_url, asn_of)
         return WebConnectivityAnalysis(
             blocking=old.blocking,
             accessible=old.accessible,
@@ -65,7 +84,7 @@ def analyze_web_connectivity(
         )
     full = wo.build(test_keys, input_url, system_only=True)
     c = _classic(full)
-    dns = _DnsMetrics(c, _asn_table(test_keys, full))
+    dns = _DnsMetrics(c, _asn_table(test_keys, full), asn_of)
     consistency = dns.consistency(c)
     diff = _HttpDiff(c)
     walk = _Walk(consistency, diff.is_diff(), dns.detail(), dns.expected_failure)
@@ -121,7 +140,9 @@ def _asn_table(tk: Mapping[str, Any], c: wo.WebObservations) -> dict[str, int]:
 
 
 class _DnsMetrics:
-    def __init__(self, c: wo.WebObservations, asns: dict[str, int]) -> None:
+    def __init__(
+        self, c: wo.WebObservations, asns: dict[str, int], asn_of: AsnOf | None = None
+    ) -> None:
         self.success: set[int] = set()
         self.valid: set[int] = set()
         self.invalid: set[int] = set()
@@ -146,6 +167,9 @@ class _DnsMetrics:
                 continue
             ours = {asns[a] for a in probe if asns.get(a)}
             theirs = {asns[a] for a in o.ctl_dns_addrs if asns.get(a)}
+            if asn_of is not None:  # only here, on answers that share no address
+                ours |= {x for a in probe if not asns.get(a) and (x := asn_of(a))}
+                theirs |= {x for a in o.ctl_dns_addrs if not asns.get(a) and (x := asn_of(a))}
             if ours & theirs:
                 self.valid.add(txid)
                 continue
@@ -233,10 +257,13 @@ class _HttpDiff:
         return not (self.status_code_match and matches)
 
 
+_IGNORED_HEADERS = COMMON_HEADERS | PARSER_HEADERS
+
+
 @lru_cache(maxsize=4096)
 def _uncommon(header_keys: frozenset[str]) -> frozenset[str]:
     # Cached: servers send the same few header sets, and lowering each name cost more than this.
-    return frozenset(k.lower() for k in header_keys) - COMMON_HEADERS
+    return frozenset(k.lower() for k in header_keys) - _IGNORED_HEADERS
 
 
 def _title_words(title: str) -> set[str]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from netvigil.cli._context import STORE_HELP, settings_of, store_of
+from netvigil.cli._context import STORE_HELP, err_console, settings_of, store_of
 
 
 def register(app: typer.Typer) -> None:
@@ -48,6 +48,11 @@ def register(app: typer.Typer) -> None:
         if not rebuild:
             raise InputError("nothing to do", hint="netvigil analyze --rebuild")
         settings = settings_of(ctx)
+        table = ip_table or settings.analysis.ip_table
+        if table is None:
+            from netvigil.cli.verdict import NO_IP_TABLE
+
+            err_console.print(NO_IP_TABLE, highlight=False, markup=False)
         with store_of(ctx, store_url) as store:
             sources = store.begin_rebuild()
             report = run_with_progress(
@@ -57,7 +62,7 @@ def register(app: typer.Typer) -> None:
                 mode="rebuild",
                 workers=workers or os.cpu_count() or 1,
                 fingerprints=fingerprints or settings.analysis.fingerprints,
-                ip_table=ip_table or settings.analysis.ip_table,
+                ip_table=table,
                 on_error="warn",
             )
             store.finish_rebuild()

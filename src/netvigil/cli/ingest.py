@@ -96,6 +96,11 @@ def register(app: typer.Typer) -> None:
         if not named:
             raise InputError("nothing to ingest", hint="name files or directories, or --spool")
         files = [str(p) for p in discover(named)]
+        table = ip_table or settings.analysis.ip_table
+        if table is None:
+            from netvigil.cli.verdict import NO_IP_TABLE
+
+            err_console.print(NO_IP_TABLE, highlight=False, markup=False)
         with store_of(ctx, store_url) as store:
             report = run_with_progress(
                 files,
@@ -103,7 +108,7 @@ def register(app: typer.Typer) -> None:
                 store,
                 workers=workers or os.cpu_count() or 1,
                 fingerprints=fingerprints or settings.analysis.fingerprints,
-                ip_table=ip_table or settings.analysis.ip_table,
+                ip_table=table,
                 on_error=on_error,
                 batch_rows=batch_rows,
             )

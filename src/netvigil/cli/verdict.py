@@ -9,12 +9,22 @@ import typer
 
 HELP = """Decide what happened in each measurement and print one JSON verdict per line.
 
-Reads OONI measurements: JSONL, .jsonl.gz, or a single JSON / .jsonc (JSON with // comments)
-document. A bad line is reported as `file:line: reason` on stderr and skipped. Verdict fields:
-docs/outcomes.md; rules: docs/rules.md.
+Reads OONI measurements of every test and data-format version: JSONL, .jsonl.gz, or a single
+JSON / .jsonc (JSON with // comments) document. A bad line is reported as `file:line: reason` on
+stderr and skipped. With an IP table (--ip-table or analysis.ip_table) DNS answers and the
+control's addresses are compared by ASN as OONI does; without one, only the ASNs recorded in
+the measurement are used (stderr says so). Verdict fields: docs/outcomes.md; rules:
+docs/rules.md.
 
 Example: netvigil verdict m.jsonl.gz --fingerprints ../shared/data/ooni/blocking-fingerprints
 """
+
+
+# What ``verdict``, ``ingest`` and ``analyze`` say when no IP table is configured.
+NO_IP_TABLE = (
+    "note: no IP table configured (--ip-table / analysis.ip_table): DNS answers are compared with"
+    " the control's by address and by the ASNs recorded in each measurement only"
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -31,6 +41,11 @@ def verdict(
         help="Directory or URL with OONI's fingerprints_{dns,http}.csv "
         "(default: settings analysis.fingerprints).",
     ),
+    ip_table: Path | None = typer.Option(
+        None,
+        "--ip-table",
+        help="IP -> ASN/country: .mmdb or CSV range table (default: settings analysis.ip_table).",
+    ),
 ) -> None:
     import sys
 
@@ -38,14 +53,20 @@ def verdict(
 
     from netvigil._errors import InputError
     from netvigil.analysis import Fingerprints, verdict_of
+    from netvigil.analysis.iptable import IpTable
     from netvigil.cli._context import settings_of
     from netvigil.ingest.sources import Damage, read_measurements
 
-    source = fingerprints or settings_of(ctx).analysis.fingerprints
+    settings = settings_of(ctx).analysis
+    source = fingerprints or settings.fingerprints
     fps = Fingerprints.load(source) if source else None
+    table_path = ip_table or settings.ip_table
+    table = IpTable.load(table_path) if table_path is not None else None
     for path in files:
         if not path.is_file():
             raise InputError("no such file", path=path)
+    if table is None:
+        typer.echo(NO_IP_TABLE, err=True)
     out = sys.stdout.buffer
     bad = 0
     for path in files:
@@ -61,7 +82,8 @@ def verdict(
                 bad += 1
                 typer.echo(f"{path}:{item.number}: {problem}", err=True)
                 continue
-            out.write(orjson.dumps(verdict_of(doc, fingerprints=fps).to_json_dict()) + b"\n")
+            v = verdict_of(doc, fingerprints=fps, ip_table=table)
+            out.write(orjson.dumps(v.to_json_dict()) + b"\n")
     out.flush()
     if bad:
         typer.echo(f"{bad} bad line(s) skipped", err=True)
@@ -78,11 +100,15 @@ def _wrap_bare_test_keys(doc: Any) -> Any:
 
 def _checked(value: Any, path: Path) -> tuple[dict[str, Any] | None, str | None]:
     """What the verdict needs of a measurement (less than ingest's envelope: it stores nothing)."""
+    from netvigil.analysis.formats import with_start_time
+
     doc = _wrap_bare_test_keys(value) if path.name.lower().endswith((".json", ".jsonc")) else value
     if not isinstance(doc, dict):
         return None, f"expected a JSON object, got {type(doc).__name__}"
     if not isinstance(doc.get("test_name"), str):
         return None, "field test_name: expected a string"
-    if not isinstance(doc.get("test_keys"), dict):
-        return None, "field test_keys: expected an object"
-    return doc, None
+    if "test_keys" not in doc:
+        return None, "field test_keys: missing"
+    if doc["test_keys"] is not None and not isinstance(doc["test_keys"], dict):
+        return None, "field test_keys: expected an object or null"  # null: a failure verdict
+    return with_start_time(doc), None

@@ -4,7 +4,10 @@ Pure apart from calling the analysis: a chunk of numbered lines goes in, Arrow t
 lines, observations and verdicts come out, with every bad line as ``(line, reason)``. The
 envelope check follows OONI's base data format (ooni/spec df-000-base): a measurement must be a
 JSON object with string ``test_name``, ``measurement_start_time`` (``YYYY-MM-DD HH:MM:SS``),
-``probe_cc``, ``probe_asn`` and an object ``test_keys``; ``input`` is a string or null.
+``probe_cc``, ``probe_asn`` and an object ``test_keys``; ``input`` is a string or null. Older
+formats are read too: a report converted from YAML has its start time filled in from its own
+fields (``netvigil.analysis.formats``), and ``test_keys: null`` (a test that crashed) is stored
+with a failure verdict (``any.malformed.v1``), as OONI keeps it.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import orjson
 import pyarrow as pa
 
 from netvigil.analysis import Fingerprints, measurement_uid, verdict_of
+from netvigil.analysis.formats import with_start_time
 from netvigil.analysis.iptable import IpTable, with_ip_columns
 from netvigil.analysis.observations import ObservationColumns
 from netvigil.ingest.sources import Line, parse_line
@@ -68,7 +72,7 @@ def envelope_problem(m: Any) -> str | None:
         return f"field 'probe_cc': expected a two-letter country code, got {cc!r}"
     if "test_keys" not in m:
         return "missing envelope field 'test_keys'"
-    if not isinstance(m["test_keys"], dict):
+    if m["test_keys"] is not None and not isinstance(m["test_keys"], dict):
         return f"field 'test_keys': expected an object, got {type(m['test_keys']).__name__}"
     inp = m.get("input")
     if inp is not None and not isinstance(inp, str):
@@ -81,7 +85,8 @@ class Rules:
     """What the analysis needs besides the lines, loaded once per process."""
 
     fingerprints: Fingerprints | None = None
-    ip_table: IpTable | None = None  # optional IP -> ASN/country enrichment of observations
+    # optional IP -> ASN/country: observations' ip_asn/ip_cc and the verdicts' DNS consistency
+    ip_table: IpTable | None = None
 
     @classmethod
     def load(cls, fingerprints: str | None, ip_table: str | None) -> Rules:
@@ -123,6 +128,8 @@ def _analyze_chunk(source: str, lines: Iterable[Line], rules: Rules, keep_raw: b
             result.bad.append((line.number, parsed.problem))
             continue
         m = parsed.value
+        if isinstance(m, dict) and not isinstance(m.get("measurement_start_time"), str):
+            with_start_time(m)  # a report converted from YAML: its own start time fields
         problem = envelope_problem(m)
         if problem is not None:
             result.bad.append((line.number, problem))
@@ -142,7 +149,9 @@ def _analyze_chunk(source: str, lines: Iterable[Line], rules: Rules, keep_raw: b
         try:
             # analyzed right away, while the parsed measurement is still in the CPU's caches
             # (holding a chunk of parsed measurements to sort them first cost ~15% more)
-            verdict: Verdict | None = verdict_of(m, fingerprints=rules.fingerprints, uid=uid)
+            verdict: Verdict | None = verdict_of(
+                m, fingerprints=rules.fingerprints, uid=uid, ip_table=rules.ip_table
+            )
             observations.add(m, uid, key[0], key[1])  # all or nothing
         except Exception as exc:  # raw is kept; a rule bug is reported per line, not fatal
             result.analysis_errors.append((line.number, f"analysis failed: {exc!r}"))

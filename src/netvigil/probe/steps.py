@@ -392,9 +392,16 @@ async def _exchange(
             continue
         if isinstance(event, h11.Response):
             status = event.status_code
+            raw = event.headers.raw_items()
+            # As Go's net/http, which OONI's probe and helper parse with: Transfer-Encoding is
+            # framing, not a header of the page, and a chunked body's Trailer goes with it.
+            # Recorded, a chunked block page and a chunked real site would "share" them.
+            chunked = any(n.lower() == b"transfer-encoding" for n, _ in raw)
+            dropped = (b"transfer-encoding", b"trailer") if chunked else (b"transfer-encoding",)
             resp_headers = [
                 (name.decode("latin-1").title(), value.decode("latin-1"))
-                for name, value in event.headers.raw_items()
+                for name, value in raw
+                if name.lower() not in dropped
             ]
         elif isinstance(event, h11.Data):
             room = max_body - len(body)
