@@ -1,0 +1,396 @@
+"""netvigil's outage detector as a streaming step: state in, one bin in, state and decisions out.
+
+A continuous pipeline calls ``step(state, values)`` once per bin with one value per series (NaN =
+missing); the batch run (``seasonal.detect_many``) is the same loop over a whole array, so both give
+the same events by construction, and ``dumps``/``loads`` carry the state between calls or
+processes. All series of one state share the bin width and signal kind (``kinds.KindParams``) and
+advance together; numpy does the series of one bin at once.
+
+Per series, at bin *t* (``docs/detection.md`` has the reasons and the figures):
+
+    expected(t) = level x profile(t) x weekly(t)
+    profile(t)  = median over the previous 7 days, same time of day, of cleaned value / level then,
+                  never below the kind's floor (dark hours cannot become normal)
+    weekly(t)   = median over the previous 3 weeks, same hour of the week (+-1 h), of how that
+                  hour stood against its daily profile (1 until a week has been seen)
+    level       = median over the last hours of cleaned value / (profile x weekly), every hour
+    ratio(t)    = value(t) / expected(t)
+
+Evidence is a pair of one-sided CUSUMs on the ratio with Poisson log-likelihood increments scaled to
+the series' effective count (Lucas 1985, "Counted data CUSUMs"): ``n_eff x (ratio x ln r1 + 1 - r1)``
+with ``n_eff = 1 / noise^2``, ``noise`` = the robust relative noise of the last day (at least
+1/sqrt(expected) for Poisson kinds). The *shallow* CUSUM's ``r1`` is chosen so that it only grows
+below ``1 - min_drop``; the *deep* one (r1 = 0.1) reacts fast to blackouts on noisy series. Low
+counts thus need a longer drop rather than making the band exceed 100% of the baseline. An event
+opens when a CUSUM passes ``H`` and the suspect run has lasted ``confirm`` bins (onset = the run's
+first bin); it closes at the first of 2 bins back above ``1 - min_drop / 2`` (hysteresis).
+
+While a run is suspect or an event is open, the history receives the expected value instead of the
+value (inpainting), so outages never enter the level, the profiles or the noise. An event that was
+never deep becomes the new level after ``accept_hours`` (a level shift, closing the event); a deep
+one stays one event until it recovers, up to ``deep_max_days``.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import math
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+from netvigil.detect.kinds import KindParams
+from netvigil.detect.series import FloatArray
+
+H = 20.0  # CUSUM alarm level (nats); false alarms on Gaussian noise ~1 in 10^6 bins
+DEEP_R1 = 0.1  # the deep CUSUM's alternative: a tenth of the expectation left
+DAYS = 7  # days in the daily profile
+WEEKS = 3  # weeks in the weekly factor
+CLOSE_BINS = 2  # bins back to normal that close an event
+INITIAL_NOISE = 0.1  # before a residual has been seen
+
+
+@functools.lru_cache(maxsize=64)
+def shallow_r1(min_drop: float) -> float:
+    """The alternative whose CUSUM increment changes sign at ``ratio = 1 - min_drop``:
+    ``(1 - r1) / -ln(r1) = 1 - min_drop``, solved by bisection."""
+    target = 1.0 - min_drop
+    lo, hi = 1e-6, 1.0 - 1e-9
+    for _ in range(80):
+        mid = (lo + hi) / 2
+        if (1 - mid) / -math.log(mid) < target:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """An event opened (``stop`` None) or closed at the bin just stepped, for series ``series``."""
+
+    series: int
+    first: int
+    stop: int | None
+    detected: int
+    score: float
+    level: str  # "critical" when the ratio went under the kind's critical ratio, else "warning"
+
+
+@dataclass
+class State:
+    """Everything the detector remembers (numpy arrays over the series; see ``new_state``)."""
+
+    step: int
+    kind: KindParams
+    t: int = 0
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.arrays[name]
+
+
+@functools.lru_cache(maxsize=64)
+def geometry(step: int, kind: KindParams) -> dict[str, int]:
+    day = max(1, round(86400 / step))
+    block = max(1, round(3600 / step))
+    return {
+        "day": day,
+        "block": block,
+        "ring": DAYS * day,
+        "week_blocks": 7 * day // block,
+        "wring": WEEKS * (7 * day // block),
+        "level": max(1, round(kind.level_hours * 3600 / step)),
+        "confirm": max(2, math.ceil(kind.confirm_minutes * 60 / step)),
+        "accept": max(1, round(kind.accept_hours * 3600 / step)),
+        "partial": max(1, round(kind.partial_accept_days * 86400 / step)),
+        "deep_max": max(1, round(kind.deep_max_days * 86400 / step)),
+    }
+
+
+def new_state(n: int, step: int, kind: KindParams) -> State:
+    g = geometry(step, kind)
+    nan = np.nan
+
+    def full(width: int, value: float = nan) -> np.ndarray:
+        return np.full((n, width), value)
+
+    arrays = {
+        "u": full(g["ring"]),  # cleaned value / level (raw value while warming up)
+        "wk": full(g["wring"]),  # per hour: mean of u / profile (the weekly deviation)
+        "lv": full(g["level"]),  # cleaned value / (profile x weekly): the level's window
+        "lvraw": full(g["level"]),  # value / (profile x weekly): the level if a shift is accepted
+        "res": full(g["day"]),  # |value / expected - 1| of normal bins: the noise's window
+        "hsum": np.zeros(n),
+        "hcount": np.zeros(n),
+        "weekly": np.ones(n),
+        "prof": full(g["block"], 1.0),  # the daily profile of this hour's bins
+        "shape": full(g["block"], 1.0),  # profile x weekly of this hour's bins
+        "n_eff": np.full(n, 1.0 / INITIAL_NOISE**2),
+        "level": np.full(n, nan),
+        "noise": np.full(n, INITIAL_NOISE),
+        "warm": np.zeros(n, dtype=bool),
+        "g": np.zeros((n, 2)),  # shallow and deep CUSUMs
+        "alarm": np.zeros((n, 2), dtype=bool),
+        "since": np.full(n, -1, dtype=np.int64),  # first bin of the suspect run, -1 = none
+        "run_area": np.zeros(n),
+        "run_deep": np.zeros(n, dtype=bool),
+        "open": np.zeros(n, dtype=bool),
+        "first": np.zeros(n, dtype=np.int64),
+        "detected": np.zeros(n, dtype=np.int64),
+        "score": np.zeros(n),
+        "deep": np.zeros(n, dtype=bool),
+        "rec_run": np.zeros(n, dtype=np.int64),
+        "rec_first": np.zeros(n, dtype=np.int64),
+        "shallow_run": np.zeros(n, dtype=np.int64),
+        "age": np.zeros(n, dtype=np.int64),
+    }
+    return State(step=step, kind=kind, arrays=arrays)
+
+
+def _nanmedian(a: FloatArray) -> FloatArray:
+    """Median over the last axis ignoring NaN (NaN when all are). np.nanmedian goes through
+    masked arrays for short axes, many times slower; sorting puts NaN last."""
+    ordered = np.sort(a, axis=-1)
+    count = np.sum(~np.isnan(a), axis=-1, keepdims=True)
+    lo = np.clip((count - 1) // 2, 0, None)
+    hi = np.clip(count // 2, 0, None)
+    low = np.take_along_axis(ordered, lo, axis=-1)
+    high = np.take_along_axis(ordered, hi, axis=-1)
+    out = np.where(count > 0, (low + high) / 2.0, np.nan)
+    return np.asarray(out[..., 0], dtype=np.float64)
+
+
+def _nanmean(a: FloatArray) -> FloatArray:
+    count = np.sum(~np.isnan(a), axis=-1)
+    total = np.nansum(a, axis=-1)
+    with np.errstate(all="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def step(state: State, values: FloatArray) -> tuple[State, list[Decision]]:
+    """Consume one bin (one value per series, NaN = missing); return the state and the events
+    that opened or closed at this bin. The state is updated in place and returned."""
+    kind, s, t = state.kind, state.arrays, state.t
+    x = np.asarray(values, dtype=np.float64).reshape(-1)
+    g = geometry(state.step, kind)
+    decisions: list[Decision] = []
+    j = t % g["block"]
+    if j == 0:  # start of an hour: level, noise, weekly factor and this hour's profile
+        _hourly(state, g)
+    shape = s["shape"][:, j]
+    with np.errstate(all="ignore"):
+        expected = s["level"] * shape  # NaN while warming up
+        ratio = x / expected
+        valid = np.isfinite(ratio)
+        low = ratio < 1.0 - kind.min_drop
+        opened = s["open"].copy()
+        # --- evidence: two CUSUMs over the bins that are not missing and not in an event.
+        watch = valid & ~opened
+        n_eff = np.minimum(s["n_eff"], expected) if kind.poisson else s["n_eff"]
+        log_r1, one_minus_r1 = _cusum_terms(kind.min_drop)
+        inc = n_eff[:, None] * (ratio[:, None] * log_r1 + one_minus_r1)
+        cus = s["g"]
+        was = cus.max(axis=1) > 0
+        cus[:] = np.where(watch[:, None], np.maximum(0.0, cus + inc), cus)
+        now = cus.max(axis=1) > 0
+        s["alarm"] &= cus > 0
+        s["alarm"] |= cus > H
+        drop = np.maximum(1.0 - ratio, 0.0) * (100.0 * state.step / 60.0)
+    start = watch & now & ~was
+    s["since"][start] = t
+    s["run_area"][start] = 0.0
+    s["run_deep"][start] = False
+    s["since"][watch & ~now] = -1
+    in_run = watch & now
+    s["run_area"][in_run] += drop[in_run]
+    s["run_deep"] |= in_run & (ratio < kind.critical)
+    # Confirmed when the evidence is there, the run has lasted, and the bin is still down (a
+    # deep dip that is over leaves the CUSUM high for a while: that is not an outage going on).
+    still = ratio < 1.0 - kind.min_drop / 2
+    confirm = in_run & still & s["alarm"].any(axis=1) & (t - s["since"] + 1 >= g["confirm"])
+    for i in np.flatnonzero(confirm):
+        s["open"][i], s["first"][i], s["detected"][i] = True, s["since"][i], t
+        s["score"][i], s["deep"][i] = s["run_area"][i], s["run_deep"][i]
+        s["rec_run"][i] = s["shallow_run"][i] = 0
+        s["age"][i] = t - s["since"][i]
+        s["g"][i] = 0.0
+        s["alarm"][i] = False
+        s["since"][i] = -1
+        decisions.append(_decision(state, i, None))
+    # --- events open before this bin: score, recovery, acceptance of a new level.
+    if opened.any():
+        _follow(state, g, opened, valid, ratio, drop, decisions)
+    # --- history: inpaint suspect and event bins (the expected value), learn from the others.
+    normal = valid & ~(now & low) & ~opened & ~s["open"]
+    clean = np.where(normal, x, expected)
+    _learn(state, g, x, clean, shape, expected, normal)
+    state.t = t + 1
+    if state.t % g["day"] == 0 and not s["warm"].all():
+        _warm_up(state, g)
+    return state, decisions
+
+
+@functools.lru_cache(maxsize=64)
+def _cusum_terms(min_drop: float) -> tuple[np.ndarray, np.ndarray]:
+    r1 = np.array([shallow_r1(min_drop), DEEP_R1])
+    return np.log(r1), 1.0 - r1
+
+
+def _decision(state: State, i: int, stop: int | None) -> Decision:
+    s = state.arrays
+    return Decision(
+        series=int(i),
+        first=int(s["first"][i]),
+        stop=stop,
+        detected=int(s["detected"][i]),
+        score=float(s["score"][i]),
+        level="critical" if s["deep"][i] else "warning",
+    )
+
+
+def _follow(
+    state: State,
+    g: dict[str, int],
+    inside: np.ndarray,
+    valid: np.ndarray,
+    ratio: FloatArray,
+    drop: FloatArray,
+    decisions: list[Decision],
+) -> None:
+    kind, s, t = state.kind, state.arrays, state.t
+    seen = inside & valid
+    s["score"][seen] += drop[seen]
+    s["age"][inside] += 1
+    deep_now = seen & (ratio < kind.critical)
+    s["deep"][deep_now] = True
+    s["shallow_run"][deep_now] = 0
+    s["shallow_run"][seen & ~deep_now] += 1
+    back = seen & (ratio >= 1.0 - kind.min_drop / 2)
+    starting = back & (s["rec_run"] == 0)
+    s["rec_first"][starting] = t
+    s["rec_run"][back] += 1
+    s["rec_run"][seen & ~back] = 0
+    closed = inside & (s["rec_run"] >= CLOSE_BINS)
+    limit = np.where(s["deep"], g["partial"], g["accept"])
+    accepted = inside & ~closed & ((s["shallow_run"] >= limit) | (s["age"] >= g["deep_max"]))
+    for i in np.flatnonzero(closed):
+        s["open"][i] = False
+        decisions.append(_decision(state, i, int(s["rec_first"][i])))
+    for i in np.flatnonzero(accepted):
+        # The drop has become the normal: the level restarts from the raw recent values.
+        s["open"][i] = False
+        level = _nanmedian(s["lvraw"][i][None, :])[0]
+        if np.isfinite(level) and level > 0:
+            s["level"][i] = level
+            s["lv"][i] = s["lvraw"][i]
+        decisions.append(_decision(state, i, t))
+
+
+def _learn(
+    state: State,
+    g: dict[str, int],
+    x: FloatArray,
+    clean: FloatArray,
+    shape: FloatArray,
+    expected: FloatArray,
+    normal: np.ndarray,
+) -> None:
+    s, t = state.arrays, state.t
+    warm = s["warm"]
+    lslot = t % g["level"]
+    with np.errstate(all="ignore"):
+        u = np.where(warm, clean / s["level"], x)  # raw values while warming up
+        s["u"][:, t % g["ring"]] = u
+        s["lv"][:, lslot] = clean / shape  # NaN while warming up (no level yet)
+        s["lvraw"][:, lslot] = x / shape
+        s["res"][:, t % g["day"]] = np.where(normal, np.abs(x / expected - 1.0), np.nan)
+        dev = u / s["prof"][:, t % g["block"]]
+    ok = warm & np.isfinite(dev)
+    s["hsum"][ok] += dev[ok]
+    s["hcount"][ok] += 1
+    if (t + 1) % g["block"] == 0:
+        hour = t // g["block"]
+        with np.errstate(all="ignore"):
+            mean = s["hsum"] / s["hcount"]  # NaN for an hour with no value
+        s["wk"][:, hour % g["wring"]] = mean
+        s["hsum"][:] = 0.0
+        s["hcount"][:] = 0.0
+
+
+def _hourly(state: State, g: dict[str, int]) -> None:
+    """Refresh, once an hour, what changes slowly: the level, the noise (hence the effective
+    count), the weekly factor and the daily profile of the hour's bins (all from the history)."""
+    kind, s, t = state.kind, state.arrays, state.t
+    warm = s["warm"]
+    block, day = g["block"], g["day"]
+    if warm.any():
+        level = _nanmean(s["lv"]) if kind.poisson else _nanmedian(s["lv"])
+        ok = warm & np.isfinite(level) & (level > 0) & ~s["open"]
+        s["level"][ok] = level[ok]
+        noise = 1.4826 * _nanmedian(s["res"])
+        s["noise"][:] = np.where(np.isfinite(noise), noise, s["noise"])
+        s["n_eff"][:] = 1.0 / np.maximum(s["noise"] ** 2, kind.noise_floor**2)
+    hour = t // block
+    weeks = min(WEEKS, hour // g["week_blocks"])
+    if kind.weekly and kind.daily and weeks:
+        cols = [
+            (hour - k * g["week_blocks"] + j) % g["wring"]
+            for k in range(1, weeks + 1)
+            for j in (-1, 0, 1)
+        ]
+        w = _nanmedian(s["wk"][:, cols])
+        s["weekly"][:] = np.where(np.isfinite(w), np.clip(w, 0.5, 1.5), 1.0)
+    days_seen = min(DAYS, t // day)
+    if kind.daily and days_seen:
+        bins = t + np.arange(block)
+        lags = (bins[:, None] - day * np.arange(1, days_seen + 1)[None, :]) % g["ring"]
+        centre = _nanmean if kind.poisson else _nanmedian
+        prof = centre(s["u"][:, lags])  # (n, block)
+        s["prof"][:] = np.where(np.isfinite(prof), np.maximum(prof, kind.floor), 1.0)
+    s["shape"][:] = s["prof"] * s["weekly"][:, None]
+
+
+def _warm_up(state: State, g: dict[str, int]) -> None:
+    """At a day's end, a series not yet warm takes the median of that day as its level."""
+    s, day = state.arrays, g["day"]
+    cold = ~s["warm"]
+    cols = [(state.t - 1 - k) % g["ring"] for k in range(day)]
+    level = _nanmedian(s["u"][:, cols])
+    ready = cold & np.isfinite(level) & (level > 0)
+    if not ready.any():
+        return
+    s["level"][ready] = level[ready]
+    s["u"][ready] = s["u"][ready] / level[ready, None]
+    s["lv"][ready] = level[ready, None]
+    s["lvraw"][ready] = level[ready, None]
+    s["warm"][ready] = True
+
+
+def dumps(state: State) -> bytes:
+    """The state as bytes (numpy's .npz), e.g. to keep it between pipeline runs."""
+    buf = io.BytesIO()
+    meta = {f.name: getattr(state.kind, f.name) for f in fields(state.kind)}
+    np.savez(
+        buf,
+        __step__=np.int64(state.step),
+        __t__=np.int64(state.t),
+        __kind__=np.array(repr(meta)),
+        **state.arrays,
+    )
+    return buf.getvalue()
+
+
+def loads(data: bytes) -> State:
+    import ast
+
+    with np.load(io.BytesIO(data), allow_pickle=False) as z:
+        meta = ast.literal_eval(str(z["__kind__"]))
+        arrays = {k: z[k].copy() for k in z.files if not k.startswith("__")}
+        return State(
+            step=int(z["__step__"]),
+            kind=KindParams(**meta),
+            t=int(z["__t__"]),
+            arrays=arrays,
+        )
