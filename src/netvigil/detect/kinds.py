@@ -16,7 +16,13 @@ Fields:
   dark every night (a curfew) can never become "normal" (recurring shutdowns stay visible);
 * ``level_hours``: window of the level (the median of value / profile);
 * ``confirm_minutes``: an event is reported once it has lasted this long (and at least 2 bins);
-* ``accept_hours``: a drop that was never deep is accepted as the new level after this long;
+* ``min_units``: for censuses (prefixes, probes), the fewest units gone that count as evidence
+  (one probe of six leaving is 17% but says nothing about a country);
+* ``evidence``: log-likelihood ratio (nats) a CUSUM must reach; 20 keeps false alarms on
+  Gaussian-like noise near one in a million bins; Poisson counts, whose likelihood is the right
+  one, need less (a country's hourly probe volume of 4.5 gone for 4 hours is 18 nats);
+* ``hold_hours``: a drop that was never deep is kept out of the history this long, then taken as
+  the new level (the old detector's 12 h: a nightly curfew stays out, a level shift gets in);
 * ``poisson``: counts of independent arrivals, whose relative noise is at least 1/sqrt(expected);
 * ``noise_floor``: the smallest relative noise assumed (a perfectly flat history has some).
 """
@@ -36,9 +42,11 @@ class KindParams:
     floor: float
     level_hours: float
     confirm_minutes: float
-    accept_hours: float
     poisson: bool = False
     noise_floor: float = 0.01
+    min_units: float = 0.0
+    evidence: float = 20.0
+    hold_hours: float = 12.0
     deep_max_days: float = 90.0
     # after a deep phase, a partial recovery that lasts this long becomes the new level
     partial_accept_days: float = 7.0
@@ -50,32 +58,33 @@ KINDS: dict[str, KindParams] = {
     # 13% withdrawal an outage. No daily or weekly cycle (routes do not sleep); 24 h level as IODA.
     "bgp": KindParams(
         "bgp", min_drop=0.10, critical=0.5, daily=False, weekly=False, floor=1.0,
-        level_hours=24, confirm_minutes=10, accept_hours=24,
+        level_hours=24, confirm_minutes=10, min_units=2,
     ),
     # Active probing (/24 blocks answering pings, IP Observatory style connectivity indices):
     # IODA warns at 80% of its 7-day median. Diurnal (home networks sleep) and weekly cycles of
     # up to ~35%; a profile below 30% of the level is not a rhythm but a shutdown.
     "active": KindParams(
         "active", min_drop=0.20, critical=0.5, daily=True, weekly=True, floor=0.3,
-        level_hours=6, confirm_minutes=10, accept_hours=24,
+        level_hours=6, confirm_minutes=10,
     ),
     # Network telescope (unique sources of unsolicited traffic): noisy counts with a strong daily
     # cycle; IODA only warns at 25% of its median. Counted arrivals: Poisson noise at low rates.
     "telescope": KindParams(
         "telescope", min_drop=0.35, critical=0.25, daily=True, weekly=True, floor=0.2,
-        level_hours=6, confirm_minutes=20, accept_hours=24, poisson=True, noise_floor=0.02,
+        level_hours=6, confirm_minutes=20, poisson=True, noise_floor=0.02,
     ),
     # Traffic volumes (CDN requests, flows): deep night troughs (to ~30% of the daily median) and
     # weekends; a 30% drop below the same hour's expectation is well outside that rhythm.
     "traffic": KindParams(
         "traffic", min_drop=0.30, critical=0.5, daily=True, weekly=True, floor=0.15,
-        level_hours=6, confirm_minutes=15, accept_hours=24, noise_floor=0.02,
+        level_hours=6, confirm_minutes=15, noise_floor=0.02,
     ),
     # Our own probe volume (measurements per hour): few, bursty, Poisson counts that follow the
-    # volunteers' day; only half of the expectation gone counts, and low rates need time.
+    # volunteers' day; only half of the expectation gone counts, and low rates need time. A
+    # weekly rhythm cannot be learnt from a few counts an hour (it would be noise).
     "volume": KindParams(
-        "volume", min_drop=0.50, critical=0.2, daily=True, weekly=True, floor=0.1,
-        level_hours=12, confirm_minutes=60, accept_hours=48, poisson=True, noise_floor=0.05,
+        "volume", min_drop=0.50, critical=0.2, daily=True, weekly=False, floor=0.1,
+        level_hours=12, confirm_minutes=60, poisson=True, noise_floor=0.05, evidence=12,
     ),
     # Connected measurement probes (RIPE Atlas): a census of long-lived sessions with no daily
     # rhythm, which moves in steps as single probes leave for good, so the level follows within
@@ -84,13 +93,13 @@ KINDS: dict[str, KindParams] = {
     # down after 30 minutes (chosen on the Kenya series: see docs/detection.md, not held out).
     "probes": KindParams(
         "probes", min_drop=0.15, critical=0.5, daily=False, weekly=False, floor=1.0,
-        level_hours=2, confirm_minutes=30, accept_hours=24,
+        level_hours=2, confirm_minutes=30, min_units=2,
     ),
     # Shares (ok_share, per-service reachability, 0..1): bounded, no arrivals; a third of the
     # successes gone is a blocking or an outage, not noise.
     "share": KindParams(
         "share", min_drop=0.30, critical=0.5, daily=True, weekly=False, floor=0.3,
-        level_hours=6, confirm_minutes=20, accept_hours=24, noise_floor=0.02,
+        level_hours=6, confirm_minutes=20, noise_floor=0.02,
     ),
 }  # fmt: skip
 

@@ -11,8 +11,8 @@ Per series, at bin *t* (``docs/detection.md`` has the reasons and the figures):
     expected(t) = level x profile(t) x weekly(t)
     profile(t)  = median over the previous 7 days, same time of day, of cleaned value / level then,
                   never below the kind's floor (dark hours cannot become normal)
-    weekly(t)   = median over the previous 3 weeks, same hour of the week (+-1 h), of how that
-                  hour stood against its daily profile (1 until a week has been seen)
+    weekly(t)   = median over the previous 3 weeks of how the same hour of the week (+-1 h) stood
+                  against the same hour of the other days of its week (1 until a week is seen)
     level       = median over the last hours of cleaned value / (profile x weekly), every hour
     ratio(t)    = value(t) / expected(t)
 
@@ -22,13 +22,14 @@ with ``n_eff = 1 / noise^2``, ``noise`` = the robust relative noise of the last 
 1/sqrt(expected) for Poisson kinds). The *shallow* CUSUM's ``r1`` is chosen so that it only grows
 below ``1 - min_drop``; the *deep* one (r1 = 0.1) reacts fast to blackouts on noisy series. Low
 counts thus need a longer drop rather than making the band exceed 100% of the baseline. An event
-opens when a CUSUM passes ``H`` and the suspect run has lasted ``confirm`` bins (onset = the run's
+opens when a CUSUM passes the kind's ``evidence`` and the suspect run has lasted ``confirm`` bins (onset = the run's
 first bin); it closes at the first of 2 bins back above ``1 - min_drop / 2`` (hysteresis).
 
 While a run is suspect or an event is open, the history receives the expected value instead of the
-value (inpainting), so outages never enter the level, the profiles or the noise. An event that was
-never deep becomes the new level after ``accept_hours`` (a level shift, closing the event); a deep
-one stays one event until it recovers, up to ``deep_max_days``.
+value (inpainting), so outages never enter the level, the profiles or the noise. A drop that was
+never deep stops being inpainted once it has lasted ``hold_hours`` (it is then more likely a
+level shift, and the level follows it, which ends the event); a deep one stays one event until it
+recovers, or until a partial recovery has lasted ``partial_accept_days``, up to ``deep_max_days``.
 """
 
 from __future__ import annotations
@@ -43,12 +44,13 @@ import numpy as np
 from netvigil.detect.kinds import KindParams
 from netvigil.detect.series import FloatArray
 
-H = 20.0  # CUSUM alarm level (nats); false alarms on Gaussian noise ~1 in 10^6 bins
+FREEZE = 5.0  # nats: above this much evidence the level and the noise stop following values
 DEEP_R1 = 0.1  # the deep CUSUM's alternative: a tenth of the expectation left
 DAYS = 7  # days in the daily profile
 WEEKS = 3  # weeks in the weekly factor
 CLOSE_BINS = 2  # bins back to normal that close an event
 INITIAL_NOISE = 0.1  # before a residual has been seen
+PRIOR_COUNTS = 10.0  # Poisson kinds: a daily profile needs this many counts to move from flat
 
 
 @functools.lru_cache(maxsize=64)
@@ -103,8 +105,8 @@ def geometry(step: int, kind: KindParams) -> dict[str, int]:
         "wring": WEEKS * (7 * day // block),
         "level": max(1, round(kind.level_hours * 3600 / step)),
         "confirm": max(2, math.ceil(kind.confirm_minutes * 60 / step)),
-        "accept": max(1, round(kind.accept_hours * 3600 / step)),
         "partial": max(1, round(kind.partial_accept_days * 86400 / step)),
+        "hold": max(1, round(kind.hold_hours * 3600 / step)),
         "deep_max": max(1, round(kind.deep_max_days * 86400 / step)),
     }
 
@@ -118,9 +120,10 @@ def new_state(n: int, step: int, kind: KindParams) -> State:
 
     arrays = {
         "u": full(g["ring"]),  # cleaned value / level (raw value while warming up)
-        "wk": full(g["wring"]),  # per hour: mean of u / profile (the weekly deviation)
+        "wk": full(g["wring"]),  # per hour: mean of value / level, deep bins left out
         "lv": full(g["level"]),  # cleaned value / (profile x weekly): the level's window
         "lvraw": full(g["level"]),  # value / (profile x weekly): the level if a shift is accepted
+        "lvs": full(g["level"]),  # profile x weekly, to weigh the level of Poisson counts
         "res": full(g["day"]),  # |value / expected - 1| of normal bins: the noise's window
         "hsum": np.zeros(n),
         "hcount": np.zeros(n),
@@ -184,19 +187,21 @@ def step(state: State, values: FloatArray) -> tuple[State, list[Decision]]:
         expected = s["level"] * shape  # NaN while warming up
         ratio = x / expected
         valid = np.isfinite(ratio)
-        low = ratio < 1.0 - kind.min_drop
+        low = (ratio < 1.0 - kind.min_drop) & (expected - x >= kind.min_units)
         opened = s["open"].copy()
         # --- evidence: two CUSUMs over the bins that are not missing and not in an event.
         watch = valid & ~opened
         n_eff = np.minimum(s["n_eff"], expected) if kind.poisson else s["n_eff"]
         log_r1, one_minus_r1 = _cusum_terms(kind.min_drop)
         inc = n_eff[:, None] * (ratio[:, None] * log_r1 + one_minus_r1)
+        if kind.min_units:  # a census: less than min_units gone is no evidence
+            inc = np.where((expected - x < kind.min_units)[:, None], np.minimum(inc, 0.0), inc)
         cus = s["g"]
         was = cus.max(axis=1) > 0
         cus[:] = np.where(watch[:, None], np.maximum(0.0, cus + inc), cus)
         now = cus.max(axis=1) > 0
         s["alarm"] &= cus > 0
-        s["alarm"] |= cus > H
+        s["alarm"] |= cus > kind.evidence
         drop = np.maximum(1.0 - ratio, 0.0) * (100.0 * state.step / 60.0)
     start = watch & now & ~was
     s["since"][start] = t
@@ -206,10 +211,9 @@ def step(state: State, values: FloatArray) -> tuple[State, list[Decision]]:
     in_run = watch & now
     s["run_area"][in_run] += drop[in_run]
     s["run_deep"] |= in_run & (ratio < kind.critical)
-    # Confirmed when the evidence is there, the run has lasted, and the bin is still down (a
+    # Confirmed when the evidence is there, the run has lasted, and the bin is still low (a
     # deep dip that is over leaves the CUSUM high for a while: that is not an outage going on).
-    still = ratio < 1.0 - kind.min_drop / 2
-    confirm = in_run & still & s["alarm"].any(axis=1) & (t - s["since"] + 1 >= g["confirm"])
+    confirm = in_run & low & s["alarm"].any(axis=1) & (t - s["since"] + 1 >= g["confirm"])
     for i in np.flatnonzero(confirm):
         s["open"][i], s["first"][i], s["detected"][i] = True, s["since"][i], t
         s["score"][i], s["deep"][i] = s["run_area"][i], s["run_deep"][i]
@@ -218,13 +222,20 @@ def step(state: State, values: FloatArray) -> tuple[State, list[Decision]]:
         s["g"][i] = 0.0
         s["alarm"][i] = False
         s["since"][i] = -1
+        _forget(state, g, i, int(s["first"][i]))
         decisions.append(_decision(state, i, None))
     # --- events open before this bin: score, recovery, acceptance of a new level.
     if opened.any():
         _follow(state, g, opened, valid, ratio, drop, decisions)
-    # --- history: inpaint suspect and event bins (the expected value), learn from the others.
-    normal = valid & ~(now & low) & ~opened & ~s["open"]
-    clean = np.where(normal, x, expected)
+    # --- history: bins of an event get the expected value (inpainting), except a drop that was
+    # never deep once it has lasted ``hold_hours``: then it is more likely a level shift or a
+    # wrong baseline than an outage, and holding the baseline would lock it in. Suspect bins
+    # are learnt as they are (inpainting noise would bias a low-count baseline upwards) and
+    # taken out of the history if the run is confirmed (``_forget``).
+    held = s["open"] & (s["deep"] | (s["age"] < g["hold"]))
+    inpaint = held
+    clean = np.where(valid & ~inpaint, x, expected)
+    normal = valid & ~inpaint & ~opened & ~s["open"]
     _learn(state, g, x, clean, shape, expected, normal)
     state.t = t + 1
     if state.t % g["day"] == 0 and not s["warm"].all():
@@ -236,6 +247,16 @@ def step(state: State, values: FloatArray) -> tuple[State, list[Decision]]:
 def _cusum_terms(min_drop: float) -> tuple[np.ndarray, np.ndarray]:
     r1 = np.array([shallow_r1(min_drop), DEEP_R1])
     return np.log(r1), 1.0 - r1
+
+
+def _forget(state: State, g: dict[str, int], i: int, first: int) -> None:
+    """Take the bins of a run just confirmed as an outage (before this bin) out of the history
+    of series ``i``: missing values, which the medians and means skip."""
+    s, t = state.arrays, state.t
+    for name, width in (("u", g["ring"]), ("lv", g["level"]), ("lvraw", g["level"]),
+                        ("lvs", g["level"]), ("res", g["day"])):  # fmt: skip
+        span = np.arange(max(first, t - width), t)
+        s[name][i, span % width] = np.nan
 
 
 def _decision(state: State, i: int, stop: int | None) -> Decision:
@@ -273,15 +294,15 @@ def _follow(
     s["rec_run"][back] += 1
     s["rec_run"][seen & ~back] = 0
     closed = inside & (s["rec_run"] >= CLOSE_BINS)
-    limit = np.where(s["deep"], g["partial"], g["accept"])
-    accepted = inside & ~closed & ((s["shallow_run"] >= limit) | (s["age"] >= g["deep_max"]))
+    partial = s["deep"] & (s["shallow_run"] >= g["partial"])
+    accepted = inside & ~closed & (partial | (s["age"] >= g["deep_max"]))
     for i in np.flatnonzero(closed):
         s["open"][i] = False
         decisions.append(_decision(state, i, int(s["rec_first"][i])))
     for i in np.flatnonzero(accepted):
         # The drop has become the normal: the level restarts from the raw recent values.
         s["open"][i] = False
-        level = _nanmedian(s["lvraw"][i][None, :])[0]
+        level = _level(s["lvraw"][i][None, :], s["lvs"][i][None, :], state.kind.poisson)[0]
         if np.isfinite(level) and level > 0:
             s["level"][i] = level
             s["lv"][i] = s["lvraw"][i]
@@ -305,8 +326,12 @@ def _learn(
         s["u"][:, t % g["ring"]] = u
         s["lv"][:, lslot] = clean / shape  # NaN while warming up (no level yet)
         s["lvraw"][:, lslot] = x / shape
+        s["lvs"][:, lslot] = shape
         s["res"][:, t % g["day"]] = np.where(normal, np.abs(x / expected - 1.0), np.nan)
-        dev = u / s["prof"][:, t % g["block"]]
+        # The hourly table learns from the values themselves unless they are deep (a shutdown):
+        # a weekend dip flagged in the first week must be learnt, not inpainted away.
+        ratio = x / expected
+        dev = np.where(ratio >= state.kind.critical, x / s["level"], np.nan)
     ok = warm & np.isfinite(dev)
     s["hsum"][ok] += dev[ok]
     s["hcount"][ok] += 1
@@ -326,30 +351,66 @@ def _hourly(state: State, g: dict[str, int]) -> None:
     warm = s["warm"]
     block, day = g["block"], g["day"]
     if warm.any():
-        level = _nanmean(s["lv"]) if kind.poisson else _nanmedian(s["lv"])
-        ok = warm & np.isfinite(level) & (level > 0) & ~s["open"]
+        # While evidence of a drop builds up, the level and the noise stay as they were: the
+        # drop must not eat its own baseline before it is confirmed (then ``_forget`` runs).
+        steady = warm & (s["g"].max(axis=1) < FREEZE)
+        level = _level(s["lv"], s["lvs"], kind.poisson)
+        ok = steady & np.isfinite(level) & (level > 0)
         s["level"][ok] = level[ok]
         noise = 1.4826 * _nanmedian(s["res"])
-        s["noise"][:] = np.where(np.isfinite(noise), noise, s["noise"])
+        s["noise"][:] = np.where(steady & np.isfinite(noise), noise, s["noise"])
         s["n_eff"][:] = 1.0 / np.maximum(s["noise"] ** 2, kind.noise_floor**2)
     hour = t // block
     weeks = min(WEEKS, hour // g["week_blocks"])
     if kind.weekly and kind.daily and weeks:
-        cols = [
-            (hour - k * g["week_blocks"] + j) % g["wring"]
-            for k in range(1, weeks + 1)
-            for j in (-1, 0, 1)
-        ]
-        w = _nanmedian(s["wk"][:, cols])
-        s["weekly"][:] = np.where(np.isfinite(w), np.clip(w, 0.5, 1.5), 1.0)
+        s["weekly"][:] = _weekly(s["wk"], hour, weeks, g)
     days_seen = min(DAYS, t // day)
     if kind.daily and days_seen:
         bins = t + np.arange(block)
-        lags = (bins[:, None] - day * np.arange(1, days_seen + 1)[None, :]) % g["ring"]
-        centre = _nanmean if kind.poisson else _nanmedian
-        prof = centre(s["u"][:, lags])  # (n, block)
+        back = day * np.arange(1, days_seen + 1)
+        if kind.poisson:  # few counts per bin: the mean over +-1 hour of each past day
+            back = (back[:, None] + np.arange(-block, block + 1)[None, :]).reshape(-1)
+        lags = (bins[:, None] - back[None, :]) % g["ring"]
+        if kind.poisson:
+            # Shrunk towards flat by PRIOR_COUNTS: a profile from a handful of counts is noise.
+            past = s["u"][:, lags]
+            with np.errstate(all="ignore"):
+                counts = np.sum(np.isfinite(past), axis=-1) * s["level"][:, None]
+                prof = (_nanmean(past) * counts + PRIOR_COUNTS) / (counts + PRIOR_COUNTS)
+        else:
+            prof = _nanmedian(s["u"][:, lags])  # (n, block)
         s["prof"][:] = np.where(np.isfinite(prof), np.maximum(prof, kind.floor), 1.0)
     s["shape"][:] = s["prof"] * s["weekly"][:, None]
+
+
+def _level(lv: FloatArray, shape: FloatArray, poisson: bool) -> FloatArray:
+    """The level from a window of value / shape: the median, or for Poisson counts the ratio of
+    sums (sum of values / sum of shapes), which a near-zero profile bin cannot blow up."""
+    if not poisson:
+        return _nanmedian(lv)
+    seen = np.isfinite(lv)
+    with np.errstate(all="ignore"):
+        total = np.sum(np.where(seen, lv * shape, 0.0), axis=-1)
+        weight = np.sum(np.where(seen, shape, 0.0), axis=-1)
+        return np.where(weight > 0, total / weight, np.nan)
+
+
+def _weekly(table: FloatArray, hour: int, weeks: int, g: dict[str, int]) -> FloatArray:
+    """How this hour of the week stood against the same hour of the other days of its week, in
+    each of the last ``weeks`` weeks (+-1 h), as a median. A weekend morning is low against the
+    weekdays; a daily curfew is low on every day, so it cannot become a weekly habit."""
+    wb, ring, per_day = g["week_blocks"], g["wring"], g["week_blocks"] // 7
+    ratios = []
+    for k in range(1, weeks + 1):
+        base = hour - k * wb
+        others = _nanmedian(
+            table[:, [(base + d * per_day) % ring for d in (-3, -2, -1, 1, 2, 3)]]
+        )
+        for j in (-1, 0, 1):
+            with np.errstate(all="ignore"):
+                ratios.append(table[:, (base + j) % ring] / others)
+    w = _nanmedian(np.stack(ratios, axis=1))
+    return np.where(np.isfinite(w), np.clip(w, 0.5, 1.5), 1.0)
 
 
 def _warm_up(state: State, g: dict[str, int]) -> None:
@@ -357,7 +418,7 @@ def _warm_up(state: State, g: dict[str, int]) -> None:
     s, day = state.arrays, g["day"]
     cold = ~s["warm"]
     cols = [(state.t - 1 - k) % g["ring"] for k in range(day)]
-    level = _nanmedian(s["u"][:, cols])
+    level = _nanmean(s["u"][:, cols]) if state.kind.poisson else _nanmedian(s["u"][:, cols])
     ready = cold & np.isfinite(level) & (level > 0)
     if not ready.any():
         return
@@ -365,6 +426,7 @@ def _warm_up(state: State, g: dict[str, int]) -> None:
     s["u"][ready] = s["u"][ready] / level[ready, None]
     s["lv"][ready] = level[ready, None]
     s["lvraw"][ready] = level[ready, None]
+    s["lvs"][ready] = 1.0
     s["warm"][ready] = True
 
 
