@@ -84,7 +84,7 @@ KINDS: dict[str, KindParams] = {
     # weekly rhythm cannot be learnt from a few counts an hour (it would be noise).
     "volume": KindParams(
         "volume", min_drop=0.50, critical=0.2, daily=True, weekly=False, floor=0.1,
-        level_hours=12, confirm_minutes=60, poisson=True, noise_floor=0.05, evidence=12,
+        level_hours=12, confirm_minutes=60, poisson=True, noise_floor=0.05, evidence=8,
     ),
     # Connected measurement probes (RIPE Atlas): a census of long-lived sessions with no daily
     # rhythm, which moves in steps as single probes leave for good, so the level follows within

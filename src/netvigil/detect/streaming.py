@@ -8,12 +8,12 @@ advance together; numpy does the series of one bin at once.
 
 Per series, at bin *t* (``docs/detection.md`` has the reasons and the figures):
 
-    expected(t) = level x profile(t) x weekly(t)
+    expected(t) = level x profile(t) x min(1, weekly(t))
     profile(t)  = median over the previous 7 days, same time of day, of cleaned value / level then,
                   never below the kind's floor (dark hours cannot become normal)
     weekly(t)   = median over the previous 3 weeks of how the same hour of the week (+-1 h) stood
-                  against the same hour of the other days of its week (1 until a week is seen)
-    level       = median over the last hours of cleaned value / (profile x weekly), every hour
+                  against the same hour of the last 6 days (1 until a week has been seen)
+    level       = median over the last hours of cleaned value / profile, every hour
     ratio(t)    = value(t) / expected(t)
 
 Evidence is a pair of one-sided CUSUMs on the ratio with Poisson log-likelihood increments scaled to
@@ -44,6 +44,7 @@ import numpy as np
 from netvigil.detect.kinds import KindParams
 from netvigil.detect.series import FloatArray
 
+FIRST_WEEK_DROP = 0.5  # the smallest drop that counts before a week has been seen
 FREEZE = 5.0  # nats: above this much evidence the level and the noise stop following values
 DEEP_R1 = 0.1  # the deep CUSUM's alternative: a tenth of the expectation left
 DAYS = 7  # days in the daily profile
@@ -121,15 +122,14 @@ def new_state(n: int, step: int, kind: KindParams) -> State:
     arrays = {
         "u": full(g["ring"]),  # cleaned value / level (raw value while warming up)
         "wk": full(g["wring"]),  # per hour: mean of value / level, deep bins left out
-        "lv": full(g["level"]),  # cleaned value / (profile x weekly): the level's window
-        "lvraw": full(g["level"]),  # value / (profile x weekly): the level if a shift is accepted
-        "lvs": full(g["level"]),  # profile x weekly, to weigh the level of Poisson counts
+        "lv": full(g["level"]),  # cleaned value / profile: the level's window
+        "lvraw": full(g["level"]),  # value / profile: the level if a shift is accepted
+        "lvs": full(g["level"]),  # profile, to weigh the level of Poisson counts
         "res": full(g["day"]),  # |value / expected - 1| of normal bins: the noise's window
         "hsum": np.zeros(n),
         "hcount": np.zeros(n),
         "weekly": np.ones(n),
         "prof": full(g["block"], 1.0),  # the daily profile of this hour's bins
-        "shape": full(g["block"], 1.0),  # profile x weekly of this hour's bins
         "n_eff": np.full(n, 1.0 / INITIAL_NOISE**2),
         "level": np.full(n, nan),
         "noise": np.full(n, INITIAL_NOISE),
@@ -182,17 +182,25 @@ def step(state: State, values: FloatArray) -> tuple[State, list[Decision]]:
     j = t % g["block"]
     if j == 0:  # start of an hour: level, noise, weekly factor and this hour's profile
         _hourly(state, g)
-    shape = s["shape"][:, j]
+    prof = s["prof"][:, j]
     with np.errstate(all="ignore"):
-        expected = s["level"] * shape  # NaN while warming up
+        base = s["level"] * prof  # NaN while warming up
+        # The weekly factor only excuses: a weekend morning below the daily profile is normal,
+        # but a wrong weekly factor must never raise an alarm or bend the level.
+        expected = base * np.minimum(s["weekly"], 1.0)
         ratio = x / expected
         valid = np.isfinite(ratio)
-        low = (ratio < 1.0 - kind.min_drop) & (expected - x >= kind.min_units)
+        # Before a week has been seen the weekly rhythm is unknown: only a drop of half counts
+        # (IODA's critical ratio for BGP and active probing), no weekend falls that far.
+        min_drop = kind.min_drop
+        if kind.weekly and t < 7 * g["day"]:
+            min_drop = max(min_drop, FIRST_WEEK_DROP)
+        low = (ratio < 1.0 - min_drop) & (expected - x >= kind.min_units)
         opened = s["open"].copy()
         # --- evidence: two CUSUMs over the bins that are not missing and not in an event.
         watch = valid & ~opened
         n_eff = np.minimum(s["n_eff"], expected) if kind.poisson else s["n_eff"]
-        log_r1, one_minus_r1 = _cusum_terms(kind.min_drop)
+        log_r1, one_minus_r1 = _cusum_terms(min_drop)
         inc = n_eff[:, None] * (ratio[:, None] * log_r1 + one_minus_r1)
         if kind.min_units:  # a census: less than min_units gone is no evidence
             inc = np.where((expected - x < kind.min_units)[:, None], np.minimum(inc, 0.0), inc)
@@ -234,9 +242,9 @@ def step(state: State, values: FloatArray) -> tuple[State, list[Decision]]:
     # taken out of the history if the run is confirmed (``_forget``).
     held = s["open"] & (s["deep"] | (s["age"] < g["hold"]))
     inpaint = held
-    clean = np.where(valid & ~inpaint, x, expected)
+    clean = np.where(valid & ~inpaint, x, base)
     normal = valid & ~inpaint & ~opened & ~s["open"]
-    _learn(state, g, x, clean, shape, expected, normal)
+    _learn(state, g, x, clean, prof, expected, normal)
     state.t = t + 1
     if state.t % g["day"] == 0 and not s["warm"].all():
         _warm_up(state, g)
@@ -314,7 +322,7 @@ def _learn(
     g: dict[str, int],
     x: FloatArray,
     clean: FloatArray,
-    shape: FloatArray,
+    prof: FloatArray,
     expected: FloatArray,
     normal: np.ndarray,
 ) -> None:
@@ -324,9 +332,9 @@ def _learn(
     with np.errstate(all="ignore"):
         u = np.where(warm, clean / s["level"], x)  # raw values while warming up
         s["u"][:, t % g["ring"]] = u
-        s["lv"][:, lslot] = clean / shape  # NaN while warming up (no level yet)
-        s["lvraw"][:, lslot] = x / shape
-        s["lvs"][:, lslot] = shape
+        s["lv"][:, lslot] = clean / prof  # NaN while warming up (no level yet)
+        s["lvraw"][:, lslot] = x / prof
+        s["lvs"][:, lslot] = prof
         s["res"][:, t % g["day"]] = np.where(normal, np.abs(x / expected - 1.0), np.nan)
         # The hourly table learns from the values themselves unless they are deep (a shutdown):
         # a weekend dip flagged in the first week must be learnt, not inpainted away.
@@ -380,7 +388,6 @@ def _hourly(state: State, g: dict[str, int]) -> None:
         else:
             prof = _nanmedian(s["u"][:, lags])  # (n, block)
         s["prof"][:] = np.where(np.isfinite(prof), np.maximum(prof, kind.floor), 1.0)
-    s["shape"][:] = s["prof"] * s["weekly"][:, None]
 
 
 def _level(lv: FloatArray, shape: FloatArray, poisson: bool) -> FloatArray:
@@ -396,19 +403,16 @@ def _level(lv: FloatArray, shape: FloatArray, poisson: bool) -> FloatArray:
 
 
 def _weekly(table: FloatArray, hour: int, weeks: int, g: dict[str, int]) -> FloatArray:
-    """How this hour of the week stood against the same hour of the other days of its week, in
-    each of the last ``weeks`` weeks (+-1 h), as a median. A weekend morning is low against the
-    weekdays; a daily curfew is low on every day, so it cannot become a weekly habit."""
+    """How the same hour of the week (+-1 h) stood, in each of the last ``weeks`` weeks, against
+    the same hour of the last 6 days, as a median. A weekend morning is low against the recent
+    weekdays; a nightly curfew is low on the recent days too, so it cannot become a habit."""
     wb, ring, per_day = g["week_blocks"], g["wring"], g["week_blocks"] // 7
     ratios = []
-    for k in range(1, weeks + 1):
-        base = hour - k * wb
-        others = _nanmedian(
-            table[:, [(base + d * per_day) % ring for d in (-3, -2, -1, 1, 2, 3)]]
-        )
-        for j in (-1, 0, 1):
+    for j in (-1, 0, 1):
+        lately = _nanmedian(table[:, [(hour + j - d * per_day) % ring for d in range(1, 7)]])
+        for k in range(1, weeks + 1):
             with np.errstate(all="ignore"):
-                ratios.append(table[:, (base + j) % ring] / others)
+                ratios.append(table[:, (hour + j - k * wb) % ring] / lately)
     w = _nanmedian(np.stack(ratios, axis=1))
     return np.where(np.isfinite(w), np.clip(w, 0.5, 1.5), 1.0)
 
