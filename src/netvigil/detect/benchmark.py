@@ -22,15 +22,16 @@ Each series is one signal kind, with the kind's usual bin width and what the wor
 Not outages either: missing runs (30% of series, 1..48 bins), and persistent level shifts (40%,
 x0.88..0.95 down -- x0.95..0.98 for BGP -- or x1.05..1.50 up).
 
-Labelled outages (only those a person could see in the signal: ``_visible``), 0..3 per series, duration, scope and cause drawn from IODA's curated list
-(``ground_truth``): depth by scope and kind (country: x0..0.10; region: x0.20..0.65; AS:
-x0.15..0.65; BGP regions and ASes lose 12..50% of their prefixes; probes 20..60% of the probes
-(country: 50..100%); own probe volume falls to x0..0.3); 15% are throttling (x0.35..0.65, not for
-BGP); 30% start and end gradually (1..3 h down, 1..12 h back up). "Exams" rows repeat daily at the
-same hour for 3..10 days (<= 6 h each); 8% become nightly curfews (4..10 h, every night for 7..28
-days, each night one label); 6% become blackouts of 7..21 days (in 60% of them a partial recovery
-to x0.3..0.7 for 1..3 days inside), one label each. Durations otherwise 10 min..5 days. Outages
-start on day 2 or later; detections that start during day 1 are ignored (burn-in).
+Labelled outages (only those a person could see in the signal: ``_visible``), 0..3 per series,
+duration, scope and cause drawn from IODA's curated list (``ground_truth``): depth by scope and kind
+(country: x0..0.10; region: x0.20..0.65; AS: x0.15..0.65; BGP regions and ASes lose 12..50% of their
+prefixes; probes 20..60% of the probes (country: 50..100%); own probe volume falls to x0..0.3); 15%
+are throttling (x0.35..0.65, not for BGP); 30% start and end gradually (1..3 h down, 1..12 h back
+up). "Exams" rows repeat daily at the same hour for 3..10 days (<= 6 h each); 8% become nightly
+curfews (4..10 h, every night for 7..28 days, each night one label); 6% become blackouts of 7..21
+days (in 60% of them a partial recovery to x0.3..0.7 for 1..3 days inside), one label each.
+Durations otherwise 10 min..5 days. Outages start on day 2 or later; detections that start during
+day 1 are ignored (burn-in).
 """
 
 from __future__ import annotations
@@ -85,7 +86,9 @@ def generate(
     return out
 
 
-def _one(rng: np.random.Generator, labels: Sequence[OutageLabel], kind: str, days: int) -> Synthetic:
+def _one(
+    rng: np.random.Generator, labels: Sequence[OutageLabel], kind: str, days: int
+) -> Synthetic:
     signal, step = SIGNAL[kind]
     per_day = 86400 // step
     n = days * per_day
@@ -107,7 +110,9 @@ def _one(rng: np.random.Generator, labels: Sequence[OutageLabel], kind: str, day
             shape *= np.where(weekend, 1 - rng.uniform(0.15, 0.45) * bump, 1.0)
         else:
             top = 0.25 if kind == "traffic" else 0.15
-            shape *= np.where(weekend, 1 - rng.uniform(0.0 if kind != "traffic" else 0.05, top), 1.0)
+            shape *= np.where(
+                weekend, 1 - rng.uniform(0.0 if kind != "traffic" else 0.05, top), 1.0
+            )
     if rng.random() < 0.4:
         for _ in range(int(rng.integers(1, 3))):
             at = int(rng.integers(per_day, n))
@@ -138,14 +143,16 @@ def _noisy(
 ) -> FloatArray:
     if kind == "connectivity":
         p = np.clip(rng.uniform(0.9, 0.99) * mean_shape, 0, 1)
-        return 100.0 * rng.binomial(int(scale), p) / scale
+        return np.asarray(100.0 * rng.binomial(int(scale), p) / scale, dtype=np.float64)
     if kind == "probes":
         probes = np.full(n, scale)
         for _ in range(int(rng.poisson(probes[0] / 40 * n / per_day / 7))):  # leave / join
             probes[int(rng.integers(0, n)) :] += rng.choice([-1.0, 1.0], p=[0.6, 0.4])
         probes = np.maximum(probes, 1.0)
         alive = np.round(probes * np.clip(mean_shape, 0, None))
-        up = rng.binomial(alive.astype(np.int64), rng.uniform(0.97, 0.995)).astype(np.float64)
+        up: FloatArray = rng.binomial(alive.astype(np.int64), rng.uniform(0.97, 0.995)).astype(
+            np.float64
+        )
         for _ in range(int(rng.integers(0, 4)) * n // (7 * per_day)):  # session resets
             a = int(rng.integers(0, n))
             back = int(rng.integers(1, 6))  # bins until all are back (5..25 minutes)
@@ -159,13 +166,17 @@ def _noisy(
         churn = rng.poisson(mean * rng.uniform(0.001, 0.01))
         return np.maximum(np.round(mean) - churn, 0.0)
     if kind in ("volume", "telescope"):
-        extra = 1 + (rng.uniform(0.05, 0.15) if kind == "telescope" else 0.0) * rng.standard_normal(n)
+        extra = 1 + (rng.uniform(0.05, 0.15) if kind == "telescope" else 0.0) * rng.standard_normal(
+            n
+        )
         return rng.poisson(np.clip(mean * extra, 0, None)).astype(np.float64)
     if kind == "traffic":
         return mean * (1 + rng.uniform(0.01, 0.05) * rng.standard_normal(n))
     # active: /24 blocks up, binomial-like plus a little multiplicative noise
     noisy = mean + rng.uniform(0.5, 1.0) * np.sqrt(mean) * rng.standard_normal(n)
-    return np.clip(np.round(noisy * (1 + rng.uniform(0.005, 0.02) * rng.standard_normal(n))), 0, None)
+    return np.clip(
+        np.round(noisy * (1 + rng.uniform(0.005, 0.02) * rng.standard_normal(n))), 0, None
+    )
 
 
 def _depth(rng: np.random.Generator, kind: str, scope: str, throttle: bool) -> float:
@@ -230,7 +241,9 @@ def _outages(
         for _attempt in range(20):
             first = int(rng.integers(2 * per_day, n - span))
             windows = [(first + k * gap, first + k * gap + dur + up) for k in range(repeats)]
-            if all(b <= tr.first - hour or a >= tr.stop + hour for a, b in windows for tr in truths):
+            if all(
+                b <= tr.first - hour or a >= tr.stop + hour for a, b in windows for tr in truths
+            ):
                 break
         else:
             continue

@@ -65,19 +65,19 @@ KINDS: dict[str, KindParams] = {
     # up to ~35%; a profile below 30% of the level is not a rhythm but a shutdown.
     "active": KindParams(
         "active", min_drop=0.20, critical=0.5, daily=True, weekly=True, floor=0.3,
-        level_hours=6, confirm_minutes=10,
+        level_hours=24, confirm_minutes=10,
     ),
     # Network telescope (unique sources of unsolicited traffic): noisy counts with a strong daily
     # cycle; IODA only warns at 25% of its median. Counted arrivals: Poisson noise at low rates.
     "telescope": KindParams(
         "telescope", min_drop=0.35, critical=0.25, daily=True, weekly=True, floor=0.2,
-        level_hours=6, confirm_minutes=20, poisson=True, noise_floor=0.02,
+        level_hours=24, confirm_minutes=20, poisson=True, noise_floor=0.02,
     ),
     # Traffic volumes (CDN requests, flows): deep night troughs (to ~30% of the daily median) and
     # weekends; a 30% drop below the same hour's expectation is well outside that rhythm.
     "traffic": KindParams(
         "traffic", min_drop=0.30, critical=0.5, daily=True, weekly=True, floor=0.15,
-        level_hours=6, confirm_minutes=15, noise_floor=0.02,
+        level_hours=24, confirm_minutes=15, noise_floor=0.02,
     ),
     # Our own probe volume (measurements per hour): few, bursty, Poisson counts that follow the
     # volunteers' day; only half of the expectation gone counts, and low rates need time. A

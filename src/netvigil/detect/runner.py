@@ -1,4 +1,5 @@
-"""Detection over the store: load signals, run detectors, fuse per entity, store events."""
+"""Detection over the store: load signals, run detectors, fuse per entity (``fusion``), store
+events."""
 
 from __future__ import annotations
 
@@ -6,9 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from netvigil.detect import registry
 from netvigil.detect.blocking import blocking_events
-from netvigil.detect.intervals import fuse, to_events
+from netvigil.detect.fusion import entity_events
 from netvigil.detect.storage import load_series, save_events
 from netvigil.models.events import Event, iso
 
@@ -24,11 +24,7 @@ def detect_store(
     all_events: list[Event] = []
     series_list = load_series(store, since=since, entity=entity)
     for name in detectors:
-        per_signal: list[Event] = []
-        for one in series_list:
-            found = registry.run(name, one.values, one.step, one.signal)[0]
-            per_signal.extend(to_events(one, found, detector=name, version=registry.version(name)))
-        all_events.extend(fuse(per_signal, combine=registry.FUSION[name]))
+        all_events.extend(entity_events(name, series_list))
     all_events.extend(blocking_from_verdicts(store, since=since, entity=entity))
     save_events(store, all_events)
     return all_events

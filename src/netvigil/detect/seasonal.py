@@ -43,15 +43,24 @@ def run_state(
 
 
 def detect_many(
-    values: FloatArray, step: int, signal: str = "", *, chunk: int = 1024
+    values: FloatArray,
+    step: int,
+    signal: str = "",
+    *,
+    chunk: int = 1024,
+    evidence_scale: float = 1.0,
 ) -> list[list[Interval]]:
-    """Intervals per series, all of signal kind ``kind_of(signal)`` and bin width ``step``."""
+    """Intervals per series, all of signal kind ``kind_of(signal)`` and bin width ``step``;
+    ``evidence_scale`` < 1 lowers the alarm level (the candidates that fusion corroborates)."""
     kind: KindParams = kind_of(signal)
     x = np.atleast_2d(values)
     out: list[list[Interval]] = []
     for lo in range(0, x.shape[0], chunk):
         part = x[lo : lo + chunk]
-        _, found = run_state(streaming.new_state(part.shape[0], step, kind), part)
+        state = streaming.new_state(
+            part.shape[0], step, kind, evidence=kind.evidence * evidence_scale
+        )
+        _, found = run_state(state, part)
         out.extend(found)
     return out
 

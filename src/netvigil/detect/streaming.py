@@ -2,34 +2,35 @@
 
 A continuous pipeline calls ``step(state, values)`` once per bin with one value per series (NaN =
 missing); the batch run (``seasonal.detect_many``) is the same loop over a whole array, so both give
-the same events by construction, and ``dumps``/``loads`` carry the state between calls or
-processes. All series of one state share the bin width and signal kind (``kinds.KindParams``) and
-advance together; numpy does the series of one bin at once.
-
-Per series, at bin *t* (``docs/detection.md`` has the reasons and the figures):
+the same events, and ``dumps``/``loads`` carry the state between calls or processes. All series of
+one state share the bin width and signal kind (``kinds.KindParams``) and advance together; numpy
+does the series of one bin at once. Per series, at bin *t* (reasons and figures:
+docs/detection.md):
 
     expected(t) = level x profile(t) x min(1, weekly(t))
-    profile(t)  = median over the previous 7 days, same time of day, of cleaned value / level then,
-                  never below the kind's floor (dark hours cannot become normal)
+    profile(t)  = median over the previous 7 days, same time of day, of cleaned value / level
+                  then, never below the kind's floor (dark hours cannot become normal)
     weekly(t)   = median over the previous 3 weeks of how the same hour of the week (+-1 h) stood
-                  against the same hour of the last 6 days (1 until a week has been seen)
+                  against the same hour of the last 6 days (1 until a week has been seen); it
+                  only excuses a drop (a weekend morning), it never raises one
     level       = median over the last hours of cleaned value / profile, every hour
     ratio(t)    = value(t) / expected(t)
 
-Evidence is a pair of one-sided CUSUMs on the ratio with Poisson log-likelihood increments scaled to
-the series' effective count (Lucas 1985, "Counted data CUSUMs"): ``n_eff x (ratio x ln r1 + 1 - r1)``
-with ``n_eff = 1 / noise^2``, ``noise`` = the robust relative noise of the last day (at least
-1/sqrt(expected) for Poisson kinds). The *shallow* CUSUM's ``r1`` is chosen so that it only grows
-below ``1 - min_drop``; the *deep* one (r1 = 0.1) reacts fast to blackouts on noisy series. Low
-counts thus need a longer drop rather than making the band exceed 100% of the baseline. An event
-opens when a CUSUM passes the kind's ``evidence`` and the suspect run has lasted ``confirm`` bins (onset = the run's
-first bin); it closes at the first of 2 bins back above ``1 - min_drop / 2`` (hysteresis).
+Evidence: two one-sided CUSUMs on the ratio with Poisson log-likelihood increments scaled to the
+series' effective count (Lucas 1985, "Counted data CUSUMs"), ``n_eff x (ratio x ln r1 + 1 -
+r1)``, ``n_eff = 1 / noise^2``, ``noise`` = the robust relative noise of the last day (at least
+1/sqrt(expected) for Poisson kinds). The *shallow* CUSUM's ``r1`` makes it grow only below ``1 -
+min_drop``; the *deep* one (r1 = 0.1) reacts fast to blackouts on noisy series. Low counts thus
+need a longer drop instead of a band wider than the baseline. An event opens when a CUSUM passes
+the kind's ``evidence``, the suspect run has lasted ``confirm`` bins and the bin is still low
+(onset = the run's first bin); it closes at the first of 2 bins back above ``1 - min_drop / 2``.
 
-While a run is suspect or an event is open, the history receives the expected value instead of the
-value (inpainting), so outages never enter the level, the profiles or the noise. A drop that was
-never deep stops being inpainted once it has lasted ``hold_hours`` (it is then more likely a
-level shift, and the level follows it, which ends the event); a deep one stays one event until it
-recovers, or until a partial recovery has lasted ``partial_accept_days``, up to ``deep_max_days``.
+Baselines exclude outages: the bins of an open event enter the history as the expected value
+(inpainting); the bins of a suspect run enter as they are, are taken out again if the run is
+confirmed (``_forget``), and meanwhile freeze the level and the noise. A drop that was never deep
+stops being inpainted after ``hold_hours`` (then it is more likely a level shift, and the level
+follows it, which ends the event); a deep one stays one event until it recovers, or until a
+partial recovery has lasted ``partial_accept_days``, up to ``deep_max_days``.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from __future__ import annotations
 import functools
 import io
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
@@ -45,7 +46,7 @@ from netvigil.detect.kinds import KindParams
 from netvigil.detect.series import FloatArray
 
 FIRST_WEEK_DROP = 0.5  # the smallest drop that counts before a week has been seen
-FREEZE = 5.0  # nats: above this much evidence the level and the noise stop following values
+FREEZE = 0.25  # of the alarm level: above it the level and the noise stop following values
 DEEP_R1 = 0.1  # the deep CUSUM's alternative: a tenth of the expectation left
 DAYS = 7  # days in the daily profile
 WEEKS = 3  # weeks in the weekly factor
@@ -112,7 +113,11 @@ def geometry(step: int, kind: KindParams) -> dict[str, int]:
     }
 
 
-def new_state(n: int, step: int, kind: KindParams) -> State:
+def new_state(n: int, step: int, kind: KindParams, *, evidence: float | None = None) -> State:
+    """A fresh state for ``n`` series; ``evidence`` overrides the kind's alarm level (fusion
+    runs a second, more sensitive pass whose events only count when another signal agrees)."""
+    if evidence is not None:
+        kind = replace(kind, evidence=evidence)
     g = geometry(step, kind)
     nan = np.nan
 
@@ -230,8 +235,8 @@ def step(state: State, values: FloatArray) -> tuple[State, list[Decision]]:
         s["g"][i] = 0.0
         s["alarm"][i] = False
         s["since"][i] = -1
-        _forget(state, g, i, int(s["first"][i]))
-        decisions.append(_decision(state, i, None))
+        _forget(state, g, int(i), int(s["first"][i]))
+        decisions.append(_decision(state, int(i), None))
     # --- events open before this bin: score, recovery, acceptance of a new level.
     if opened.any():
         _follow(state, g, opened, valid, ratio, drop, decisions)
@@ -243,7 +248,7 @@ def step(state: State, values: FloatArray) -> tuple[State, list[Decision]]:
     held = s["open"] & (s["deep"] | (s["age"] < g["hold"]))
     inpaint = held
     clean = np.where(valid & ~inpaint, x, base)
-    normal = valid & ~inpaint & ~opened & ~s["open"]
+    normal = valid & ~inpaint & ~opened & ~s["open"] & ~(now & low)  # what the noise learns
     _learn(state, g, x, clean, prof, expected, normal)
     state.t = t + 1
     if state.t % g["day"] == 0 and not s["warm"].all():
@@ -306,7 +311,7 @@ def _follow(
     accepted = inside & ~closed & (partial | (s["age"] >= g["deep_max"]))
     for i in np.flatnonzero(closed):
         s["open"][i] = False
-        decisions.append(_decision(state, i, int(s["rec_first"][i])))
+        decisions.append(_decision(state, int(i), int(s["rec_first"][i])))
     for i in np.flatnonzero(accepted):
         # The drop has become the normal: the level restarts from the raw recent values.
         s["open"][i] = False
@@ -314,7 +319,7 @@ def _follow(
         if np.isfinite(level) and level > 0:
             s["level"][i] = level
             s["lv"][i] = s["lvraw"][i]
-        decisions.append(_decision(state, i, t))
+        decisions.append(_decision(state, int(i), t))
 
 
 def _learn(
@@ -361,7 +366,7 @@ def _hourly(state: State, g: dict[str, int]) -> None:
     if warm.any():
         # While evidence of a drop builds up, the level and the noise stay as they were: the
         # drop must not eat its own baseline before it is confirmed (then ``_forget`` runs).
-        steady = warm & (s["g"].max(axis=1) < FREEZE)
+        steady = warm & (s["g"].max(axis=1) < FREEZE * kind.evidence)
         level = _level(s["lv"], s["lvs"], kind.poisson)
         ok = steady & np.isfinite(level) & (level > 0)
         s["level"][ok] = level[ok]
@@ -438,13 +443,13 @@ def dumps(state: State) -> bytes:
     """The state as bytes (numpy's .npz), e.g. to keep it between pipeline runs."""
     buf = io.BytesIO()
     meta = {f.name: getattr(state.kind, f.name) for f in fields(state.kind)}
-    np.savez(
-        buf,
-        __step__=np.int64(state.step),
-        __t__=np.int64(state.t),
-        __kind__=np.array(repr(meta)),
+    arrays: dict[str, np.ndarray] = {
+        "__step__": np.array(state.step, dtype=np.int64),
+        "__t__": np.array(state.t, dtype=np.int64),
+        "__kind__": np.array(repr(meta)),
         **state.arrays,
-    )
+    }
+    np.savez(buf, **arrays)  # type: ignore[arg-type]  # numpy stubs type **kwds as allow_pickle
     return buf.getvalue()
 
 
