@@ -73,23 +73,36 @@ class Synthetic:
 
 
 def generate(
-    rng: np.random.Generator, labels: Sequence[OutageLabel], n_series: int, *, days: int = 35
+    rng: np.random.Generator,
+    labels: Sequence[OutageLabel],
+    n_series: int,
+    *,
+    days: int = 35,
+    kind: str | None = None,
+    step: int | None = None,
 ) -> list[Synthetic]:
+    """``n_series`` series of the ``MIX`` of kinds (or all of ``kind``, e.g. for a benchmark of
+    speed), each at its kind's bin width unless ``step`` is given."""
     kinds = [k for k, _ in MIX]
     weights = np.array([w for _, w in MIX])
     out = []
     for _ in range(n_series):
-        kind = kinds[int(rng.choice(len(kinds), p=weights / weights.sum()))]
-        if kind == "active" and rng.random() < 0.3:
-            kind = "connectivity"
-        out.append(_one(rng, labels, kind, days))
+        one = kind or kinds[int(rng.choice(len(kinds), p=weights / weights.sum()))]
+        if kind is None and one == "active" and rng.random() < 0.3:
+            one = "connectivity"
+        out.append(_one(rng, labels, one, days, step))
     return out
 
 
 def _one(
-    rng: np.random.Generator, labels: Sequence[OutageLabel], kind: str, days: int
+    rng: np.random.Generator,
+    labels: Sequence[OutageLabel],
+    kind: str,
+    days: int,
+    step_override: int | None = None,
 ) -> Synthetic:
     signal, step = SIGNAL[kind]
+    step = step_override or step
     per_day = 86400 // step
     n = days * per_day
     t = np.arange(n)
