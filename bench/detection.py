@@ -49,11 +49,15 @@ def write_series(args: argparse.Namespace, path: Path) -> int:
 def run_one(args: argparse.Namespace) -> dict[str, float]:
     from netvigil.detect import registry
 
-    data = np.load(args.data, mmap_mode="r")
+    mapped = np.load(args.data, mmap_mode="r")
+    (series, bins), offset = mapped.shape, mapped.offset
+    del mapped  # read chunks with plain reads: mapped pages would count in every child's RSS
     wall = cpu = 0.0
     events = 0
-    for lo in range(0, data.shape[0], args.chunk):
-        values = np.asarray(data[lo : lo + args.chunk], dtype=np.float64)
+    for lo in range(0, series, args.chunk):
+        n = min(args.chunk, series - lo)
+        raw = np.fromfile(args.data, np.float32, n * bins, offset=offset + lo * bins * 4)
+        values = raw.reshape(n, bins).astype(np.float64)
         t0, c0 = time.perf_counter(), time.process_time()
         found = registry.run(args.worker, values, 300, "ping-slash24")
         wall += time.perf_counter() - t0
@@ -80,13 +84,23 @@ def main() -> None:
     ap.add_argument("--before", type=Path, help="another checkout's src directory to compare")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--data", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--make-data", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         print(json.dumps(run_one(args)))
         return
+    if args.make_data:
+        print(write_series(args, args.data))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "series.npy"
-        bins = write_series(args, data)
+        # Generated in a child too: a child forked from a parent that holds the series would
+        # start with the parent's RSS in its ru_maxrss.
+        make = [sys.executable, __file__, "--make-data", "--data", str(data),
+                "--series", str(args.series), "--days", str(args.days), "--seed", str(args.seed),
+                "--chunk", str(args.chunk), "--outages", str(args.outages)]  # fmt: skip
+        made = subprocess.run(make, check=True, capture_output=True, text=True)
+        bins = int(made.stdout.split()[-1])
         print(f"{args.series} series x {bins} bins ({args.days} days, 5-min), seed {args.seed}")
         runs = [(name, None) for name in args.detector or ["netvigil", "ioda"]]
         if args.before:

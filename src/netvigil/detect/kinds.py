@@ -20,7 +20,8 @@ Fields:
   (one probe of six leaving is 17% but says nothing about a country);
 * ``evidence``: log-likelihood ratio (nats) a CUSUM must reach; 20 keeps false alarms on
   Gaussian-like noise near one in a million bins; Poisson counts, whose likelihood is the right
-  one, need less (a country's hourly probe volume of 4.5 gone for 4 hours is 18 nats);
+  one, need less: 8 nats for our hourly probe volume (an hour's expectation of 12 falling to 4
+  for 3 hours is about 10 nats; e^-8 per run of hourly bins is a false alarm every few months);
 * ``hold_hours``: a drop that was never deep is kept out of the history this long, then taken as
   the new level (the old detector's 12 h: a nightly curfew stays out, a level shift gets in);
 * ``poisson``: counts of independent arrivals, whose relative noise is at least 1/sqrt(expected);
@@ -62,7 +63,8 @@ KINDS: dict[str, KindParams] = {
     ),
     # Active probing (/24 blocks answering pings, IP Observatory style connectivity indices):
     # IODA warns at 80% of its 7-day median. Diurnal (home networks sleep) and weekly cycles of
-    # up to ~35%; a profile below 30% of the level is not a rhythm but a shutdown.
+    # up to ~35%; a profile below 30% of the level is not a rhythm but a shutdown. The weekly
+    # factor carries the weekend, so the level can take a day (a morning dip does not move it).
     "active": KindParams(
         "active", min_drop=0.20, critical=0.5, daily=True, weekly=True, floor=0.3,
         level_hours=24, confirm_minutes=10,
@@ -81,7 +83,8 @@ KINDS: dict[str, KindParams] = {
     ),
     # Our own probe volume (measurements per hour): few, bursty, Poisson counts that follow the
     # volunteers' day; only half of the expectation gone counts, and low rates need time. A
-    # weekly rhythm cannot be learnt from a few counts an hour (it would be noise).
+    # weekly rhythm cannot be learnt from a few counts an hour (it would be noise); 8 nats of
+    # evidence (see ``evidence`` above).
     "volume": KindParams(
         "volume", min_drop=0.50, critical=0.2, daily=True, weekly=False, floor=0.1,
         level_hours=12, confirm_minutes=60, poisson=True, noise_floor=0.05, evidence=8,
