@@ -179,6 +179,7 @@ def test_mrt_import_into_the_store(tmp_path: Path) -> None:
 
 def test_evaluate_json_has_the_documented_shape(tmp_path: Path) -> None:
     outages = shared_path("outages", "ioda_investigated_outages_cleaned_phase1+2.csv")
+    real = shared_path("outages", "real_signals")
     result = runner.invoke(
         app,
         [
@@ -188,6 +189,8 @@ def test_evaluate_json_has_the_documented_shape(tmp_path: Path) -> None:
             "ioda",
             "--detector",
             "netvigil",
+            "--real",
+            str(real),
             "--seed",
             "3",
             "--series",
@@ -201,12 +204,34 @@ def test_evaluate_json_has_the_documented_shape(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     report = orjson.loads(result.output)
-    assert set(report["detectors"]) == {"ioda", "netvigil"}
-    assert report["labels"]["used"] == 1663 and report["labels"]["bad_rows"] == 41
-    assert {"line", "reason"} <= set(report["labels"]["bad"][0])
-    for scores in report["detectors"].values():
-        assert {"precision", "recall", "f1", "median_delay_bins"} <= set(scores)
-        assert 0.0 <= scores["f1"] <= 1.0
+    synth, real_report = report["synthetic"], report["real"]
+    assert set(synth["detectors"]) == set(real_report["detectors"]) == {"ioda", "netvigil"}
+    assert synth["seeds"] == [3] and synth["series"] == 6
+    assert synth["labels"]["used"] == 1663 and synth["labels"]["bad_rows"] == 41
+    assert {"line", "reason"} <= set(synth["labels"]["bad"][0])
+    assert real_report["series"] == 46
+    assert set(real_report["datasets"]) == {"IR-2019-11", "VE-2019-07", "KE-2016-06"}
+    keys = {"precision", "recall", "f1", "mean_series_f1", "median_delay_minutes"}
+    for name in ("ioda", "netvigil"):
+        assert keys <= set(synth["detectors"][name])
+        one = real_report["detectors"][name]
+        for scores in (one["overall"], one["held_out"], *one["datasets"].values()):
+            assert keys <= set(scores) and 0.0 <= scores["f1"] <= 1.0
+
+
+def test_evaluate_table_puts_real_data_first_and_names_what_was_tuned() -> None:
+    real = shared_path("outages", "real_signals")
+    result = runner.invoke(
+        app, ["detect", "evaluate", "--real", str(real), "--no-synthetic"], terminal_width=160
+    )
+    assert result.exit_code == 0, result.output
+    assert "real KE-2016-06" in result.output and "synthetic" not in result.output
+    assert "chosen on IR-2019-11, KE-2016-06" in result.output
+
+
+def test_evaluate_real_needs_the_directory_layout(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["detect", "evaluate", "--real", str(tmp_path), "--no-synthetic"])
+    assert result.exit_code == 2 and "manifest.csv" in result.output
 
 
 def _iso(epoch: int) -> str:

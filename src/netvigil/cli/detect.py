@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -95,57 +95,137 @@ def register(app: typer.Typer) -> None:
         detector: Annotated[
             list[str] | None, typer.Option("--detector", help="repeat to compare")
         ] = None,
-        seed: Annotated[int, typer.Option(help="random seed of the benchmark")] = 7,
-        series: Annotated[int, typer.Option(min=1, help="number of labelled series")] = 200,
-        days: Annotated[int, typer.Option(min=3, help="days per series (5-minute bins)")] = 30,
+        real: Annotated[
+            Path | None,
+            typer.Option(
+                help="real labelled series: a directory with manifest.csv, series/, truth/"
+            ),
+        ] = None,
+        synthetic: Annotated[
+            bool, typer.Option(help="also score the labelled synthetic series")
+        ] = True,
+        seed: Annotated[
+            int | None, typer.Option(help="a development seed (default: the held-back seeds)")
+        ] = None,
+        series: Annotated[int, typer.Option(min=1, help="synthetic series per seed")] = 200,
+        days: Annotated[int, typer.Option(min=3, help="days per synthetic series")] = 35,
         outages: Annotated[
             Path, typer.Option(help="IODA's curated outage list (CSV)")
         ] = DEFAULT_OUTAGES,
         as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     ) -> None:
-        """Score detectors side by side on labelled synthetic series.
+        """Score detectors side by side on real labelled series and on synthetic ones.
 
-        Example: netvigil detect evaluate --detector ioda --detector netvigil --seed 7 --json
+        Example: netvigil detect evaluate --real ../shared/data/outages/real_signals
         """
         import orjson
-        from rich.console import Console
-        from rich.table import Table
 
-        from netvigil.detect.evaluate import evaluate
+        from netvigil.detect import registry
+        from netvigil.detect.benchmark import HELD_BACK
+        from netvigil.detect.evaluate import evaluate_real, evaluate_synthetic
 
-        if not outages.is_file():
+        names = detector or ["ioda", "netvigil"]
+        for name in names:
+            registry.version(name)  # unknown names fail before the (slow) work
+        if synthetic and not outages.is_file():
             raise InputError(
                 "IODA's outage list is not there", path=outages, hint="pass --outages PATH"
             )
-        report = evaluate(
-            detector or ["ioda", "netvigil"],
-            outages=outages,
-            seed=seed,
-            n_series=series,
-            days=days,
-        )
+        if real is not None and not (real / "manifest.csv").is_file():
+            raise InputError(
+                "no manifest.csv there",
+                path=real,
+                hint="--real takes the real_signals directory (manifest.csv, series/, truth/)",
+            )
+        if not synthetic and real is None:
+            raise InputError("nothing to score", hint="pass --real DIR or drop --no-synthetic")
+        seeds = list(HELD_BACK) if seed is None else [seed]
+        report: dict[str, object] = {}
+        with _progress(as_json) as bar:
+            if real is not None:
+                task = bar.add_task("real series", total=None)
+                report["real"] = evaluate_real(
+                    names, real, progress=lambda what, n: bar.advance(task, n)
+                )
+            if synthetic:
+                total = len(seeds) * series * len(names)
+                task = bar.add_task("synthetic series", total=total)
+                report["synthetic"] = evaluate_synthetic(
+                    names,
+                    outages=outages,
+                    seeds=seeds,
+                    n_series=series,
+                    days=days,
+                    progress=lambda what, n: bar.advance(task, n),
+                )
         if as_json:
             typer.echo(orjson.dumps(report).decode())
             return
-        table = Table(title=f"seed {seed}, {series} series x {days} days of 5-minute bins")
-        for col in ("detector", "precision", "recall", "F1", "median delay (bins)", "events"):
-            table.add_column(col)
-        for name, r in report["detectors"].items():
-            table.add_row(
-                name,
-                f"{r['precision']:.3f}",
-                f"{r['recall']:.3f}",
-                f"{r['f1']:.3f}",
-                str(r["median_delay_bins"]),
-                str(r["detected"]),
-            )
-        Console().print(table)
-        labels = report["labels"]
-        typer.echo(
-            f"IODA list: {labels['used']} outages used ({labels['repaired']} with the end moved"
-            f" past midnight), {labels['bad_rows']} bad rows skipped:"
-        )
-        for bad in labels["bad"]:
-            typer.echo(f"  {outages}:{bad['line']}: {bad['reason']}")
+        _print_report(report, names, held_back=seed is None)
 
     app.add_typer(group)
+
+
+def _progress(quiet: bool) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        disable=quiet,
+        transient=True,
+    )
+
+
+def _print_report(report: dict[str, Any], names: list[str], *, held_back: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    def row(table: Table, data: str, name: str, r: dict[str, Any]) -> None:
+        delay = r["median_delay_minutes"]
+        table.add_row(
+            data,
+            name,
+            f"{r['precision']:.3f}",
+            f"{r['recall']:.3f}",
+            f"{r['f1']:.3f}",
+            f"{r['mean_series_f1']:.3f}",
+            "-" if delay is None else f"{delay:.0f}",
+            f"{r['detected']}",
+            f"{r['found']}/{r['truths']}",
+        )
+
+    table = Table(title="outage detection: event-level scores (first day ignored)")
+    for col in ("data", "detector", "precision", "recall", "F1", "mean F1/series",
+                "median delay (min)", "events", "found"):  # fmt: skip
+        table.add_column(col)
+    real = report.get("real")
+    if real:
+        tuned = ", ".join(real["tuned_on"]) or "none"
+        for ds in real["datasets"]:
+            for name in names:
+                row(table, f"real {ds}", name, real["detectors"][name]["datasets"][ds])
+        for name in names:
+            row(table, "real, all", name, real["detectors"][name]["overall"])
+        for name in names:
+            row(table, f"real, not {tuned}", name, real["detectors"][name]["held_out"])
+    synth = report.get("synthetic")
+    if synth:
+        label = "held-back" if held_back else "seed " + ",".join(map(str, synth["seeds"]))
+        for name in names:
+            row(table, f"synthetic ({label})", name, synth["detectors"][name])
+    Console(width=140).print(table)
+    if real:
+        typer.echo(
+            f"real: {real['series']} series, {real['outages']} labelled outages in {real['root']};"
+            f" netvigil's parameters were chosen on {', '.join(real['tuned_on']) or 'none'}"
+        )
+    if synth:
+        labels = synth["labels"]
+        typer.echo(
+            f"synthetic: {synth['series']} series x {synth['days']} days, {synth['outages']}"
+            f" labelled outages; IODA list: {labels['used']} outages used ({labels['repaired']}"
+            f" with the end moved past midnight), {labels['bad_rows']} bad rows skipped"
+            " (--json lists them)"
+        )

@@ -16,7 +16,7 @@ def _ioda_many(values: FloatArray, step: int, signal: str = "active") -> list[li
 
 
 def _netvigil_many(values: FloatArray, step: int, signal: str = "") -> list[list[Interval]]:
-    return seasonal.detect_many(values, step)
+    return seasonal.detect_many(values, step, signal)
 
 
 DETECTORS = {

@@ -1,4 +1,5 @@
-"""Detection over the store: load signals, run detectors, fuse per entity, store events."""
+"""Detection over the store: load signals, run detectors, fuse per entity (``fusion``), store
+events."""
 
 from __future__ import annotations
 
@@ -7,9 +8,8 @@ from datetime import datetime
 from itertools import groupby
 from typing import TYPE_CHECKING
 
-from netvigil.detect import registry
 from netvigil.detect.blocking import blocking_events
-from netvigil.detect.intervals import fuse, to_events
+from netvigil.detect.fusion import entity_events
 from netvigil.detect.series import Series, grid
 from netvigil.detect.verdict_rows import verdict_rows
 from netvigil.models.catalogue import Catalogue
@@ -54,11 +54,7 @@ def detect_store(
     points = store.signals(since=since, entity_type=kind or None, entity_code=code or None)
     series_list = series_of(points)
     for name in detectors:
-        per_signal: list[Event] = []
-        for one in series_list:
-            found = registry.run(name, one.values, one.step, one.signal)[0]
-            per_signal.extend(to_events(one, found, detector=name, version=registry.version(name)))
-        all_events.extend(fuse(per_signal, combine=registry.FUSION[name]))
+        all_events.extend(entity_events(name, series_list))
     all_events.extend(
         blocking_from_verdicts(store, since=since, entity=entity, catalogue=catalogue)
     )
