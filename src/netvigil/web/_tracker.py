@@ -19,6 +19,7 @@ from netvigil._errors import NetvigilError, UnknownEntityError
 from netvigil.incidents import IncidentFilter, Tracker, instrument_dict, public_dict
 from netvigil.incidents.model import PLATFORMS, STOP_COLUMNS, AuditEntry, Incident
 from netvigil.incidents.serialise import OUTAGE_FIELDS
+from netvigil.models import countries
 from netvigil.web._i18n import N_
 
 # Only published incidents are public; drafts and withdrawn ones never are.
@@ -119,13 +120,9 @@ def filter_choices(tracker: Tracker) -> dict[str, Any]:
     return {"types": types, "platforms": sorted(PLATFORMS), "statuses": list(PUBLIC_STATUSES)}
 
 
-def country_name(code: str, fallback: str | None = None) -> str:
-    import pycountry
-
-    record = pycountry.countries.get(alpha_2=code)
-    if record is None:
-        return fallback or code
-    return str(getattr(record, "common_name", None) or record.name)
+def country_name(code: str, lang: str = "en") -> str:
+    """The display name of a country for this audience (netvigil.models.countries)."""
+    return countries.display_name(code, lang)
 
 
 def countries(tracker: Tracker) -> list[dict[str, Any]]:
@@ -138,7 +135,7 @@ def countries(tracker: Tracker) -> list[dict[str, Any]]:
     with tracker.session() as s:
         rows = list(s.execute(query))
     out = [
-        {"code": code, "name": country_name(str(code), stop_name), "incident_count": int(n)}
+        {"code": code, "name": country_name(str(code)), "incident_count": int(n)}
         for code, stop_name, n in rows
     ]
     return sorted(out, key=lambda c: (-c["incident_count"], c["name"]))
@@ -146,11 +143,10 @@ def countries(tracker: Tracker) -> list[dict[str, Any]]:
 
 def country(tracker: Tracker, code: str) -> dict[str, Any]:
     """A country's public page data; 404 for a code that is not ISO 3166-1 alpha-2."""
-    import pycountry
-
-    code = code.upper()
-    if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
-        raise UnknownEntityError("country", code)
+    found = countries.lookup(code)
+    if found is None:
+        raise UnknownEntityError("country", code, countries.suggestions(code))
+    code = found.alpha_2
     per_year = (
         select(Incident.report_year, func.count(Incident.id))
         .where(Incident.status == "published", Incident.country_code == code)
