@@ -129,6 +129,19 @@ def normalise(cells: Mapping[str, Any]) -> Normalised:
     return Normalised(found, services(cells), days, flags, unmapped)
 
 
+def refresh(incident: Any) -> bool:
+    """Set an Incident's derived columns from its STOP cells; True when any changed."""
+    from netvigil.incidents.model import STOP_COLUMNS
+
+    derived = normalise({c: getattr(incident, c) for c in STOP_COLUMNS}).columns()
+    changed = False
+    for key, value in derived.items():
+        if getattr(incident, key) != value:
+            setattr(incident, key, value)
+            changed = True
+    return changed
+
+
 def publishable_duration(cell: Any, flags: list[str] | None) -> Any:
     """The STOP duration cell as the public may see it: withheld when it cannot be true."""
     return None if WITHHELD_FLAGS & set(flags or ()) else cell
