@@ -85,11 +85,17 @@ def import_(
     db: DbOption = None,
     as_user: AsOption = None,
     show: int = typer.Option(20, "--show-problems", help="How many bad cells to list."),
+    merge_report: Path | None = typer.Option(
+        None, "--merge-report", help="Write every link made (what merged and why) to this CSV."
+    ),
 ) -> None:
     """Import Access Now STOP data; re-importing the same file updates, never duplicates.
 
     Rows become *published* incidents (Access Now's published data); "Need more details" rows
     become *reported* drafts. Unparseable cells are listed by sheet/row/column; the row is kept.
+    Values no codebook vocabulary knows are listed. Rows that report a shutdown already
+    reported (another edition of the same year, or the next year's report of an ongoing
+    shutdown) are linked to it: counts per report year stay Access Now's.
 
     Example: netvigil incidents import ../shared/data/stop/Keepiton_raw_dataset_2016-2022.xlsx
     """
@@ -122,6 +128,45 @@ def import_(
         )
     if len(result.problems) > show:
         typer.echo(f"  ... and {len(result.problems) - show} more (--show-problems N)")
+    if result.unmapped:
+        typer.echo(f"{len(result.unmapped)} values map to no codebook term (docs/incidents.md):")
+        for (vocab, column, value), n in sorted(result.unmapped.items()):
+            typer.echo(f"  {vocab}: column {column!r} value {value!r} ({n} rows)")
+    else:
+        typer.echo("every value maps to a codebook term")
+    if result.episodes:
+        typer.echo(f"hours read from STOP's text into episodes: {result.episodes} incidents")
+    _report_links(result.links, merge_report)
+
+
+def _report_links(links: list[dict[str, object]], path: Path | None) -> None:
+    """Say what merged and why (one line per kind; every link in the CSV report)."""
+    import csv
+    from collections import Counter
+
+    if not links:
+        typer.echo("links between reports of one shutdown: unchanged")
+    kinds = Counter(str(link["kind"]) for link in links)
+    words = {
+        "edition": "rows are the same report in another edition (merged, not counted again)",
+        "superseded": "rows are only in an edition a later one replaces (kept, not counted)",
+        "carry_over": "rows report again a shutdown of an earlier year (one incident, "
+        "each report counted in its year)",
+        "None": "rows are no longer linked",
+    }
+    for kind, n in sorted(kinds.items()):
+        typer.echo(f"{n} {words.get(kind, kind)}")
+    for link in [item for item in links if item["kind"] == "superseded"][:20]:
+        typer.echo(f"  {link['reason']}")
+    if path is not None:
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(
+                fh, fieldnames=["id", "sheet", "row", "kind", "same_as", "reason"]
+            )
+            writer.writeheader()
+            for link in links:
+                writer.writerow({k: link.get(k) for k in writer.fieldnames})
+        typer.echo(f"merge report: {path}")
 
 
 @app.command("export")

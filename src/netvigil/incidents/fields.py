@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from netvigil._errors import InputError
-from netvigil.models import countries
 from netvigil.incidents.model import INSTRUMENT_KINDS, STATUSES, STOP_COLUMNS, STOP_DATE_COLUMNS
+from netvigil.models import countries
 
 TEXT_FIELDS = frozenset(
     (set(STOP_COLUMNS) - STOP_DATE_COLUMNS)
@@ -36,6 +36,7 @@ EDITABLE_FIELDS = (
     | LIST_FIELDS
     | {"country_code", "report_year", "status"}
 )
+
 
 def country_code_for(name: str | None) -> str | None:
     """ISO 3166-1 alpha-2 for a country name as STOP (or anyone) writes it, None when unknown."""

@@ -29,14 +29,18 @@ MAX_DAILY_DAYS = 120  # a "daily" range longer than this is not expanded into wi
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 _MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
 _MONTHS["sept"] = 9
-_MONTH = r"(?P<{0}>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+_MONTH = (
+    r"(?P<{0}>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
 _DAY = r"(?P<{0}>\d{{1,2}})(?:st|nd|rd|th)?"
 
 
 def _date_re(tag: str) -> str:
-    """"Jan. 9", "January 9, 2021", "9 January 2021", "30th April 2022", "1/12/2022"."""
-    month_first = rf"{_MONTH.format(tag + 'm1')}\s+{_DAY.format(tag + 'd1')}(?:,?\s+(?P<{tag}y1>20\d\d))?"
-    day_first = rf"{_DAY.format(tag + 'd2')}\s+(?:of\s+)?{_MONTH.format(tag + 'm2')}(?:,?\s+(?P<{tag}y2>20\d\d))?"
+    """ "Jan. 9", "January 9, 2021", "9 January 2021", "30th April 2022", "1/12/2022"."""
+    year1, year2 = rf"(?:,?\s+(?P<{tag}y1>20\d\d))?", rf"(?:,?\s+(?P<{tag}y2>20\d\d))?"
+    month_first = rf"{_MONTH.format(tag + 'm1')}\s+{_DAY.format(tag + 'd1')}{year1}"
+    day_first = rf"{_DAY.format(tag + 'd2')}\s+(?:of\s+)?{_MONTH.format(tag + 'm2')}{year2}"
     numeric = rf"(?P<{tag}nm>\d{{1,2}})/(?P<{tag}nd>\d{{1,2}})/(?P<{tag}ny>20\d\d)"
     return rf"(?:{numeric}|{month_first}|{day_first})"
 
@@ -95,7 +99,7 @@ class EpisodeHours:
     end_at: dt.datetime | None = None
 
 
-def _time(m: re.Match[str], tag: str) -> dt.time | None | bool:
+def _time(m: re.Match[str], tag: str) -> dt.time | bool | None:
     """A time of day; None means midnight at the end of a range (24:00); False = not a time."""
     g = m.groupdict()
     if g.get(f"{tag}mid"):

@@ -93,7 +93,11 @@ def relink(s: Session) -> list[dict[str, Any]]:
         Incident.link_reason,
     )
     rows = list(
-        s.execute(select(*columns).where(Incident.natural_key.like("stop:%"), Incident.stop_sheet.is_not(None)))
+        s.execute(
+            select(*columns).where(
+                Incident.natural_key.like("stop:%"), Incident.stop_sheet.is_not(None)
+            )
+        )
     )
     facts = [
         RowFacts(r.id, r.stop_sheet, r.stop_row, r.stop_schema, r.report_year, r.country_code,

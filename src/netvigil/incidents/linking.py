@@ -110,7 +110,10 @@ def _edition_links(rows: list[RowFacts]) -> dict[int, Link]:
             continue
         main_sheet = max(
             sheets,
-            key=lambda s: (max(SCHEMA_RANK.get(r.schema or "", 0) for r in members if r.sheet == s), s),
+            key=lambda s: (
+                max(SCHEMA_RANK.get(r.schema or "", 0) for r in members if r.sheet == s),
+                s,
+            ),
         )
         main = [r for r in members if r.sheet == main_sheet]
         others = [r for r in members if r.sheet != main_sheet]

@@ -29,7 +29,9 @@ NEGATIVE_DURATION = "negative_duration"
 DURATION_MISMATCH = "duration_mismatch"
 WITHHELD_FLAGS = frozenset({END_BEFORE_START, NEGATIVE_DURATION})
 
-_SERVICE_RES = {name: re.compile(pattern, re.IGNORECASE) for name, pattern in SERVICE_PATTERNS.items()}
+_SERVICE_RES = {
+    name: re.compile(pattern, re.IGNORECASE) for name, pattern in SERVICE_PATTERNS.items()
+}
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,11 @@ def codes(cells: Mapping[str, Any]) -> tuple[dict[str, str | None], list[Unmappe
 
 def services(cells: Mapping[str, Any]) -> list[str]:
     """Platforms affected: STOP's Yes flags, then names in the free-text column."""
-    found = [name for column, name in FLAG_SERVICES.items() if value_key(cells.get(column) or "") == "yes"]
+    found = [
+        name
+        for column, name in FLAG_SERVICES.items()
+        if value_key(cells.get(column) or "") == "yes"
+    ]
     text = str(cells.get("other_affected") or "")
     for name, pattern in _SERVICE_RES.items():
         if name not in found and pattern.search(text):

@@ -41,12 +41,12 @@ from netvigil.incidents import audit
 from netvigil.incidents._base import incident_row, load_options
 from netvigil.incidents.attachments import TrackerAttachments
 from netvigil.incidents.fields import coerce_incident_fields
-from netvigil.incidents.normalise import refresh
 from netvigil.incidents.model import (
     STATUSES,
     AuditEntry,
     Incident,
 )
+from netvigil.incidents.normalise import refresh
 from netvigil.incidents.roles import ADMIN_ONLY_STATUSES, TRANSITIONS, Actor, require
 from netvigil.incidents.users import TrackerUsers
 
@@ -225,6 +225,20 @@ class Tracker(TrackerUsers, TrackerAttachments):
         )
         if f.limit is not None:
             query = query.limit(f.limit)
+        with self.session() as s:
+            return list(s.scalars(query))
+
+    def linked_reports(self, incident_id: int, *, public: bool) -> list[Incident]:
+        """The rows that report the same shutdown as ``incident_id`` (later yearly reports;
+        other editions too when not public), oldest report first."""
+        query = (
+            select(Incident)
+            .where(Incident.same_as_id == incident_id)
+            .options(*load_options(public))
+            .order_by(Incident.report_year, Incident.id)
+        )
+        if public:
+            query = query.where(Incident.status == "published", Incident.link_kind == "carry_over")
         with self.session() as s:
             return list(s.scalars(query))
 

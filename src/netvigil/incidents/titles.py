@@ -107,7 +107,7 @@ def _what_zh(f: TitleFacts) -> str:
     if f.extent_code == "service_based":
         return f"封鎖 {services}" + ("並限速" if f.type_code == "shutdown_and_throttling" else "")
     if f.type_code == "throttling":
-        return f"{network or "網路"}限速"
+        return f"{network or '網路'}限速"
     what = f"{network}斷網" + ("及限速" if f.type_code == "shutdown_and_throttling" else "")
     if f.extent_code == "full_and_service" and f.services:
         what += f"，封鎖 {services}"

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-
 def value_key(value: Any) -> str:
     return " ".join(str(value).split()).casefold()
 
