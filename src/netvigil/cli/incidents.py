@@ -368,31 +368,36 @@ def evidence(
     kind: str = typer.Option(..., "--kind", help="measurement | event | url | document"),
     value: str | None = typer.Option(None, "--value", help="Measurement/event id or URL."),
     file: Path | None = typer.Option(
-        None, "--file", help="A document: its name and SHA-256 are recorded (not the file)."
+        None, "--file", help="A document: stored by its SHA-256 (PDF, image or text)."
     ),
     description: str | None = typer.Option(None, "--description"),
     db: DbOption = None,
     as_user: AsOption = None,
 ) -> None:
-    """Attach evidence to an incident; for a document, its SHA-256 is computed from --file.
+    """Attach evidence to an incident. A document (--file) is stored by its SHA-256 in the
+    data directory (size cap and type check as in the editor); a measurement id must be in the
+    analytical store, whose verdict is recorded with it.
 
     Example: netvigil incidents evidence 42 --kind document --file order-2024-01.pdf
     """
-    import hashlib
-
     from netvigil._errors import InputError
+    from netvigil.incidents.evidence import EvidenceFiles, measurement_verdict
 
+    settings = settings_of(ctx)
+    extra: dict[str, object] = {}
     sha256 = None
     if file is not None:
         if not file.is_file():
             raise InputError("no such file", path=file)
-        digest = hashlib.sha256()
+        files = EvidenceFiles(settings.evidence_dir, settings.web.max_upload_bytes)
         with file.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-        sha256, value = digest.hexdigest(), value or file.name
+            stored = files.save(iter(lambda: fh.read(1 << 20), b""), file.name)
+        sha256, value = stored.sha256, value or file.name
+        extra = {"media_type": stored.media_type, "size_bytes": stored.size}
     if not value:
         raise InputError("give --value (or --file for a document)", field="--value")
+    if kind == "measurement":
+        extra["verdict"] = measurement_verdict(settings.store_path, value)
     with _tracker(ctx, db) as tracker:
         item = tracker.attach_evidence(
             incident_id,
@@ -401,6 +406,7 @@ def evidence(
             _actor(tracker, as_user),
             sha256=sha256,
             description=description,
+            **extra,  # type: ignore[arg-type]
         )
     typer.echo(
         f"evidence {item.id} on incident {incident_id}" + (f" sha256 {sha256}" if sha256 else "")
