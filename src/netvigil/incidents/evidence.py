@@ -112,7 +112,9 @@ class EvidenceFiles:
             if media_type not in ALLOWED_TYPES:
                 allowed = ", ".join(ALLOWED_TYPES.values())
                 found = f" (looks like {media_type})" if media_type else ""
-                raise InputError(f"is not an accepted type{found}; accepted: {allowed}", path=filename)
+                raise InputError(
+                    f"is not an accepted type{found}; accepted: {allowed}", path=filename
+                )
             sha = digest.hexdigest()
             final = self.path_of(sha)
             final.parent.mkdir(parents=True, exist_ok=True)
@@ -175,9 +177,11 @@ def measurement_verdict(store_location: str | Path, uid: str) -> dict[str, Any]:
         store.close()
     if row is None:
         raise InputError(
-            f"measurement {uid!r} is not in the analytical store ({root}): "
-            "no verdict to attach",
+            f"measurement {uid!r} is not in the analytical store ({root}): no verdict to attach",
             field="value",
             hint="check the id, or ingest the measurement first: netvigil ingest FILE",
         )
-    return {k: (v.isoformat(sep=" ") if hasattr(v, "isoformat") else v) for k, v in zip(VERDICT_FIELDS, row, strict=True)}
+    return {
+        k: (v.isoformat(sep=" ") if hasattr(v, "isoformat") else v)
+        for k, v in zip(VERDICT_FIELDS, row, strict=True)
+    }

@@ -18,6 +18,7 @@ TEXT_FIELDS = frozenset(
     (set(STOP_COLUMNS) - STOP_DATE_COLUMNS)
     | {
         "title",
+        "title_zh",
         "summary",
         "outage_scope",
         "outage_cause",

@@ -23,7 +23,6 @@ from netvigil.web._render import render, request_language
 from netvigil.web._timeline import timeline
 from netvigil.web._tracker import CSV_COLUMNS, ListQuery
 
-
 router = APIRouter(tags=["public"])
 
 PAGE_SIZE = 50
@@ -126,8 +125,10 @@ def _list_query(params: dict[str, Any], limit: int, offset: int) -> ListQuery:
         ("cause", vocab.CAUSE),
     ):
         value = params[name]
-        if value and value not in vocabulary.codes() and not any(
-            vocab.value_key(value) in table for table in vocabulary.values.values()
+        if (
+            value
+            and value not in vocabulary.codes()
+            and not any(vocab.value_key(value) in table for table in vocabulary.values.values())
         ):
             raise HTTPException(422, f"{name}: expected one of {', '.join(vocabulary.codes())}")
     since, until = params["since"], params["until"]

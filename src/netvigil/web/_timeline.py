@@ -70,11 +70,7 @@ def timeline(record: dict[str, Any], as_of: dt.date) -> dict[str, Any] | None:
         begin, finish = _moment(ep.get("start_at")), _moment(ep.get("end_at"))
         if begin is not None:
             b = x_of(begin.date(), begin.hour + begin.minute / 60)
-            f = (
-                x_of(finish.date(), finish.hour + finish.minute / 60)
-                if finish
-                else x_of(last, 24)
-            )
+            f = x_of(finish.date(), finish.hour + finish.minute / 60) if finish else x_of(last, 24)
             bars.append({"x": b, "w": round(max(f - b, 1.0), 2), "open": finish is None})
         for w in ep.get("windows") or []:
             day = _date(w["day"])

@@ -16,8 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from netvigil._errors import UnknownEntityError
-from netvigil.incidents import IncidentFilter, Tracker, instrument_dict, public_dict
-from netvigil.incidents import vocab
+from netvigil.incidents import IncidentFilter, Tracker, instrument_dict, public_dict, vocab
 from netvigil.incidents.model import STOP_COLUMNS, AuditEntry, Incident
 from netvigil.incidents.repository import COUNTED
 from netvigil.incidents.serialise import OUTAGE_FIELDS
