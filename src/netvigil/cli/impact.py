@@ -38,9 +38,23 @@ def impact(
     severity: float | None = typer.Option(
         None, "--severity", help="Observed share of traffic/measurements lost, 0..1."
     ),
+    on: str | None = typer.Option(
+        None,
+        "--on",
+        help="Date of the shutdown, YYYY-MM-DD (default today): services already blocked in "
+        "the country then are not counted.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
+    import datetime as dt
+
+    from netvigil._errors import InputError
     from netvigil.impact import estimate
+
+    try:
+        day = dt.date.fromisoformat(on) if on else dt.date.today()
+    except ValueError:
+        raise InputError(f"expected a date YYYY-MM-DD, got {on!r}", field="--on") from None
 
     result = estimate(
         country,
@@ -51,6 +65,7 @@ def impact(
         services=[s for s in services.split(",") if s.strip()],
         year=year,
         severity=severity,
+        on=day,
     )
     data = result.to_json_dict()
     if as_json:

@@ -11,8 +11,9 @@ Two ways one shutdown appears more than once in Access Now's data:
   scores first, :data:`MIN_SCORE` at least.
 * **carry-over**: a shutdown still going on at the end of a report year is reported again the
   next year (China's Signal block is in the 2021 and the 2022 sheets). A row that started before
-  its own report year is linked to an earlier year's row of the same country and start date that
-  had not ended before that earlier year was over. Each yearly report stays counted in its year
+  its own report year is linked to an earlier year's row of the same country and start date (the
+  one still going on at the end of its year, then the closest area, where there are several).
+  Each yearly report stays counted in its year
   (Access Now's counts are unchanged) and the site shows the first report as the incident.
 
 Both are recomputed from all rows after every import, so the result does not depend on the
@@ -173,13 +174,20 @@ def _carry_over_links(rows: list[RowFacts]) -> dict[int, Link]:
             and r.start_date == later.start_date
             and r.report_year is not None
             and r.report_year < later.report_year
-            and not _ended_before(r, r.report_year + 1)
         ]
         if not candidates:
             continue
+        # A row that says it ended within its year is still the one a later report continues
+        # when it is the only one (Myanmar's 2021 rows ended in September, the 2022 ones say
+        # ongoing); among several, the one still going on, then the closest area, wins.
         best = max(
             candidates,
-            key=lambda r: (area_similarity(r.area_name, later.area_name), r.report_year, -r.id),
+            key=lambda r: (
+                not _ended_before(r, (r.report_year or 0) + 1),
+                area_similarity(r.area_name, later.area_name),
+                r.report_year,
+                -r.id,
+            ),
         )
         taken.add(best.id)
         predecessor[later.id] = best
@@ -194,7 +202,7 @@ def _carry_over_links(rows: list[RowFacts]) -> dict[int, Link]:
             CARRY_OVER,
             f"{_where(later)} ({later.report_year}) reports again the shutdown of "
             f"{_where(earlier)} ({earlier.report_year}): {later.country_code}, same start "
-            f"{later.start_date}, still going on at the end of {earlier.report_year}",
+            f"{later.start_date}",
         )
     return out
 
