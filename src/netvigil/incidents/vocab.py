@@ -204,6 +204,17 @@ SCOPE = Vocabulary(
 
 # Since 2019 STOP has no "national" scope: a nationwide shutdown is "more than one state" (or
 # Level 3) with the area written as nationwide. This is the rule that reads it (on area_name).
+NATIONWIDE_WORDS = (
+    "Nationwide",
+    "Nation wide",
+    "National",
+    "Entire country",
+    "Countrywide",
+    "Near country-wide",
+    "Whole country",
+    "Most of the country",
+    "All regions",
+)  # the readings NATIONWIDE_AREA accepts at the start of the area (documented in the codebook)
 NATIONWIDE_AREA = re.compile(
     r"^\s*(nation\s*-?\s*w[i]?de?|nationwde|national|entire (country|south sudan)|"
     r"(near )?country\s*-?\s*wide|whole country|most of the country|all regions)\b",
