@@ -134,3 +134,18 @@ def test_coverage_of_the_stop_incidents_is_at_least_90_percent() -> None:
     assert result["incidents"] == 1118 - 27  # one per shutdown
     assert result["share"] >= 0.90
     assert sum(result["reasons"].values()) == result["incidents"] - result["with_estimate"]
+
+
+def test_docs_compare_with_the_keepiton_hong_kong_figure() -> None:
+    doc = (REPO / "docs" / "impact.md").read_text(encoding="utf-8")
+    result = estimate("HK", 24, year=2019)
+    for value in (
+        result.range.low,
+        result.range.central,
+        result.range.high,
+        result.method("brookings").cost_usd,
+    ):
+        assert f"{round(value):,}" in doc
+    gdp = result.to_json_dict()["inputs"]["gdp_usd"]["value"]
+    assert f"{425e6 / (gdp / 365):.1%}" in doc  # the letter's share of a day's GDP
+    assert result.range.high < 425e6  # netvigil's range does not reach it (the docs say why)
