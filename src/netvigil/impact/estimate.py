@@ -248,7 +248,8 @@ def estimate(
 
     if excluded:
         assumptions.append(
-            "not counted, already blocked in the country before the shutdown: " + "; ".join(excluded)
+            "not counted, already blocked in the country before the shutdown: "
+            + "; ".join(excluded)
         )
     ie_share, ie_source = m.internet_economy_share(where.alpha_2, internet.value)
     derived["internet_economy_share"] = {

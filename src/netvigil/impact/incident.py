@@ -124,10 +124,8 @@ def _episode_hours(episodes: Sequence[Mapping[str, Any]]) -> tuple[float | None,
                     total += 24 - start.hour - start.minute / 60
                 windows += 1
         elif ep.get("start_at") and ep.get("end_at"):
-            span = dt.datetime.fromisoformat(ep["end_at"]) - dt.datetime.fromisoformat(
-                ep["start_at"]
-            )
-            total += span.total_seconds() / 3600
+            begin = dt.datetime.fromisoformat(ep["start_at"])
+            total += (dt.datetime.fromisoformat(ep["end_at"]) - begin).total_seconds() / 3600
         else:
             return None, 0  # one episode without hours: fall back to the dates
     return (total if total > 0 else None), windows

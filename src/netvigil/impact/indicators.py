@@ -17,7 +17,7 @@ from typing import Any
 
 from netvigil._errors import InputError
 from netvigil.models import countries
-from netvigil.models.countries import Country
+from netvigil.models.countries import Country as Country  # re-exported (impact's API)
 
 ATTRIBUTION = (
     "World Bank WDI, CC BY 4.0. Source: World Bank World Development Indicators "

@@ -40,7 +40,7 @@ def tracker_blocks(tracker: Tracker, record: dict[str, Any]) -> list[Block]:
         Incident.start_date < begin,
         Incident.id != record.get("id"),
     )  # fmt: skip
-    blocks = []
+    blocks: list[Block] = []
     with tracker.session() as s:
         for row in s.execute(query):
             ongoing = row.end_date is None and (row.shutdown_status or "").lower() == "ongoing"

@@ -19,7 +19,7 @@ from starlette.responses import Response
 from netvigil._errors import InputError
 from netvigil.incidents import ADMIN_ONLY_STATUSES, Actor, IncidentFilter, vocab
 from netvigil.incidents.model import STATUSES
-from netvigil.incidents.serialise import titles_dict
+from netvigil.incidents.serialise import private_dict, titles_dict
 from netvigil.models import countries
 from netvigil.web._auth import (
     check_csrf,

@@ -149,6 +149,11 @@ def _list_query(params: dict[str, Any], limit: int, offset: int) -> ListQuery:
     )
 
 
+def _page_language(request: Request) -> str:
+    """Names in the reader's language on pages; JSON twins are language-neutral (English)."""
+    return "en" if request.url.path.endswith(".json") else request_language(request)
+
+
 def _page_url(base: str, params: dict[str, Any], offset: int) -> str:
     kept = {k: v for k, v in params.items() if v not in (None, "") and k != "offset"}
     if offset:
@@ -274,7 +279,7 @@ def incident_impact(request: Request, incident_id: int) -> Response:
 def countries(request: Request) -> Response:
     """Every country with at least one published incident, with its count."""
     data = {
-        "countries": tracker_api.countries(request.app.state.tracker, request_language(request)),
+        "countries": tracker_api.countries(request.app.state.tracker, _page_language(request)),
         "json_url": "/countries.json",
     }
     return render(request, "countries.html", data)
@@ -283,7 +288,7 @@ def countries(request: Request) -> Response:
 @_twin("/countries/{code}", "country", "One country")
 def country(request: Request, code: str) -> Response:
     """A country's published incidents per year, latest incidents and legal instruments."""
-    data = tracker_api.country(request.app.state.tracker, code, request_language(request))
+    data = tracker_api.country(request.app.state.tracker, code, _page_language(request))
     data["json_url"] = f"/countries/{data['country']['code']}.json"
     return render(request, "country.html", data)
 
