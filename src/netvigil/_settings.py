@@ -97,6 +97,8 @@ class WebSettings(BaseModel):
     secure_cookies: bool = True  # set False only for plain-http local development
     language: str = "en"
     response_cache: bool = True  # cache public pages until the tracker's audit log moves
+    # Evidence documents an editor uploads: larger ones are refused while being read.
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
 
 
 class Settings(BaseSettings):
@@ -141,6 +143,11 @@ class Settings(BaseSettings):
         """The analytical store's URL, as given (never turned into a Path: ``clickhouse://``
         must reach ``open_store`` intact)."""
         return self.store or str(self.data_dir / "store")
+
+    @property
+    def evidence_dir(self) -> Path:
+        """Where evidence documents are stored, by SHA-256 (netvigil.incidents.evidence)."""
+        return self.data_dir / "evidence"
 
     @property
     def spool_path(self) -> Path:

@@ -16,7 +16,11 @@ def _history(tracker: Tracker, people: dict[str, Actor]) -> None:
     tracker.update_incident(inc.id, {"title": "exam shutdown"}, people["editor"])
     tracker.set_status(inc.id, "corroborated", people["editor"])
     tracker.attach_evidence(
-        inc.id, "measurement", "20240601T000000Z_webconnectivity_IQ", people["editor"]
+        inc.id,
+        "measurement",
+        "20240601T000000Z_webconnectivity_IQ",
+        people["editor"],
+        verdict={"outcome": "confirmed"},
     )
 
 

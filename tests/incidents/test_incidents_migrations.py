@@ -25,4 +25,6 @@ def test_opening_again_is_a_no_op_and_keeps_data(db_url: str) -> None:
     with Tracker(db_url) as tracker:
         assert [u.email for u in tracker.list_users()] == ["a@example.org"]
         with tracker.engine.connect() as conn:
-            assert MigrationContext.configure(conn).get_current_revision() == "0001"
+            assert (
+                MigrationContext.configure(conn).get_current_revision() == "0002_incident_records"
+            )

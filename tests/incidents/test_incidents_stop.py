@@ -21,7 +21,7 @@ import pytest
 from typer.testing import CliRunner
 
 from netvigil.cli.main import app
-from netvigil.incidents import Tracker
+from netvigil.incidents import IncidentFilter, Tracker
 from netvigil.incidents.model import STOP_COLUMNS
 
 runner = CliRunner()
@@ -89,7 +89,11 @@ def test_workbook_counts_per_year_equal_rows_per_sheet(db_url: str, shared_path:
     )
     with Tracker(db_url) as tracker:
         assert tracker.count_incidents(public=False) == 1121  # 1118 published + 3 drafts
-        assert tracker.count_incidents(public=True) == sum(expected.values())
+        # Every yearly report is a published row; the site lists one incident per shutdown
+        # (the 27 later reports of carried-over shutdowns point at the first: see linking).
+        every_report = IncidentFilter(canonical=False, limit=None)
+        assert tracker.count_incidents(every_report, public=True) == sum(expected.values())
+        assert tracker.count_incidents(public=True) == sum(expected.values()) - 27
         # One audit entry per import that changed something, listing every created row id.
         entries = [e for e in tracker.audit_entries() if e.action == "import"]
         assert len(entries) == 1 and len(entries[0].detail["created"]) == 1121

@@ -93,3 +93,14 @@ def test_json_twin_is_language_neutral(client: TestClient, seeded: Seeded) -> No
     en = client.get(f"/incidents/{seeded.published_id}.json?lang=en").json()
     zh = client.get(f"/incidents/{seeded.published_id}.json?lang=zh_Hant").json()
     assert en == zh
+
+
+def test_every_codebook_label_is_translated_to_zh_hant() -> None:
+    """The filters and the incident page show codebook labels through _(): each needs zh-Hant."""
+    from netvigil.incidents.vocab import VOCABULARIES
+
+    catalogue = load_catalogue("zh_Hant")
+    labels = {t.label for v in VOCABULARIES for t in v.terms} | {v.label for v in VOCABULARIES}
+    untranslated = sorted(label for label in labels if catalogue.gettext(label) == label)
+    assert untranslated == []
+    assert catalogue.gettext("Throttling") == "限速"

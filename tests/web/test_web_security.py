@@ -183,14 +183,25 @@ def test_form_posts_without_a_valid_csrf_token_are_refused(
 ) -> None:
     login(client, seeded.admin.name)
     before = len(seeded.tracker.list_incidents(public=False))
+    episode = seeded.tracker.add_episode(seeded.draft_id, seeded.editor, area_name="Imphal")
     forms = [
         ("/editor/incidents/new", {"title": "forged"}),
         (f"/editor/incidents/{seeded.draft_id}/edit", {"title": "forged"}),
         (f"/editor/incidents/{seeded.draft_id}/evidence", {"kind": "url", "value": "http://f"}),
+        (f"/editor/incidents/{seeded.draft_id}/document", {"description": "forged"}),
+        (f"/editor/incidents/{seeded.draft_id}/episodes", {"area_name": "forged"}),
+        (f"/editor/incidents/{seeded.draft_id}/legal", {"instrument_id": "new", "name": "f"}),
+        (f"/editor/episodes/{episode.id}/edit", {"area_name": "forged"}),
+        (f"/editor/episodes/{episode.id}/delete", {}),
         (f"/editor/incidents/{seeded.draft_id}/status", {"status": "withdrawn"}),
         ("/logout", {}),
     ]
-    posted = {url.replace(str(seeded.draft_id), "{incident_id:int}") for url, _ in forms}
+    posted = {
+        url.replace(f"episodes/{episode.id}/", "episodes/{episode_id:int}/").replace(
+            f"incidents/{seeded.draft_id}", "incidents/{incident_id:int}"
+        )
+        for url, _ in forms
+    }
     assert posted == {path for method, path in all_routes(app) if method == "POST"} - {"/login"}
     other = TestClient(app, base_url="https://testserver")
     foreign_token = csrf_token(other)  # valid, but for another session

@@ -76,6 +76,15 @@ def seed(tracker: Tracker) -> Seeded:
         "20230503T101010Z_webconnectivity_IN_55836_n1_abc",
         editor,
         description="OONI web_connectivity shows DNS failures",
+        # As the editor area records it from the analytical store (tested in test_web_editor).
+        verdict={
+            "measurement_uid": "20230503T101010Z_webconnectivity_IN_55836_n1_abc",
+            "test_name": "web_connectivity",
+            "probe_cc": "IN",
+            "probe_asn": "AS55836",
+            "outcome": "anomaly",
+            "blocking": "dns",
+        },
     )
     tracker.attach_evidence(
         published.id,

@@ -38,11 +38,25 @@ def impact(
     severity: float | None = typer.Option(
         None, "--severity", help="Observed share of traffic/measurements lost, 0..1."
     ),
+    on: str | None = typer.Option(
+        None,
+        "--on",
+        help="Date of the shutdown, YYYY-MM-DD (default today): services already blocked in "
+        "the country then are not counted.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
+    import datetime as dt
+
+    from netvigil._errors import InputError
     from netvigil.cli._context import settings_of
     from netvigil.impact import estimate
     from netvigil.models.catalogue import load_catalogue
+
+    try:
+        day = dt.date.fromisoformat(on) if on else dt.date.today()
+    except ValueError:
+        raise InputError(f"expected a date YYYY-MM-DD, got {on!r}", field="--on") from None
 
     result = estimate(
         country,
@@ -54,6 +68,7 @@ def impact(
         year=year,
         severity=severity,
         catalogue=load_catalogue(settings_of(ctx).catalogue),
+        on=day,
     )
     data = result.to_json_dict()
     if as_json:

@@ -85,11 +85,17 @@ def import_(
     db: DbOption = None,
     as_user: AsOption = None,
     show: int = typer.Option(20, "--show-problems", help="How many bad cells to list."),
+    merge_report: Path | None = typer.Option(
+        None, "--merge-report", help="Write every link made (what merged and why) to this CSV."
+    ),
 ) -> None:
     """Import Access Now STOP data; re-importing the same file updates, never duplicates.
 
     Rows become *published* incidents (Access Now's published data); "Need more details" rows
     become *reported* drafts. Unparseable cells are listed by sheet/row/column; the row is kept.
+    Values no codebook vocabulary knows are listed. Rows that report a shutdown already
+    reported (another edition of the same year, or the next year's report of an ongoing
+    shutdown) are linked to it: counts per report year stay Access Now's.
 
     Example: netvigil incidents import ../shared/data/stop/Keepiton_raw_dataset_2016-2022.xlsx
     """
@@ -122,6 +128,45 @@ def import_(
         )
     if len(result.problems) > show:
         typer.echo(f"  ... and {len(result.problems) - show} more (--show-problems N)")
+    if result.unmapped:
+        typer.echo(f"{len(result.unmapped)} values map to no codebook term (docs/incidents.md):")
+        for (vocab, column, value), n in sorted(result.unmapped.items()):
+            typer.echo(f"  {vocab}: column {column!r} value {value!r} ({n} rows)")
+    else:
+        typer.echo("every value maps to a codebook term")
+    if result.episodes:
+        typer.echo(f"hours read from STOP's text into episodes: {result.episodes} incidents")
+    _report_links(result.links, merge_report)
+
+
+def _report_links(links: list[dict[str, object]], path: Path | None) -> None:
+    """Say what merged and why (one line per kind; every link in the CSV report)."""
+    import csv
+    from collections import Counter
+
+    if not links:
+        typer.echo("links between reports of one shutdown: unchanged")
+    kinds = Counter(str(link["kind"]) for link in links)
+    words = {
+        "edition": "rows are the same report in another edition (merged, not counted again)",
+        "superseded": "rows are only in an edition a later one replaces (kept, not counted)",
+        "carry_over": "rows report again a shutdown of an earlier year (one incident, "
+        "each report counted in its year)",
+        "None": "rows are no longer linked",
+    }
+    for kind, n in sorted(kinds.items()):
+        typer.echo(f"{n} {words.get(kind, kind)}")
+    for link in [item for item in links if item["kind"] == "superseded"][:20]:
+        typer.echo(f"  {link['reason']}")
+    if path is not None:
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(
+                fh, fieldnames=["id", "sheet", "row", "kind", "same_as", "reason"]
+            )
+            writer.writeheader()
+            for link in links:
+                writer.writerow({k: link.get(k) for k in writer.fieldnames})
+        typer.echo(f"merge report: {path}")
 
 
 @app.command("export")
@@ -323,31 +368,36 @@ def evidence(
     kind: str = typer.Option(..., "--kind", help="measurement | event | url | document"),
     value: str | None = typer.Option(None, "--value", help="Measurement/event id or URL."),
     file: Path | None = typer.Option(
-        None, "--file", help="A document: its name and SHA-256 are recorded (not the file)."
+        None, "--file", help="A document: stored by its SHA-256 (PDF, image or text)."
     ),
     description: str | None = typer.Option(None, "--description"),
     db: DbOption = None,
     as_user: AsOption = None,
 ) -> None:
-    """Attach evidence to an incident; for a document, its SHA-256 is computed from --file.
+    """Attach evidence to an incident. A document (--file) is stored by its SHA-256 in the
+    data directory (size cap and type check as in the editor); a measurement id must be in the
+    analytical store, whose verdict is recorded with it.
 
     Example: netvigil incidents evidence 42 --kind document --file order-2024-01.pdf
     """
-    import hashlib
-
     from netvigil._errors import InputError
+    from netvigil.incidents.evidence import EvidenceFiles, measurement_verdict
 
+    settings = settings_of(ctx)
+    extra: dict[str, object] = {}
     sha256 = None
     if file is not None:
         if not file.is_file():
             raise InputError("no such file", path=file)
-        digest = hashlib.sha256()
+        files = EvidenceFiles(settings.evidence_dir, settings.web.max_upload_bytes)
         with file.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-        sha256, value = digest.hexdigest(), value or file.name
+            stored = files.save(iter(lambda: fh.read(1 << 20), b""), file.name)
+        sha256, value = stored.sha256, value or file.name
+        extra = {"media_type": stored.media_type, "size_bytes": stored.size}
     if not value:
         raise InputError("give --value (or --file for a document)", field="--value")
+    if kind == "measurement":
+        extra["verdict"] = measurement_verdict(settings.store_url, value)
     with _tracker(ctx, db) as tracker:
         item = tracker.attach_evidence(
             incident_id,
@@ -356,6 +406,7 @@ def evidence(
             _actor(tracker, as_user),
             sha256=sha256,
             description=description,
+            **extra,  # type: ignore[arg-type]
         )
     typer.echo(
         f"evidence {item.id} on incident {incident_id}" + (f" sha256 {sha256}" if sha256 else "")

@@ -6,12 +6,14 @@ reading the packaged indicator table and service catalogue, which can be passed 
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast, get_args
 
 from netvigil._errors import InputError, UnknownEntityError
 from netvigil.impact import methods as m
+from netvigil.impact.blocked import known_blocks
 from netvigil.impact.indicators import (
     ATTRIBUTION,
     Country,
@@ -184,20 +186,40 @@ def estimate(
     deloitte_thresholds: m.DeloitteThresholds | None = None,
     table: Table | None = None,
     catalogue: Catalogue | None = None,
+    on: dt.date | None = None,
 ) -> ImpactEstimate:
     """Estimate people affected and economic cost of one shutdown.
 
     ``severity`` is the observed share of measurements/traffic lost (0..1, from the detector);
     throttling is a partial loss. Without it the shutdown is assumed total within its scope.
+    ``on``: the shutdown's date; services already blocked in the country by then
+    (``data/blocked_services.csv``) are not counted, since blocking them cuts off no one.
     """
     region_share, scope_v, type_v, services_v = _check(
         hours, scope, share, shutdown_type, tuple(services), catalogue or load_catalogue()
     )
+    where = resolve_country(country)
+    excluded: list[str] = []
+    if on is not None and services_v:
+        blocked = {
+            b.service: b
+            for b in known_blocks().get(where.alpha_2, ())
+            if b.since <= on and b.service in services_v
+        }
+        excluded = [f"{b.service} (blocked since {b.since}: {b.source})" for b in blocked.values()]
+        services_v = tuple(s for s in services_v if s not in blocked)
+        if not services_v:
+            raise InputError(
+                f"{', '.join(blocked)} {'was' if len(blocked) == 1 else 'were'} already blocked "
+                f"in {where.name} before {on}: blocking again cuts off no one "
+                f"({'; '.join(excluded)})",
+                field="services",
+                hint="give --on the date of the block, or services not blocked then",
+            )
     if severity is not None:
         _unit_interval(severity, "severity")
     unc = uncertainty or Uncertainty()
     data = load_table() if table is None else table
-    where = resolve_country(country)
     asked = latest_year(data, where) if year is None else year
 
     gdp = require(data, where, "gdp_usd", asked)
@@ -234,6 +256,11 @@ def estimate(
             "Brookings' Brazil WhatsApp day); every internet user counts as affected"
         )
 
+    if excluded:
+        assumptions.append(
+            "not counted, already blocked in the country before the shutdown: "
+            + "; ".join(excluded)
+        )
     ie_share, ie_source = m.internet_economy_share(where.alpha_2, internet.value)
     derived["internet_economy_share"] = {
         "value": round(ie_share, 5),

@@ -9,16 +9,15 @@ year without data falls back to the nearest year that has one, and the returned
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
 
-import pycountry
-
-from netvigil._errors import InputError, UnknownEntityError
+from netvigil._errors import InputError
+from netvigil.models import countries
+from netvigil.models.countries import Country as Country  # re-exported (impact's API)
 
 ATTRIBUTION = (
     "World Bank WDI, CC BY 4.0. Source: World Bank World Development Indicators "
@@ -34,13 +33,6 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "mobile_per_100": ("IT.CEL.SETS.P2", "subscriptions per 100 people"),
     "broadband_per_100": ("IT.NET.BBND.P2", "subscriptions per 100 people"),
 }
-
-
-@dataclass(frozen=True)
-class Country:
-    alpha_2: str
-    alpha_3: str
-    name: str
 
 
 @dataclass(frozen=True)
@@ -132,63 +124,6 @@ def latest_year(table: Table, country: Country) -> int:
     return max(years)
 
 
-# Everyday names ISO 3166 does not list (pycountry matches official and common names only).
-ALIASES = {
-    "russia": "RU",
-    "uk": "GB",
-    "britain": "GB",
-    "great britain": "GB",
-    "england": "GB",
-    "usa": "US",
-    "turkey": "TR",
-    "burma": "MM",
-    "north korea": "KP",
-    "drc": "CD",
-    "ivory coast": "CI",
-}
-
-
-def _country(record: Any) -> Country:
-    return Country(alpha_2=record.alpha_2, alpha_3=record.alpha_3, name=record.name)
-
-
-def _suggestions(name: str) -> list[str]:
-    """Closest country names or codes, best first (difflib over names; pycountry's fuzzy search
-    also matches subdivisions, so it only backs the suggestions up)."""
-    by_label: dict[str, Any] = {}
-    for record in pycountry.countries:
-        for label in (
-            record.name,
-            getattr(record, "common_name", None),
-            getattr(record, "official_name", None),
-        ):
-            if label:
-                by_label[label.lower()] = record
-    picked: list[str] = []
-    for label in difflib.get_close_matches(name.lower(), list(by_label), n=5, cutoff=0.5):
-        record = by_label[label]
-        text = f"{record.name} ({record.alpha_2})"
-        if text not in picked:
-            picked.append(text)
-    if not picked:
-        try:
-            fuzzy = pycountry.countries.search_fuzzy(name)
-        except LookupError:
-            fuzzy = []
-        picked = [f"{record.name} ({record.alpha_2})" for record in fuzzy[:3]]
-    return picked[:3]
-
-
 def resolve_country(name: str) -> Country:
-    """A country from an ISO alpha-2 or alpha-3 code or a name (case-insensitive).
-
-    Raises UnknownEntityError with the closest matches when nothing matches exactly: a fuzzy
-    match is never taken silently, since costing the wrong country is worse than asking.
-    """
-    cleaned = name.strip()
-    if not cleaned:
-        raise InputError("a country is required (ISO code or name)", field="country")
-    try:
-        return _country(pycountry.countries.lookup(ALIASES.get(cleaned.lower(), cleaned)))
-    except LookupError:
-        raise UnknownEntityError("country", cleaned, _suggestions(cleaned)) from None
+    """A country from an ISO code or any name (netvigil.models.countries: the one resolver)."""
+    return countries.resolve(name)

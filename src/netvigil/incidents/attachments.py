@@ -27,6 +27,25 @@ from netvigil.incidents.model import (
 from netvigil.incidents.roles import Actor, guard_published, require
 
 
+def _check_episode(
+    start_at: dt.datetime | None,
+    end_at: dt.datetime | None,
+    windows: list[tuple[dt.date, dt.time | None, dt.time | None]] | None,
+    timezone: str,
+) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if start_at and end_at and end_at < start_at:
+        raise InputError("episode ends before it starts", field="end_at")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(f"unknown time zone {timezone!r}", field="timezone") from None
+    days = [d for d, _, _ in windows or []]
+    if len(days) != len(set(days)):
+        raise InputError("two daily windows on the same day", field="windows")
+
+
 class TrackerAttachments(TrackerBase):
     def add_episode(
         self,
@@ -41,11 +60,11 @@ class TrackerAttachments(TrackerBase):
         asns: list[int] | None = None,
         notes: str | None = None,
         windows: list[tuple[dt.date, dt.time | None, dt.time | None]] | None = None,
+        timezone: str = "UTC",
     ) -> Episode:
         """Add one interruption (area + span), optionally with the daily windows it ran in."""
         require(actor, "editor", "add episodes")
-        if start_at and end_at and end_at < start_at:
-            raise InputError("episode ends before it starts", field="end_at")
+        _check_episode(start_at, end_at, windows, timezone)
 
         def work(s: Session) -> Episode:
             incident = incident_row(s, incident_id)
@@ -61,7 +80,8 @@ class TrackerAttachments(TrackerBase):
                 notes=notes,
             )
             episode.windows = [
-                DailyWindow(day=d, start_time=a, end_time=b) for d, a, b in (windows or [])
+                DailyWindow(day=d, start_time=a, end_time=b, timezone=timezone)
+                for d, a, b in (windows or [])
             ]
             s.add(episode)
             s.flush()
@@ -81,6 +101,71 @@ class TrackerAttachments(TrackerBase):
 
         return self._write(work)
 
+    def update_episode(
+        self,
+        episode_id: int,
+        actor: Actor,
+        *,
+        area_name: str | None,
+        start_at: dt.datetime | None,
+        end_at: dt.datetime | None,
+        windows: list[tuple[dt.date, dt.time | None, dt.time | None]],
+        timezone: str = "UTC",
+        notes: str | None = None,
+    ) -> Episode:
+        """Replace an episode's area, span and daily windows (an editor's episode, or one read
+        from STOP's text: it becomes the editor's, so a re-import leaves it alone)."""
+        require(actor, "editor", "edit episodes")
+        _check_episode(start_at, end_at, windows, timezone)
+
+        def work(s: Session) -> Episode:
+            episode = s.get(Episode, episode_id)
+            if episode is None:
+                raise UnknownEntityError("episode", str(episode_id))
+            guard_published(incident_row(s, episode.incident_id), actor)
+            episode.area_name, episode.start_at, episode.end_at = area_name, start_at, end_at
+            episode.notes = notes
+            episode.origin = "editor"
+            episode.windows = [
+                DailyWindow(day=d, start_time=a, end_time=b, timezone=timezone)
+                for d, a, b in windows
+            ]
+            s.flush()
+            audit.append(
+                s,
+                actor=actor.name,
+                action="episode",
+                entity="incident",
+                entity_id=episode.incident_id,
+                detail={"episode_id": episode.id, "updated": True, "windows": len(windows)},
+            )
+            return episode
+
+        return self._write(work)
+
+    def delete_episode(self, episode_id: int, actor: Actor) -> int:
+        """Remove an episode and its windows; returns its incident's id."""
+        require(actor, "editor", "delete episodes")
+
+        def work(s: Session) -> int:
+            episode = s.get(Episode, episode_id)
+            if episode is None:
+                raise UnknownEntityError("episode", str(episode_id))
+            incident_id = episode.incident_id
+            guard_published(incident_row(s, incident_id), actor)
+            s.delete(episode)
+            audit.append(
+                s,
+                actor=actor.name,
+                action="episode",
+                entity="incident",
+                entity_id=incident_id,
+                detail={"episode_id": episode_id, "deleted": True},
+            )
+            return incident_id
+
+        return self._write(work)
+
     def attach_evidence(
         self,
         incident_id: int,
@@ -89,7 +174,14 @@ class TrackerAttachments(TrackerBase):
         actor: Actor,
         sha256: str | None = None,
         description: str | None = None,
+        *,
+        media_type: str | None = None,
+        size_bytes: int | None = None,
+        verdict: dict[str, Any] | None = None,
     ) -> Evidence:
+        """Attach evidence. A measurement must come with the ``verdict`` found for it in the
+        analytical store (netvigil.incidents.evidence.measurement_verdict): an id nobody can
+        check is refused."""
         require(actor, "editor", "attach evidence")
         if kind not in EVIDENCE_KINDS:
             raise InputError(
@@ -103,6 +195,12 @@ class TrackerAttachments(TrackerBase):
                 raise InputError("sha256 must be 64 hex digits", field="sha256")
         if kind == "document" and sha256 is None:
             raise InputError("a document needs its SHA-256", field="sha256")
+        if kind == "measurement" and not verdict:
+            raise InputError(
+                f"measurement {value.strip()!r} was not checked against the analytical store",
+                field="value",
+                hint="attach it from the editor or the CLI, which look its verdict up",
+            )
 
         def work(s: Session) -> Evidence:
             guard_published(incident_row(s, incident_id), actor)  # evidence shows on public pages
@@ -112,6 +210,9 @@ class TrackerAttachments(TrackerBase):
                 value=value.strip(),
                 sha256=sha256,
                 description=description,
+                media_type=media_type,
+                size_bytes=size_bytes,
+                verdict=dict(verdict or {}),
                 added_by=actor.name,
             )
             s.add(item)

@@ -52,11 +52,13 @@ def stop_days(incident: Incident) -> int | None:
 
 
 def window_hours(window: DailyWindow) -> float:
+    """Hours of one daily window; one that ends at or before its start runs past midnight."""
     start = window.start_time or dt.time(0)
     if window.end_time is None:  # to midnight
         return 24 - (start.hour + start.minute / 60 + start.second / 3600)
     span = dt.datetime.combine(window.day, window.end_time) - dt.datetime.combine(window.day, start)
-    return span.total_seconds() / 3600
+    hours = span.total_seconds() / 3600
+    return hours if hours > 0 else hours + 24
 
 
 def episode_hours(episode: Episode) -> float | None:
@@ -67,15 +69,26 @@ def episode_hours(episode: Episode) -> float | None:
     return (episode.end_at - episode.start_at).total_seconds() / 3600
 
 
+def group_name(key: str, value: object) -> str:
+    """The name of a group: the year, the country's display name, or the type code."""
+    if value is None:
+        return "unknown"
+    if key == "country":
+        from netvigil.models.countries import display_name
+
+        return display_name(str(value))
+    return str(value)
+
+
 def tally(incidents: Iterable[Incident], key: str, convention: str) -> dict[str, int]:
     """Counts per group (``key``: year | country | type) under ``convention``."""
     out: dict[str, int] = {}
     for incident in incidents:
         value = {
             "year": incident.report_year,
-            "country": incident.country,
-            "type": incident.shutdown_type,
+            "country": incident.country_code,
+            "type": incident.type_code,
         }[key]
-        group = "unknown" if value is None else str(value)
+        group = group_name(key, value)
         out[group] = out.get(group, 0) + count(incident, convention)
     return dict(sorted(out.items()))

@@ -7,18 +7,18 @@ raise :class:`InputError` naming the field and what was expected.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Any
 
 from netvigil._errors import InputError
 from netvigil.incidents.model import INSTRUMENT_KINDS, STATUSES, STOP_COLUMNS, STOP_DATE_COLUMNS
+from netvigil.models import countries
 
 TEXT_FIELDS = frozenset(
     (set(STOP_COLUMNS) - STOP_DATE_COLUMNS)
     | {
         "title",
+        "title_zh",
         "summary",
         "outage_scope",
         "outage_cause",
@@ -38,62 +38,10 @@ EDITABLE_FIELDS = (
     | {"country_code", "report_year", "status"}
 )
 
-# STOP spellings pycountry does not resolve by name (checked against the 2016-2022 workbook).
-COUNTRY_ALIASES: dict[str, str] = {
-    "democratic republic of the congo": "CD",
-    "democratic republic congo": "CD",
-    "drc": "CD",
-    "republic of the congo": "CG",
-    "congo": "CG",
-    "iran": "IR",
-    "russia": "RU",
-    "syria": "SY",
-    "palestine": "PS",
-    "venezuela": "VE",
-    "tanzania": "TZ",
-    "bolivia": "BO",
-    "north korea": "KP",
-    "south korea": "KR",
-    "turkey": "TR",
-    "türkiye": "TR",
-    "vietnam": "VN",
-    "laos": "LA",
-    "moldova": "MD",
-    "ivory coast": "CI",
-    "cote d'ivoire": "CI",
-    "côte d'ivoire": "CI",
-    "swaziland": "SZ",
-    "eswatini": "SZ",
-    "the gambia": "GM",
-    "gambia": "GM",
-    "burma": "MM",
-    "myanmar": "MM",
-    "kosovo": "XK",
-    "somaliland": "SO",
-}
 
-
-@lru_cache(maxsize=1024)
 def country_code_for(name: str | None) -> str | None:
-    """ISO 3166-1 alpha-2 for a country name as STOP writes it, or None when unknown."""
-    import pycountry
-
-    if not name or not name.strip():
-        return None
-    text = " ".join(re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name).split())  # "SriLanka"
-    candidates = [text]
-    if "(" in text:  # "Iran (Islamic Republic of)" -> "Iran, Islamic Republic of", "Iran"
-        head, _, tail = text.partition("(")
-        candidates += [f"{head.strip()}, {tail.rstrip(')').strip()}", head.strip()]
-    for candidate in candidates:
-        key = candidate.lower()
-        if key in COUNTRY_ALIASES:
-            return COUNTRY_ALIASES[key]
-        try:
-            return str(pycountry.countries.lookup(key).alpha_2)
-        except LookupError:
-            continue
-    return None
+    """ISO 3166-1 alpha-2 for a country name as STOP (or anyone) writes it, None when unknown."""
+    return countries.code_for(name)
 
 
 def _date(value: Any, field: str) -> dt.date | None:

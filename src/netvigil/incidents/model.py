@@ -150,7 +150,32 @@ class Incident(Base):
     end_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     linked_url: Mapped[str | None] = mapped_column(Text)
 
+    # --- the codebook (incidents/vocab.py): controlled codes beside the STOP cells above ---
+    type_code: Mapped[str | None] = mapped_column(String(40), index=True)
+    extent_code: Mapped[str | None] = mapped_column(String(40))
+    network_code: Mapped[str | None] = mapped_column(String(40))
+    scope_code: Mapped[str | None] = mapped_column(String(40), index=True)
+    cause_code: Mapped[str | None] = mapped_column(String(40))
+    justification_code: Mapped[str | None] = mapped_column(String(40))
+    ordered_by_code: Mapped[str | None] = mapped_column(String(40))
+    services: Mapped[list[Any]] = mapped_column(default=list)  # e.g. ["whatsapp", "facebook"]
+    duration_days: Mapped[int | None] = mapped_column(Integer)  # from the dates, both ends
+    # Values that cannot be true (negative duration, end before start): not published.
+    quality_flags: Mapped[list[Any]] = mapped_column(default=list)
+    title_zh: Mapped[str | None] = mapped_column(Text)  # an editor's Traditional Chinese title
+
+    # --- one incident per shutdown: this row reports the same shutdown as ``same_as`` ---
+    # link_kind "carry_over": another report year's row (counted in its own year, shown as one
+    # incident); "edition": the same row in another edition of the data (not counted again);
+    # "superseded": only in an edition that a later one of the same report year replaces.
+    same_as_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incidents.id", ondelete="SET NULL"), index=True
+    )
+    link_kind: Mapped[str | None] = mapped_column(String(20))
+    link_reason: Mapped[str | None] = mapped_column(Text)
+
     # --- provenance of imported rows ---
+    stop_schema: Mapped[str | None] = mapped_column(String(20))  # 2020-2022, 2019, 2016-2018
     stop_sheet: Mapped[str | None] = mapped_column(String(100))
     stop_row: Mapped[int | None] = mapped_column(Integer)  # 1-based spreadsheet row
     stop_raw: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the original row, verbatim
@@ -202,6 +227,8 @@ class Episode(Base):
     start_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     end_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     notes: Mapped[str | None] = mapped_column(Text)
+    # "stop": read from the STOP row's own words at import (re-imports replace it); "editor".
+    origin: Mapped[str] = mapped_column(String(20), default="editor")
 
     incident: Mapped[Incident] = relationship(back_populates="episodes")
     windows: Mapped[list[DailyWindow]] = relationship(
@@ -242,6 +269,10 @@ class Evidence(Base):
     value: Mapped[str] = mapped_column(Text)  # measurement uid, event id, URL or file name
     sha256: Mapped[str | None] = mapped_column(String(64))
     description: Mapped[str | None] = mapped_column(Text)
+    media_type: Mapped[str | None] = mapped_column(String(100))  # documents: checked type
+    size_bytes: Mapped[int | None] = mapped_column(Integer)  # documents
+    # measurements: the verdict found in the analytical store when attached (outcome, test...).
+    verdict: Mapped[dict[str, Any]] = mapped_column(default=dict)
     added_by: Mapped[str | None] = mapped_column(String(320))  # private (editor email)
     added_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 

@@ -30,10 +30,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from netvigil._errors import InputError, UnknownEntityError
@@ -42,11 +42,11 @@ from netvigil.incidents._base import incident_row, load_options
 from netvigil.incidents.attachments import TrackerAttachments
 from netvigil.incidents.fields import coerce_incident_fields
 from netvigil.incidents.model import (
-    PLATFORMS,
     STATUSES,
     AuditEntry,
     Incident,
 )
+from netvigil.incidents.normalise import refresh
 from netvigil.incidents.roles import ADMIN_ONLY_STATUSES, TRANSITIONS, Actor, require
 from netvigil.incidents.users import TrackerUsers
 
@@ -69,11 +69,19 @@ __all__ = [
 class IncidentFilter:
     """Filters of the incident list; ``None`` means "any"."""
 
-    country: str | None = None  # ISO alpha-2 (case-insensitive) or the STOP country name
+    country: str | None = None  # ISO code or any name netvigil.models.countries resolves
     year: int | None = None  # report year
-    shutdown_type: str | None = None  # STOP shutdown_type, case-insensitive
-    platform: str | None = None  # a key of PLATFORMS: rows where that column is "Yes"
+    shutdown_type: str | None = None  # a type code (vocab.TYPE) or a STOP spelling of one
+    platform: str | None = None  # a service name ("whatsapp"): in the incident's services
     status: str | None = None  # ignored for public lists (always "published")
+    scope: str | None = None  # a scope code (vocab.SCOPE)
+    network: str | None = None  # a network code (vocab.NETWORK)
+    cause: str | None = None  # a cause code (vocab.CAUSE)
+    q: str | None = None  # words in the title, area, country, event or summary; or an id
+    since: dt.date | None = None  # started on or after
+    until: dt.date | None = None  # started on or before
+    # One incident per shutdown: only rows no other row stands for (None: public lists only).
+    canonical: bool | None = None
     limit: int | None = 100
     offset: int = 0
 
@@ -85,6 +93,9 @@ class ImportResult:
     unchanged: int
     problems: list[dict[str, Any]]
     audit_seq: int | None
+    unmapped: dict[tuple[str, str, str], int] = field(default_factory=dict)  # (vocab, col, value)
+    links: list[dict[str, Any]] = field(default_factory=list)  # links made or changed
+    episodes: int = 0  # incidents whose hours read from STOP's text were (re)written
 
 
 class Tracker(TrackerUsers, TrackerAttachments):
@@ -111,6 +122,7 @@ class Tracker(TrackerUsers, TrackerAttachments):
                 created_by=actor.name,
                 updated_by=actor.name,
             )
+            refresh(incident)
             s.add(incident)
             s.flush()
             audit.append(
@@ -142,6 +154,7 @@ class Tracker(TrackerUsers, TrackerAttachments):
             }
             for key in changed:
                 setattr(incident, key, values[key])
+            refresh(incident)
             if changed:
                 incident.updated_by = actor.name
                 audit.append(
@@ -215,6 +228,20 @@ class Tracker(TrackerUsers, TrackerAttachments):
         with self.session() as s:
             return list(s.scalars(query))
 
+    def linked_reports(self, incident_id: int, *, public: bool) -> list[Incident]:
+        """The rows that report the same shutdown as ``incident_id`` (later yearly reports;
+        other editions too when not public), oldest report first."""
+        query = (
+            select(Incident)
+            .where(Incident.same_as_id == incident_id)
+            .options(*load_options(public))
+            .order_by(Incident.report_year, Incident.id)
+        )
+        if public:
+            query = query.where(Incident.status == "published", Incident.link_kind == "carry_over")
+        with self.session() as s:
+            return list(s.scalars(query))
+
     def count_incidents(self, filters: IncidentFilter | None = None, *, public: bool) -> int:
         query = _filtered(select(func.count(Incident.id)), filters or IncidentFilter(), public)
         with self.session() as s:
@@ -231,6 +258,11 @@ class Tracker(TrackerUsers, TrackerAttachments):
         progress: Callable[[int], None] | None = None,
     ) -> ImportResult:
         """Upsert rows by natural key in one transaction with one audit entry listing row ids."""
+        from sqlalchemy.orm import selectinload
+
+        from netvigil.incidents.importer import relink, sync_episodes
+        from netvigil.incidents.model import Episode
+        from netvigil.incidents.normalise import normalise
         from netvigil.incidents.stop import apply_row
 
         require(actor, "admin", "import published STOP data")
@@ -239,34 +271,52 @@ class Tracker(TrackerUsers, TrackerAttachments):
             keys = [r.natural_key for r in rows]
             existing: dict[str, Incident] = {}
             for at in range(0, len(keys), 500):  # bounded IN lists (SQLite variable limit)
-                chunk = select(Incident).where(Incident.natural_key.in_(keys[at : at + 500]))
+                chunk = (
+                    select(Incident)
+                    .where(Incident.natural_key.in_(keys[at : at + 500]))
+                    .options(selectinload(Incident.episodes).selectinload(Episode.windows))
+                )
                 existing.update((inc.natural_key, inc) for inc in s.scalars(chunk))
             new: dict[str, tuple[StopRow, Incident]] = {}
             changed: dict[str, tuple[StopRow, Incident]] = {}
             unchanged = 0
             problems: list[dict[str, Any]] = []
+            unmapped: dict[tuple[str, str, str], int] = {}
+            with_hours = 0
             for done, row in enumerate(rows, start=1):
                 problems.extend(row.problems)
+                for u in normalise(row.fields).unmapped:
+                    key = (u.vocabulary, u.column, u.value)
+                    unmapped[key] = unmapped.get(key, 0) + 1
                 incident = existing.get(row.natural_key)
                 if incident is None:
                     incident = Incident(natural_key=row.natural_key, created_by=actor.name)
                     apply_row(incident, row)
+                    incident.episodes = []
+                    sync_episodes(incident, row)
                     s.add(incident)
                     existing[row.natural_key] = incident
                     new[row.natural_key] = (row, incident)
-                elif apply_row(incident, row):
-                    incident.updated_by = actor.name
-                    if row.natural_key not in new:
-                        changed[row.natural_key] = (row, incident)
+                    with_hours += bool(incident.episodes)
                 else:
-                    unchanged += 1
+                    touched = apply_row(incident, row)
+                    if sync_episodes(incident, row):
+                        touched = True
+                        with_hours += 1
+                    if touched:
+                        incident.updated_by = actor.name
+                        if row.natural_key not in new:
+                            changed[row.natural_key] = (row, incident)
+                    else:
+                        unchanged += 1
                 if progress is not None:
                     progress(done)
             s.flush()  # one batched INSERT/UPDATE round (ids are known after it)
+            links = relink(s)
             created = [[row.sheet, row.row, inc.id] for row, inc in new.values()]
             updated = [[row.sheet, row.row, inc.id] for row, inc in changed.values()]
             entry = None
-            if created or updated:
+            if created or updated or links:
                 entry = audit.append(
                     s,
                     actor=actor.name,
@@ -278,6 +328,7 @@ class Tracker(TrackerUsers, TrackerAttachments):
                         "updated": updated,
                         "unchanged": unchanged,
                         "problems": len(problems),
+                        "links": [[c["id"], c["same_as"], c["kind"]] for c in links],
                     },
                 )
             return ImportResult(
@@ -286,6 +337,9 @@ class Tracker(TrackerUsers, TrackerAttachments):
                 unchanged,
                 problems,
                 None if entry is None else entry.seq,
+                unmapped,
+                links,
+                with_hours,
             )
 
         return self._write(work, attempts=2)
@@ -304,20 +358,21 @@ class Tracker(TrackerUsers, TrackerAttachments):
         if convention != "incidents":
             if by not in ("year", "country", "type"):
                 raise InputError("--by must be one of year, country, type", field="by")
-            return counting.tally(self.iter_incidents(public=public), by, convention)
+            reports = (i for i in self.iter_incidents(public=public) if counted_report(i))
+            return counting.tally(reports, by, convention)
         columns = {
             "year": Incident.report_year,
-            "country": Incident.country,
-            "type": Incident.shutdown_type,
+            "country": Incident.country_code,
+            "type": Incident.type_code,
         }
         if by not in columns:
             raise InputError(f"--by must be one of {', '.join(columns)}", field="by")
         col = columns[by]
-        query = select(col, func.count(Incident.id)).group_by(col)
+        query = select(col, func.count(Incident.id)).where(COUNTED).group_by(col)
         if public:
             query = query.where(Incident.status == "published")
         with self.session() as s:
-            pairs = [(("unknown" if k is None else str(k)), int(n)) for k, n in s.execute(query)]
+            pairs = [(counting.group_name(by, k), int(n)) for k, n in s.execute(query)]
         out: dict[str, int] = {}
         for key, n in sorted(pairs):
             out[key] = out.get(key, 0) + n
@@ -352,23 +407,90 @@ class Tracker(TrackerUsers, TrackerAttachments):
             last = chunk[-1].id
 
 
+# Rows Access Now counts: every yearly report, but not another edition's copy of a row.
+COUNTED = or_(Incident.link_kind.is_(None), Incident.link_kind == "carry_over")
+
+
+def counted_report(incident: Incident) -> bool:
+    return incident.link_kind in (None, "carry_over")
+
+
+def _code(vocabulary: str, value: str) -> str:
+    """A vocabulary code from a code or any STOP spelling of one (InputError otherwise)."""
+    from netvigil.incidents.vocab import BY_NAME, value_key
+
+    vocab = BY_NAME[vocabulary]
+    if value in vocab.codes():
+        return value
+    for column in vocab.columns:
+        code = vocab.values.get(column, {}).get(value_key(value))
+        if code is not None:
+            return code
+    raise InputError(f"expected one of {', '.join(vocab.codes())}", field=vocabulary)
+
+
 def _filtered(query: Any, f: IncidentFilter, public: bool) -> Any:
+    from netvigil.models import countries
+
     if public:
         query = query.where(Incident.status == "published")
     elif f.status:
         query = query.where(Incident.status == f.status)
+    if f.canonical if f.canonical is not None else public:
+        query = query.where(Incident.link_kind.is_(None))
     if f.country:
-        if len(f.country) == 2:
-            query = query.where(Incident.country_code == f.country.upper())
+        code = countries.code_for(f.country)
+        if code is not None:
+            query = query.where(Incident.country_code == code)
         else:
             query = query.where(func.lower(Incident.country) == f.country.lower())
     if f.year is not None:
         query = query.where(Incident.report_year == f.year)
     if f.shutdown_type:
-        query = query.where(func.lower(Incident.shutdown_type) == f.shutdown_type.lower())
+        query = query.where(Incident.type_code == _code("type", f.shutdown_type))
+    for name, column in (
+        ("scope", Incident.scope_code),
+        ("network", Incident.network_code),
+        ("cause", Incident.cause_code),
+    ):
+        value = getattr(f, name)
+        if value:
+            query = query.where(column == _code(name, value))
     if f.platform:
-        column = PLATFORMS.get(f.platform.lower())
-        if column is None:
-            raise InputError(f"platform must be one of {', '.join(PLATFORMS)}", field="platform")
-        query = query.where(getattr(Incident, column) == "Yes")
+        from netvigil.incidents.vocab import SERVICE_PATTERNS
+
+        name = f.platform.strip().lower()
+        if name not in SERVICE_PATTERNS:
+            raise InputError(
+                f"platform must be one of {', '.join(SERVICE_PATTERNS)}", field="platform"
+            )
+        # services is a JSON list of names: match the quoted name in its text (both databases).
+        query = query.where(cast(Incident.services, String).like(f'%"{name}"%'))
+    if f.since is not None:
+        query = query.where(Incident.start_date >= f.since)
+    if f.until is not None:
+        query = query.where(Incident.start_date <= f.until)
+    if f.q and f.q.strip():
+        text = f.q.strip()
+        if text.lstrip("#").isdigit():
+            query = query.where(Incident.id == int(text.lstrip("#")))
+        else:
+            for word in text.split()[:6]:
+                pattern = f"%{word.lower()}%"
+                query = query.where(
+                    or_(
+                        *(
+                            func.lower(column).like(pattern)
+                            for column in (
+                                Incident.title,
+                                Incident.title_zh,
+                                Incident.summary,
+                                Incident.area_name,
+                                Incident.country,
+                                Incident.event,
+                                Incident.other_affected,
+                            )
+                        )
+                    )
+                )
     return query

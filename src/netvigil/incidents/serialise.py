@@ -20,6 +20,10 @@ from netvigil.incidents.model import (
     LegalBasis,
     LegalInstrument,
 )
+from netvigil.incidents.normalise import WITHHELD_FLAGS, publishable_duration
+from netvigil.incidents.titles import TitleFacts, generate
+from netvigil.incidents.vocab import VOCABULARIES
+from netvigil.models.countries import LANGUAGES, display_name
 
 OUTAGE_FIELDS = (
     "locations",
@@ -43,9 +47,67 @@ def _iso(value: Any) -> Any:
     return value
 
 
-def stop_dict(incident: Incident) -> dict[str, Any]:
-    """The 45 STOP columns, dates as ISO strings."""
-    return {col: _iso(getattr(incident, col)) for col in STOP_COLUMNS}
+def stop_dict(incident: Incident, *, public: bool = False) -> dict[str, Any]:
+    """The 45 STOP columns, dates as ISO strings. Public: a duration that cannot be true
+    (negative, or an end before the start) is withheld; editors see the cell as imported."""
+    out = {col: _iso(getattr(incident, col)) for col in STOP_COLUMNS}
+    if public:
+        out["duration"] = publishable_duration(out["duration"], incident.quality_flags)
+    return out
+
+
+def codes_dict(incident: Incident) -> dict[str, str | None]:
+    """The codebook codes (incidents/vocab.py) by vocabulary name."""
+    return {v.name: getattr(incident, v.column) for v in VOCABULARIES}
+
+
+def title_facts(incident: Incident) -> TitleFacts:
+    windows = sum(len(e.windows) for e in incident.episodes)
+    return TitleFacts(
+        country_code=incident.country_code,
+        country=incident.country,
+        area_name=incident.area_name,
+        scope_code=incident.scope_code,
+        type_code=incident.type_code,
+        extent_code=incident.extent_code,
+        network_code=incident.network_code,
+        services=tuple(incident.services or ()),
+        start_date=incident.start_date,
+        end_date=incident.end_date,
+        ongoing=(incident.shutdown_status or "").strip().lower() == "ongoing",
+        report_year=incident.report_year,
+        recurring=windows > 1 or len(incident.episodes) > 1,
+    )
+
+
+def titles_dict(incident: Incident) -> dict[str, Any]:
+    """The title in each site language: the editor's, else generated from the facts."""
+    facts = title_facts(incident)
+    return {
+        "title": incident.title or generate(facts, "en"),
+        "title_zh_hant": incident.title_zh or generate(facts, "zh_Hant"),
+        "title_generated": {"en": not incident.title, "zh_Hant": not incident.title_zh},
+    }
+
+
+def derived_dict(incident: Incident, *, public: bool) -> dict[str, Any]:
+    """What netvigil derives from the STOP cells, and how the row relates to other reports."""
+    return {
+        **titles_dict(incident),
+        "country_names": {
+            lang: (display_name(incident.country_code, lang) if incident.country_code else None)
+            for lang in LANGUAGES
+        },
+        "codes": codes_dict(incident),
+        "services": list(incident.services or ()),
+        "duration_days": None
+        if WITHHELD_FLAGS & set(incident.quality_flags or ())
+        else incident.duration_days,
+        "quality_flags": list(incident.quality_flags or ()),
+        "same_as": incident.same_as_id,
+        "link_kind": incident.link_kind,
+        "link_reason": incident.link_reason,
+    }
 
 
 def episode_dict(episode: Episode) -> dict[str, Any]:
@@ -58,6 +120,7 @@ def episode_dict(episode: Episode) -> dict[str, Any]:
         "start_at": _iso(episode.start_at),
         "end_at": _iso(episode.end_at),
         "notes": episode.notes,
+        "origin": episode.origin,
         "windows": [
             {
                 "day": _iso(w.day),
@@ -77,6 +140,9 @@ def evidence_dict(item: Evidence, *, public: bool) -> dict[str, Any]:
         "value": item.value,
         "sha256": item.sha256,
         "description": item.description,
+        "media_type": item.media_type,
+        "size_bytes": item.size_bytes,
+        "verdict": dict(item.verdict or {}),
         "added_at": _iso(item.added_at),
     }
     if not public:
@@ -128,11 +194,11 @@ def public_dict(incident: Incident) -> dict[str, Any]:
     return {
         "id": incident.id,
         "status": incident.status,
-        "title": incident.title,
         "summary": incident.summary,
         "country_code": incident.country_code,
         "report_year": incident.report_year,
-        "stop": stop_dict(incident),
+        **derived_dict(incident, public=True),
+        "stop": stop_dict(incident, public=True),
         "outage": {f: _iso(getattr(incident, f)) for f in OUTAGE_FIELDS},
         "episodes": [episode_dict(e) for e in incident.episodes],
         "evidence": [evidence_dict(e, public=True) for e in incident.evidence],
@@ -149,10 +215,12 @@ def private_dict(incident: Incident) -> dict[str, Any]:
         "id": incident.id,
         "natural_key": incident.natural_key,
         "status": incident.status,
-        "title": incident.title,
         "summary": incident.summary,
         "country_code": incident.country_code,
         "report_year": incident.report_year,
+        **derived_dict(incident, public=False),
+        "editor_title": incident.title,
+        "editor_title_zh": incident.title_zh,
         "stop": stop_dict(incident),
         "outage": {f: _iso(getattr(incident, f)) for f in OUTAGE_FIELDS},
         "episodes": [episode_dict(e) for e in incident.episodes],

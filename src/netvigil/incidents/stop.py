@@ -56,7 +56,15 @@ RENAMES_2016: dict[str, tuple[str, ...]] = {
     "duration_days": ("duration",),
     "service_details": ("other_affected",),
 }
-EXPORT_EXTRA = ("natural_key", "status", "report_year", "country_code", "stop_sheet", "stop_row")
+EXPORT_EXTRA = (
+    "natural_key",
+    "status",
+    "report_year",
+    "country_code",
+    "stop_sheet",
+    "stop_row",
+    "stop_schema",
+)
 EXPORT_COLUMNS = (*EXPORT_EXTRA, *STOP_COLUMNS, "stop_raw_json", "import_problems_json")
 
 
@@ -73,6 +81,7 @@ class StopRow:
     problems: list[dict[str, Any]] = field(default_factory=list)
     status: str = "published"
     country_code: str | None = None
+    schema: str | None = None  # the STOP generation of its sheet (2020-2022, 2019, 2016-2018)
 
 
 def header_key(name: Any) -> str:
@@ -227,6 +236,7 @@ def map_row(
         raw=raw,
         problems=problems,
         country_code=country_code_for(fields.get("country")),
+        schema=gen,
     )
 
 
@@ -301,6 +311,7 @@ def netvigil_row(record: dict[str, str], row: int, sheet: str) -> StopRow:
         problems=problems,
         status=record.get("status") or "published",
         country_code=record.get("country_code") or country_code_for(fields.get("country")),
+        schema=record.get("stop_schema") or None,
     )
 
 
@@ -314,6 +325,7 @@ def export_record(incident: Incident) -> dict[str, str]:
         "country_code": incident.country_code or "",
         "stop_sheet": incident.stop_sheet or "",
         "stop_row": "" if incident.stop_row is None else str(incident.stop_row),
+        "stop_schema": incident.stop_schema or "",
     }
     bad = {p["column"]: p["raw"] for p in incident.import_problems or []}
     for name in STOP_COLUMNS:
@@ -338,16 +350,20 @@ def _raw_date(incident: Incident, name: str, bad: dict[str, Any]) -> Any:
 
 
 def apply_row(incident: Incident, row: StopRow) -> bool:
-    """Copy ``row`` into ``incident``; True when anything changed."""
+    """Copy ``row`` into ``incident`` with its codebook codes; True when anything changed."""
+    from netvigil.incidents.normalise import normalise
+
     values: dict[str, Any] = {col: row.fields.get(col) for col in STOP_COLUMNS}
     values.update(
         report_year=row.report_year,
         country_code=row.country_code,
         stop_sheet=row.sheet,
         stop_row=row.row,
+        stop_schema=row.schema,
         stop_raw=row.raw,
         import_problems=row.problems,
     )
+    values.update(normalise(row.fields).columns())
     changed = incident.id is None
     if incident.id is None:
         incident.status = row.status

@@ -497,11 +497,18 @@ class ParquetStore:
         until: datetime | None = None,
         probe_cc: str | None = None,
         columns: Iterable[str] | None = None,
+        measurement_uids: Iterable[str] | None = None,
     ) -> Any:
         chosen = None if columns is None else list(columns)
+        uids = None if measurement_uids is None else list(measurement_uids)
         return self._read(
             lambda con: parquet_read.verdict_table(
-                con, since=since, until=until, probe_cc=probe_cc, columns=chosen
+                con,
+                since=since,
+                until=until,
+                probe_cc=probe_cc,
+                columns=chosen,
+                measurement_uids=uids,
             )
         )[0]
 

@@ -89,9 +89,13 @@ def verdict_table(
     until: datetime | None,
     probe_cc: str | None,
     columns: Iterable[str] | None,
+    measurement_uids: Sequence[str] | None = None,
 ) -> Any:
     where: list[str] = ["TRUE"]
     params: list[object] = []
+    if measurement_uids is not None:
+        where.append("list_contains(?, measurement_uid)")
+        params.append(list(measurement_uids))
     if since is not None:
         where.append("measurement_start_time >= ?")
         params.append(utc(since))

@@ -176,9 +176,10 @@ class AnalyticalStore(Protocol):
         until: datetime | None = None,
         probe_cc: str | None = None,
         columns: Iterable[str] | None = None,
+        measurement_uids: Iterable[str] | None = None,
     ) -> Any:
         """Verdict rows in ``[since, until)`` (by measurement_start_time) as a pyarrow.Table,
-        ordered by measurement_start_time."""
+        ordered by measurement_start_time; only those of ``measurement_uids`` when given."""
         ...
 
     # -- signals and events ----------------------------------------------------------------------

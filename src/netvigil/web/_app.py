@@ -58,10 +58,12 @@ def create_app(settings: Settings, *, tracker: Tracker | None = None) -> FastAPI
     app.state.tracker = tracker if tracker is not None else open_tracker(settings.tracker_url)
 
     from netvigil.web._editor import router as editor_router
+    from netvigil.web._editor_parts import router as parts_router
     from netvigil.web._public import router as public_router
 
     app.include_router(public_router)
     app.include_router(editor_router)
+    app.include_router(parts_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _mount_docs(app)
     _problems.install(app)

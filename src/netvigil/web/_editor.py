@@ -1,22 +1,26 @@
-"""The editor area: login/logout, drafts, evidence, status changes (HTML forms).
+"""The editor area: login/logout, the incident list and the incident form (HTML forms).
 
 Every POST needs this session's CSRF token and the right role; the repository checks the role
 again (an editor cannot publish even if this layer had a bug). Private fields (sources, reporter
-contacts, internal notes, editor emails) appear only here, behind a login.
+contacts, internal notes, editor emails) appear only here, behind a login. The form's controlled
+fields are the codebook's (incidents/vocab.py): an editor picks a code, the STOP column gets the
+codebook's text for it. Episodes, evidence and legal basis: ``_editor_parts``.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from netvigil._errors import InputError
-from netvigil.incidents import ADMIN_ONLY_STATUSES, TRANSITIONS, Actor, IncidentFilter
-from netvigil.incidents.model import EVIDENCE_KINDS, STATUSES
-from netvigil.incidents.serialise import private_dict
+from netvigil.incidents import ADMIN_ONLY_STATUSES, Actor, IncidentFilter, vocab
+from netvigil.incidents.model import STATUSES
+from netvigil.incidents.serialise import private_dict, titles_dict
+from netvigil.models import countries
 from netvigil.web._auth import (
     check_csrf,
     client_ip,
@@ -24,31 +28,44 @@ from netvigil.web._auth import (
     require_viewer,
     safe_next,
 )
+from netvigil.web._editor_parts import incident_view
 from netvigil.web._i18n import N_
-from netvigil.web._render import render
+from netvigil.web._render import render, request_language
 
 router = APIRouter(include_in_schema=False)
-EDITOR_PAGE_SIZE = 200
+EDITOR_PAGE_SIZE = 50
 
-# The incident form: (field, label, widget). Field names are the tracker's (STOP codebook).
+# The incident form: (field, label, widget). Field names are the tracker's (STOP codebook);
+# "vocab:<name>" fields are codebook codes, "country_code" a country select.
 INCIDENT_FORM: tuple[tuple[str, str, str], ...] = (
-    ("title", N_("Title"), "text"),
+    ("title", N_("Title (English; leave empty to generate it)"), "text"),
+    ("title_zh", N_("Title (Traditional Chinese; leave empty to generate it)"), "text"),
     ("summary", N_("Summary"), "textarea"),
-    ("country", N_("Country"), "text"),
+    ("country_code", N_("Country"), "country"),
     ("start_date", N_("Start date"), "date"),
+    ("start_date_type", N_("Start date type"), "choice:Actual|Estimated"),
     ("end_date", N_("End date"), "date"),
-    ("geo_scope", N_("Geographic scope"), "text"),
+    ("shutdown_status", N_("Shutdown status"), "choice:Ongoing|Ended|Unknown"),
+    ("vocab:scope", N_("Geographic scope"), "vocab"),
     ("area_name", N_("Area"), "text"),
-    ("shutdown_type", N_("Shutdown type"), "text"),
-    ("shutdown_extent", N_("Extent"), "text"),
-    ("affected_network", N_("Affected network"), "text"),
-    ("ordered_by", N_("Ordered by"), "text"),
-    ("decision_maker", N_("Decision maker"), "text"),
-    ("gov_justification", N_("Government justification"), "text"),
-    ("legal_just", N_("Legal justification"), "text"),
+    ("vocab:type", N_("Shutdown type"), "vocab"),
+    ("vocab:extent", N_("Extent"), "vocab"),
+    ("vocab:network", N_("Affected network"), "vocab"),
     ("facebook_affected", N_("Facebook affected"), "yesno"),
-    ("whatsapp_affected", N_("WhatsApp affected"), "yesno"),
     ("twitter_affected", N_("Twitter affected"), "yesno"),
+    ("whatsapp_affected", N_("WhatsApp affected"), "yesno"),
+    ("instagram_affected", N_("Instagram affected"), "yesno"),
+    ("telegram_affected", N_("Telegram affected"), "yesno"),
+    ("sms_affected", N_("SMS affected"), "yesno"),
+    ("phonecall_affected", N_("Phone calls affected"), "yesno"),
+    ("other_affected", N_("Other services affected"), "text"),
+    ("vocab:ordered_by", N_("Ordered by"), "vocab"),
+    ("decision_maker", N_("Decision maker"), "text"),
+    ("vocab:cause", N_("Actual cause"), "vocab"),
+    ("vocab:justification", N_("Government justification"), "vocab"),
+    ("gov_just_details", N_("Details of the justification"), "textarea"),
+    ("event", N_("What happened"), "textarea"),
+    ("info_source_link", N_("Source link"), "text"),
     ("internal_notes", N_("Internal notes (never published)"), "textarea"),
 )
 SOURCE_FORM: tuple[tuple[str, str], ...] = (
@@ -106,27 +123,63 @@ def logout(request: Request) -> Response:
 def editor_home(
     request: Request,
     status: str | None = Query(None),
+    q: str | None = Query(None, max_length=200),
+    country: str | None = Query(None),
+    year: int | None = Query(None, ge=1990, le=2100),
+    type: str | None = Query(None),
+    view: str = Query("incidents", pattern="^(incidents|reports)$"),
+    offset: int = Query(0, ge=0),
     user: Actor = Depends(require_viewer),
 ) -> Response:
+    """Every incident whatever its status, newest first: paged, searchable, filtered.
+    ``view=reports`` also lists the rows that report a shutdown another row stands for."""
     if status and status not in STATUSES:
         raise HTTPException(422, f"status: expected one of {', '.join(STATUSES)}")
+    if type and type not in vocab.TYPE.codes():
+        raise HTTPException(422, f"type: expected one of {', '.join(vocab.TYPE.codes())}")
     tracker = request.app.state.tracker
-    rows = tracker.list_incidents(
-        IncidentFilter(status=status or None, limit=EDITOR_PAGE_SIZE), public=False
+    filters = IncidentFilter(
+        status=status or None,
+        q=(q or "").strip() or None,
+        country=country or None,
+        year=year,
+        shutdown_type=type or None,
+        canonical=view == "incidents",
+        limit=EDITOR_PAGE_SIZE,
+        offset=offset,
     )
+    rows = tracker.list_incidents(filters, public=False)
+    total = tracker.count_incidents(filters, public=False)
+    lang = request_language(request)
+    params = {"status": status, "q": q, "country": country, "year": year, "type": type,
+              "view": view if view != "incidents" else None}  # fmt: skip
+    kept = {k: v for k, v in params.items() if v not in (None, "")}
+
+    def page(at: int) -> str:
+        return "/editor?" + urlencode({**kept, **({"offset": at} if at else {})})
+
     data = {
         "incidents": [
             {
                 "id": r.id,
-                "title": r.title,
+                "title": titles_dict(r)["title_zh_hant" if lang == "zh_Hant" else "title"],
                 "country_code": r.country_code,
                 "start_date": r.start_date,
                 "status": r.status,
+                "link_kind": r.link_kind,
+                "report_year": r.report_year,
             }
             for r in rows
         ],
+        "total": total,
+        "offset": offset,
+        "next_url": page(offset + EDITOR_PAGE_SIZE) if offset + EDITOR_PAGE_SIZE < total else None,
+        "prev_url": page(max(0, offset - EDITOR_PAGE_SIZE)) if offset else None,
+        "filters": {**params, "view": view},
         "statuses": STATUSES,
         "status": status,
+        "types": [(t.code, t.label) for t in vocab.TYPE.terms],
+        "countries": countries.all_countries(lang),
         "can_edit": user.can("editor"),
     }
     return render(request, "editor_list.html", data)
@@ -142,11 +195,14 @@ def _form_page(
     error: str | None = None,
     status_code: int = 200,
 ) -> Response:
+    lang = request_language(request)
     data = {
         "heading": heading,
         "action": action,
         "values": values,
         "fields": INCIDENT_FORM,
+        "vocabularies": {v.name: [(t.code, t.label) for t in v.terms] for v in vocab.VOCABULARIES},
+        "countries": countries.all_countries(lang),
         "with_source": with_source,
         "source_fields": SOURCE_FORM,
         "error": error,
@@ -158,6 +214,41 @@ async def _incident_form(request: Request) -> dict[str, str]:
     form = await request.form()
     names = [name for name, _, _ in INCIDENT_FORM] + [name for name, _ in SOURCE_FORM]
     return {name: str(form.get(name) or "").strip() for name in names}
+
+
+def _fields(values: dict[str, str], *, keep_empty: bool) -> dict[str, Any]:
+    """Tracker fields from the form: codes become the codebook's STOP text, the country code
+    its display name (the resolver's) beside the code."""
+    out: dict[str, Any] = {}
+    for name, _, widget in INCIDENT_FORM:
+        value = values.get(name, "")
+        if widget == "vocab":
+            vocabulary = vocab.BY_NAME[name.removeprefix("vocab:")]
+            term = vocabulary.term(value)
+            if value and term is None:
+                raise InputError(f"expected one of {', '.join(vocabulary.codes())}", field=name)
+            if term is not None or keep_empty:
+                out[vocabulary.columns[0]] = term.stop if term else None
+        elif name == "country_code":
+            found = countries.lookup(value) if value else None
+            if value and found is None:
+                raise InputError("unknown country", field="country_code")
+            if found is not None or keep_empty:
+                out["country_code"] = found.alpha_2 if found else None
+                out["country"] = found.name if found else None
+        elif value or keep_empty:
+            out[name] = value
+    return out
+
+
+def _form_values(record: dict[str, Any]) -> dict[str, Any]:
+    """The form's values for a record: codes for the controlled fields."""
+    values: dict[str, Any] = {**record.get("stop", {}), **record}
+    values["title"] = record.get("editor_title") or ""
+    values["title_zh"] = record.get("editor_title_zh") or ""
+    for name, code in (record.get("codes") or {}).items():
+        values[f"vocab:{name}"] = code or ""
+    return values
 
 
 @router.get("/editor/incidents/new")
@@ -174,11 +265,10 @@ def new_incident_page(request: Request, user: Actor = Depends(require_editor)) -
 @router.post("/editor/incidents/new", dependencies=[Depends(check_csrf)])
 async def create_incident(request: Request, user: Actor = Depends(require_editor)) -> Response:
     values = await _incident_form(request)
-    fields = {name: values[name] for name, _, _ in INCIDENT_FORM if values[name]}
     source = {name: values[name] for name, _ in SOURCE_FORM if values[name]}
     tracker = request.app.state.tracker
     try:
-        incident = tracker.create_incident(fields, user)
+        incident = tracker.create_incident(_fields(values, keep_empty=False), user)
         if source:
             tracker.add_source(
                 incident.id,
@@ -201,32 +291,14 @@ async def create_incident(request: Request, user: Actor = Depends(require_editor
     return RedirectResponse(f"/editor/incidents/{incident.id}", status_code=303)
 
 
-def _next_statuses(user: Actor, current: str) -> list[str]:
-    allowed = sorted(TRANSITIONS.get(current, frozenset()))
-    if user.can("admin"):
-        return allowed
-    if not user.can("editor") or current == "published":
-        return []
-    return [s for s in allowed if s not in ADMIN_ONLY_STATUSES]
-
-
 @router.get("/editor/incidents/{incident_id:int}")
 def incident_page(
     request: Request,
     incident_id: int,
-    notice: str | None = Query(None),
+    notice: str | None = Query(None, max_length=300),
     user: Actor = Depends(require_viewer),
 ) -> Response:
-    record = private_dict(request.app.state.tracker.get_incident(incident_id, public=False))
-    can_edit = user.can("editor") and (record["status"] != "published" or user.can("admin"))
-    data = {
-        "incident": record,
-        "can_edit": can_edit,
-        "next_statuses": _next_statuses(user, record["status"]),
-        "evidence_kinds": EVIDENCE_KINDS,
-        "notice": notice,
-    }
-    return render(request, "editor_incident.html", data)
+    return incident_view(request, incident_id, user, notice=notice)
 
 
 @router.get("/editor/incidents/{incident_id:int}/edit")
@@ -234,12 +306,11 @@ def edit_incident_page(
     request: Request, incident_id: int, user: Actor = Depends(require_editor)
 ) -> Response:
     record = private_dict(request.app.state.tracker.get_incident(incident_id, public=False))
-    values = {**record.get("stop", {}), **record}
     return _form_page(
         request,
         heading=f"Edit incident #{incident_id}",
         action=f"/editor/incidents/{incident_id}/edit",
-        values=values,
+        values=_form_values(record),
         with_source=False,
     )
 
@@ -249,9 +320,10 @@ async def edit_incident(
     request: Request, incident_id: int, user: Actor = Depends(require_editor)
 ) -> Response:
     values = await _incident_form(request)
-    fields = {name: values[name] for name, _, _ in INCIDENT_FORM}
     try:
-        request.app.state.tracker.update_incident(incident_id, fields, user)
+        request.app.state.tracker.update_incident(
+            incident_id, _fields(values, keep_empty=True), user
+        )
     except InputError as exc:
         return _form_page(
             request,
@@ -262,22 +334,6 @@ async def edit_incident(
             error=exc.render(),
             status_code=400,
         )
-    return RedirectResponse(f"/editor/incidents/{incident_id}", status_code=303)
-
-
-@router.post("/editor/incidents/{incident_id:int}/evidence", dependencies=[Depends(check_csrf)])
-def attach_evidence(
-    request: Request,
-    incident_id: int,
-    kind: str = Form(...),
-    value: str = Form(...),
-    sha256: str | None = Form(None),
-    description: str | None = Form(None),
-    user: Actor = Depends(require_editor),
-) -> Response:
-    request.app.state.tracker.attach_evidence(
-        incident_id, kind, value, user, sha256=sha256 or None, description=description or None
-    )
     return RedirectResponse(f"/editor/incidents/{incident_id}", status_code=303)
 
 

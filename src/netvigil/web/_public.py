@@ -7,16 +7,20 @@ incidents exist here: a draft's id answers 404 exactly like an id that was never
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
+from netvigil.incidents import vocab
 from netvigil.web import _tracker as tracker_api
 from netvigil.web._i18n import N_
-from netvigil.web._render import render
+from netvigil.web._render import render, request_language
+from netvigil.web._timeline import timeline
 from netvigil.web._tracker import CSV_COLUMNS, ListQuery
 
 router = APIRouter(tags=["public"])
@@ -98,30 +102,56 @@ def _twin(path: str, name: str, summary: str) -> Callable[[Callable[..., Any]], 
     return decorate
 
 
-def _list_query(
-    country: str | None,
-    year: int | None,
-    type_: str | None,
-    platform: str | None,
-    status: str | None,
-    limit: int,
-    offset: int,
-) -> ListQuery:
+def _list_query(params: dict[str, Any], limit: int, offset: int) -> ListQuery:
+    from netvigil.models import countries
+
+    status, platform, country = params["status"], params["platform"], params["country"]
     if status and status not in tracker_api.PUBLIC_STATUSES:
         raise HTTPException(404, f"no public incidents have status {status!r}")
     if platform and platform not in tracker_api.PLATFORMS:
         raise HTTPException(
             422, f"platform: unknown platform {platform!r}; one of {sorted(tracker_api.PLATFORMS)}"
         )
+    if country:
+        code = countries.code_for(country)
+        if code is None:
+            hint = ", ".join(countries.suggestions(country)) or "an ISO code such as IN"
+            raise HTTPException(422, f"country: unknown country {country!r}; did you mean {hint}")
+        country = code
+    for name, vocabulary in (
+        ("type", vocab.TYPE),
+        ("scope", vocab.SCOPE),
+        ("network", vocab.NETWORK),
+        ("cause", vocab.CAUSE),
+    ):
+        value = params[name]
+        if (
+            value
+            and value not in vocabulary.codes()
+            and not any(vocab.value_key(value) in table for table in vocabulary.values.values())
+        ):
+            raise HTTPException(422, f"{name}: expected one of {', '.join(vocabulary.codes())}")
+    since, until = params["since"], params["until"]
     return ListQuery(
-        country=country.upper() if country else None,
-        year=year,
-        type=type_ or None,
+        country=country or None,
+        year=params["year"],
+        type=params["type"] or None,
         platform=platform or None,
         status=status or None,
+        scope=params["scope"] or None,
+        network=params["network"] or None,
+        cause=params["cause"] or None,
+        q=(params["q"] or "").strip() or None,
+        since=since,
+        until=until,
         limit=limit,
         offset=offset,
     )
+
+
+def _page_language(request: Request) -> str:
+    """Names in the reader's language on pages; JSON twins are language-neutral (English)."""
+    return "en" if request.url.path.endswith(".json") else request_language(request)
 
 
 def _page_url(base: str, params: dict[str, Any], offset: int) -> str:
@@ -133,38 +163,46 @@ def _page_url(base: str, params: dict[str, Any], offset: int) -> str:
 
 def incidents(
     request: Request,
-    country: str | None = Query(None, description="ISO 3166-1 alpha-2 code, e.g. IN"),
+    country: str | None = Query(None, description="ISO code or country name, e.g. IN or Iran"),
     year: int | None = Query(None, ge=1990, le=2100, description="report year as STOP counts"),
-    type: str | None = Query(None, description="STOP shutdown_type, e.g. Full network"),
+    type: str | None = Query(None, description="shutdown type code, e.g. throttling"),
     platform: str | None = Query(None, description="affected platform, e.g. whatsapp"),
     status: str | None = Query(None, description="public status (published)"),
+    scope: str | None = Query(None, description="geographic scope code, e.g. national"),
+    network: str | None = Query(None, description="affected network code, e.g. mobile"),
+    cause: str | None = Query(None, description="actual cause code, e.g. protests"),
+    q: str | None = Query(None, max_length=200, description="words in the title, area, event"),
+    since: dt.date | None = Query(None, description="started on or after (YYYY-MM-DD)"),
+    until: dt.date | None = Query(None, description="started on or before (YYYY-MM-DD)"),
     limit: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
     offset: int = Query(0, ge=0),
 ) -> Response:
-    """Published incidents, newest first, filtered; also ``.json`` and ``.csv`` (all rows)."""
+    """Published incidents (one per shutdown), newest first, filtered; also ``.json`` and
+    ``.csv`` (all rows)."""
     csv_wanted = request.url.path.endswith(".csv")
-    query = _list_query(country, year, type, platform, status, limit, offset)
-    if csv_wanted:
-        rows = tracker_api.iter_public_rows(request.app.state.tracker, query)
-        return render(request, "incidents.html", {}, csv_rows=rows, csv_columns=CSV_COLUMNS)
-    items, total = tracker_api.list_public(request.app.state.tracker, query)
-    params = {
-        "country": query.country,
+    raw = {
+        "country": country,
         "year": year,
         "type": type,
         "platform": platform,
         "status": status,
-        "limit": limit if limit != PAGE_SIZE else None,
+        "scope": scope,
+        "network": network,
+        "cause": cause,
+        "q": q,
+        "since": since,
+        "until": until,
     }
+    query = _list_query(raw, limit, offset)
+    if csv_wanted:
+        rows = tracker_api.iter_public_rows(request.app.state.tracker, query)
+        return render(request, "incidents.html", {}, csv_rows=rows, csv_columns=CSV_COLUMNS)
+    items, total = tracker_api.list_public(request.app.state.tracker, query)
+    params = {**raw, "country": query.country, "limit": limit if limit != PAGE_SIZE else None}
     base = request.url.path
     data: dict[str, Any] = {
-        "filters": {
-            "country": query.country,
-            "year": year,
-            "type": query.type,
-            "platform": query.platform,
-            "status": query.status,
-        },
+        "filters": {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in raw.items()}
+        | {"country": query.country},
         "total": total,
         "offset": offset,
         "limit": limit,
@@ -175,7 +213,8 @@ def incidents(
         "csv_url": _page_url("/incidents.csv", params, 0),
     }
     if not request.url.path.endswith(".json"):
-        data["choices"] = tracker_api.filter_choices(request.app.state.tracker)
+        lang = request_language(request)
+        data["choices"] = tracker_api.filter_choices(request.app.state.tracker, lang)
     return render(request, "incidents.html", data)
 
 
@@ -195,18 +234,28 @@ router.add_api_route("/", incidents, methods=["GET"], name="home", include_in_sc
 
 @_twin("/incidents/{incident_id:int}", "incident", "One published incident")
 def incident(request: Request, incident_id: int) -> Response:
-    """One published incident: facts, timeline of episodes, evidence, legal basis, impact."""
+    """One published incident: facts, timeline of episodes, evidence, legal basis, impact, and
+    each yearly report of the shutdown. A later report of a shutdown redirects to it."""
     tracker = request.app.state.tracker
     record = tracker_api.get_public(tracker, incident_id)
-    impact, impact_note = tracker_api.impact_of(record)
+    if record["same_as"] is not None:
+        suffix = ".json" if request.url.path.endswith(".json") else ""
+        return RedirectResponse(f"/incidents/{record['same_as']}{suffix}", status_code=301)
+    today = dt.date.today()
+    impact, impact_note = tracker_api.impact_of(tracker, record, today)
     data: dict[str, Any] = {
         "incident": record,
+        "reports": tracker_api.reports(tracker, record),
         "impact": impact,
         "impact_note": impact_note,
         "json_url": f"/incidents/{incident_id}.json",
     }
     if not request.url.path.endswith(".json"):
         data["fact_labels"] = FACT_LABELS
+        as_of = dt.date.fromisoformat(
+            (impact or {}).get("incident_basis", {}).get("as_of") or today.isoformat()
+        )
+        data["timeline"] = timeline(record, as_of)
     return render(request, "incident.html", data)
 
 
@@ -218,8 +267,9 @@ def incident(request: Request, incident_id: int) -> Response:
 )
 def incident_impact(request: Request, incident_id: int) -> Response:
     """People affected and economic cost, with method and range (netvigil.impact)."""
-    record = tracker_api.get_public(request.app.state.tracker, incident_id)
-    impact, note = tracker_api.impact_of(record)
+    tracker = request.app.state.tracker
+    record = tracker_api.get_public(tracker, incident_id)
+    impact, note = tracker_api.impact_of(tracker, record)
     if impact is None:
         raise HTTPException(404, note or "no impact estimate for this incident")
     return render(request, "incident.html", {"incident_id": incident_id, "impact": impact})
@@ -229,7 +279,7 @@ def incident_impact(request: Request, incident_id: int) -> Response:
 def countries(request: Request) -> Response:
     """Every country with at least one published incident, with its count."""
     data = {
-        "countries": tracker_api.countries(request.app.state.tracker),
+        "countries": tracker_api.countries(request.app.state.tracker, _page_language(request)),
         "json_url": "/countries.json",
     }
     return render(request, "countries.html", data)
@@ -238,7 +288,7 @@ def countries(request: Request) -> Response:
 @_twin("/countries/{code}", "country", "One country")
 def country(request: Request, code: str) -> Response:
     """A country's published incidents per year, latest incidents and legal instruments."""
-    data = tracker_api.country(request.app.state.tracker, code)
+    data = tracker_api.country(request.app.state.tracker, code, _page_language(request))
     data["json_url"] = f"/countries/{data['country']['code']}.json"
     return render(request, "country.html", data)
 

@@ -45,6 +45,12 @@ def build_templates(catalogues: Catalogues) -> Jinja2Templates:
         return catalogues.get(ctx.get("lang", "en")).ngettext(singular, plural, n)
 
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    # The codebook's labels (code -> English label, translated with _() where shown).
+    from netvigil.incidents.titles import SERVICE_NAMES
+    from netvigil.incidents.vocab import VOCABULARIES
+
+    env.globals["vocab_labels"] = {v.name: {t.code: t.label for t in v.terms} for v in VOCABULARIES}
+    env.globals["service_names"] = SERVICE_NAMES
     return Jinja2Templates(env=env)
 
 

@@ -15,20 +15,27 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from netvigil._errors import NetvigilError, UnknownEntityError
-from netvigil.incidents import IncidentFilter, Tracker, instrument_dict, public_dict
-from netvigil.incidents.model import PLATFORMS, STOP_COLUMNS, AuditEntry, Incident
+from netvigil._errors import UnknownEntityError
+from netvigil.incidents import IncidentFilter, Tracker, instrument_dict, public_dict, vocab
+from netvigil.incidents.model import STOP_COLUMNS, AuditEntry, Incident
+from netvigil.incidents.repository import COUNTED
 from netvigil.incidents.serialise import OUTAGE_FIELDS
-from netvigil.web._i18n import N_
+from netvigil.incidents.titles import SERVICE_NAMES
+from netvigil.models import countries as world
 
 # Only published incidents are public; drafts and withdrawn ones never are.
 PUBLIC_STATUSES: tuple[str, ...] = ("published",)
 CSV_COLUMNS: tuple[str, ...] = (
     "id",
     "title",
+    "title_zh_hant",
     "summary",
     "country_code",
+    "country_name",
     "report_year",
+    *(f"{v.name}_code" for v in vocab.VOCABULARIES),
+    "services",
+    "duration_days",
     *STOP_COLUMNS,
     *OUTAGE_FIELDS,
     "published_at",
@@ -37,6 +44,7 @@ CSV_COLUMNS: tuple[str, ...] = (
 CSV_BATCH = 500
 LATEST_ON_COUNTRY_PAGE = 20
 
+PLATFORMS = vocab.SERVICE_PATTERNS
 __all__ = ["PLATFORMS", "PUBLIC_STATUSES", "ListQuery", "Tracker"]
 
 
@@ -47,6 +55,12 @@ class ListQuery:
     type: str | None = None
     platform: str | None = None
     status: str | None = None
+    scope: str | None = None
+    network: str | None = None
+    cause: str | None = None
+    q: str | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
     limit: int = 50
     offset: int = 0
 
@@ -57,6 +71,12 @@ class ListQuery:
             shutdown_type=self.type,
             platform=self.platform,
             status=self.status,
+            scope=self.scope,
+            network=self.network,
+            cause=self.cause,
+            q=self.q,
+            since=self.since,
+            until=self.until,
             limit=self.limit if limit is None else limit,
             offset=self.offset if offset is None else offset,
         )
@@ -87,9 +107,13 @@ def list_public(tracker: Tracker, query: ListQuery) -> tuple[list[dict[str, Any]
 
 def csv_row(record: dict[str, Any]) -> dict[str, Any]:
     """A flat CSV row built from a *public* dict (never from the model)."""
-    flat: dict[str, Any] = {k: record.get(k) for k in ("id", "title", "summary")}
+    flat: dict[str, Any] = {k: record.get(k) for k in ("id", "title", "title_zh_hant", "summary")}
     flat["country_code"] = record.get("country_code")
+    flat["country_name"] = (record.get("country_names") or {}).get("en")
     flat["report_year"] = record.get("report_year")
+    flat.update({f"{k}_code": v for k, v in (record.get("codes") or {}).items()})
+    flat["services"] = record.get("services")
+    flat["duration_days"] = record.get("duration_days")
     flat.update(record.get("stop") or {})
     flat.update(record.get("outage") or {})
     flat["published_at"] = record.get("published_at")
@@ -110,50 +134,63 @@ def iter_public_rows(tracker: Tracker, query: ListQuery) -> Iterator[dict[str, A
 
 
 def get_public(tracker: Tracker, incident_id: int) -> dict[str, Any]:
-    """A published incident; unpublished ones are UnknownEntityError (404) like missing ones."""
-    return public_dict(tracker.get_incident(incident_id, public=True))
+    """A published incident; unpublished ones are UnknownEntityError (404) like missing ones.
+    A row that reports a shutdown another row stands for carries ``same_as`` (the view
+    redirects there); a row only in a superseded edition is 404 on the public site."""
+    record = public_dict(tracker.get_incident(incident_id, public=True))
+    if record["link_kind"] == "superseded":
+        raise UnknownEntityError("incident", str(incident_id))
+    return record
 
 
-def filter_choices(tracker: Tracker) -> dict[str, Any]:
-    types = sorted(k for k in tracker.stats("type", public=True) if k != "unknown")
-    return {"types": types, "platforms": sorted(PLATFORMS), "statuses": list(PUBLIC_STATUSES)}
+def filter_choices(tracker: Tracker, lang: str = "en") -> dict[str, Any]:
+    """The filters' options: each vocabulary's codes with one label each (translated in the
+    template), the platforms, and the countries that have published incidents."""
+    return {
+        "types": [(t.code, t.label) for t in vocab.TYPE.terms],
+        "scopes": [(t.code, t.label) for t in vocab.SCOPE.terms],
+        "networks": [(t.code, t.label) for t in vocab.NETWORK.terms],
+        "causes": [(t.code, t.label) for t in vocab.CAUSE.terms],
+        "platforms": [(name, SERVICE_NAMES.get(name, name)) for name in vocab.SERVICE_PATTERNS],
+        "statuses": list(PUBLIC_STATUSES),
+        "countries": [(c["code"], c["name"]) for c in countries(tracker, lang)],
+    }
 
 
-def country_name(code: str, fallback: str | None = None) -> str:
-    import pycountry
-
-    record = pycountry.countries.get(alpha_2=code)
-    if record is None:
-        return fallback or code
-    return str(getattr(record, "common_name", None) or record.name)
+def country_name(code: str, lang: str = "en") -> str:
+    """The display name of a country for this audience (netvigil.models.countries)."""
+    return world.display_name(code, lang)
 
 
-def countries(tracker: Tracker) -> list[dict[str, Any]]:
+def countries(tracker: Tracker, lang: str = "en") -> list[dict[str, Any]]:
     """Countries with published incidents: code, name, count (most incidents first)."""
     query = (
-        select(Incident.country_code, func.max(Incident.country), func.count(Incident.id))
-        .where(Incident.status == "published", Incident.country_code.is_not(None))
+        select(Incident.country_code, func.count(Incident.id))
+        .where(
+            Incident.status == "published",
+            Incident.country_code.is_not(None),
+            Incident.link_kind.is_(None),
+        )
         .group_by(Incident.country_code)
     )
     with tracker.session() as s:
         rows = list(s.execute(query))
     out = [
-        {"code": code, "name": country_name(str(code), stop_name), "incident_count": int(n)}
-        for code, stop_name, n in rows
+        {"code": code, "name": country_name(str(code), lang), "incident_count": int(n)}
+        for code, n in rows
     ]
     return sorted(out, key=lambda c: (-c["incident_count"], c["name"]))
 
 
-def country(tracker: Tracker, code: str) -> dict[str, Any]:
-    """A country's public page data; 404 for a code that is not ISO 3166-1 alpha-2."""
-    import pycountry
-
-    code = code.upper()
-    if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
-        raise UnknownEntityError("country", code)
+def country(tracker: Tracker, code: str, lang: str = "en") -> dict[str, Any]:
+    """A country's public page data; 404 for a code or name no resolver knows."""
+    found = world.lookup(code)
+    if found is None:
+        raise UnknownEntityError("country", code, world.suggestions(code))
+    code = found.alpha_2
     per_year = (
         select(Incident.report_year, func.count(Incident.id))
-        .where(Incident.status == "published", Incident.country_code == code)
+        .where(Incident.status == "published", Incident.country_code == code, COUNTED)
         .group_by(Incident.report_year)
         .order_by(Incident.report_year.desc())
     )
@@ -166,7 +203,7 @@ def country(tracker: Tracker, code: str) -> dict[str, Any]:
     )
     total = tracker.count_incidents(IncidentFilter(country=code), public=True)
     return {
-        "country": {"code": code, "name": country_name(code), "incident_count": total},
+        "country": {"code": code, "name": country_name(code, lang), "incident_count": total},
         "by_year": by_year,
         "incidents": [public_dict(inc) for inc in latest],
         "legal_instruments": [instrument_dict(li) for li in tracker.list_legal_instruments(code)],
@@ -183,73 +220,37 @@ def legal_instrument(tracker: Tracker, instrument_id: int) -> dict[str, Any]:
     return {"instrument": instrument_dict(law), "incidents": [public_dict(i) for i in incidents]}
 
 
-# --- impact (netvigil.impact) ---
-
-NATIONAL_SCOPES = ("national", "nationwide", "whole country", "entire country")
+# --- one incident per shutdown, and its impact (netvigil.impact) ---
 
 
-def _hours(record: dict[str, Any]) -> float | None:
-    outage = record.get("outage") or {}
-    if outage.get("start_at") and outage.get("end_at"):
-        start = dt.datetime.fromisoformat(outage["start_at"])
-        end = dt.datetime.fromisoformat(outage["end_at"])
-        return (end - start).total_seconds() / 3600 or None
-    stop = record.get("stop") or {}
-    if stop.get("start_date") and stop.get("end_date"):
-        days = dt.date.fromisoformat(stop["end_date"]) - dt.date.fromisoformat(stop["start_date"])
-        # STOP counts both the first and the last day (its duration column is DAYS(end,start)+1).
-        return (days.days + 1) * 24.0 if days.days >= 0 else None
-    return None
+def reports(tracker: Tracker, record: dict[str, Any]) -> list[dict[str, Any]]:
+    """Access Now's yearly reports of this shutdown: this row, then the later ones."""
+
+    def summary(r: dict[str, Any]) -> dict[str, Any]:
+        stop = r.get("stop") or {}
+        source = r.get("stop_source") or {}
+        return {
+            "id": r["id"],
+            "report_year": r.get("report_year"),
+            "sheet": source.get("sheet"),
+            "row": source.get("row"),
+            "end_date": stop.get("end_date"),
+            "shutdown_status": stop.get("shutdown_status"),
+            "reason": r.get("link_reason"),
+        }
+
+    later = [public_dict(i) for i in tracker.linked_reports(record["id"], public=True)]
+    return [summary(record), *(summary(r) for r in later)] if later else []
 
 
-def impact_inputs(record: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
-    """The arguments of ``netvigil.impact.estimate`` for a public record, or why there are none."""
-    from netvigil.models.catalogue import load_catalogue
+def impact_of(
+    tracker: Tracker, record: dict[str, Any], today: dt.date | None = None
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The impact estimate as JSON (with its inputs, method and basis), or why there is none."""
+    from netvigil.impact.incident import NoEstimate
+    from netvigil.impact.tracked import impact_of_incident
 
-    catalogue = load_catalogue()
-    stop = record.get("stop") or {}
-    if not record.get("country_code"):
-        return None, N_("No estimate: the country is not known.")
-    hours = _hours(record)
-    if hours is None:
-        return None, N_("No estimate: the incident has no known end.")
-    scope = " ".join(
-        str(v or "")
-        for v in (stop.get("geo_scope"), (record.get("outage") or {}).get("outage_type"))
-    ).lower()
-    if not any(word in scope for word in NATIONAL_SCOPES):
-        # A regional estimate needs the affected share of the population, which STOP does not
-        # record; estimating it from the area's name would be a guess presented as a figure.
-        return None, N_("No estimate: the affected share of the population is not recorded.")
-    extent = str(stop.get("shutdown_extent") or "").lower()
-    args: dict[str, Any] = {"country": record["country_code"], "hours": hours, "scope": "national"}
-    if record.get("report_year"):
-        args["year"] = record["report_year"]
-    if "service" in extent and "full" not in extent:
-        costed = [catalogue.find(p) for p, col in PLATFORMS.items() if _yes(stop.get(col))]
-        services = [s.impact_name for s in costed if s is not None and s.impact_name]
-        if not services:
-            return None, N_("No estimate: the blocked services are not recorded.")
-        args.update(shutdown_type="service", services=services)
-    elif str(stop.get("affected_network") or "").strip().lower() == "mobile":
-        args["shutdown_type"] = "mobile"
-    else:
-        args["shutdown_type"] = "full"
-    return args, None
-
-
-def _yes(value: Any) -> bool:
-    return str(value or "").lower() == "yes"
-
-
-def impact_of(record: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
-    """The impact estimate as JSON (with its inputs and method), or a note saying why not."""
-    args, note = impact_inputs(record)
-    if args is None:
-        return None, note
-    from netvigil.impact import estimate
-
-    try:
-        return estimate(**args).to_json_dict(), None
-    except NetvigilError as exc:
-        return None, f"No estimate: {exc.message}"
+    result = impact_of_incident(tracker, record, today=today)
+    if isinstance(result, NoEstimate):
+        return None, result.message
+    return result.to_json_dict(), None
