@@ -93,7 +93,7 @@ def seed(tracker: Tracker) -> Seeded:
             "jurisdiction": "IN",
             "articles": "s. 20(2)",
         },
-        editor,
+        admin,  # instruments are published policy records: an admin's to publish
     )
     tracker.link_legal_basis(published.id, law.id, editor, articles="s. 20(2)(b)")
     for status in ("corroborated", "verified", "published"):
