@@ -132,7 +132,9 @@ def ev(kind: str, date: str, source: str, en: str, hant: str, hans: str, **more:
             "title_zh_hans": hans, "source_url": source, **more}  # fmt: skip
 
 
-def pv(concern: str, article: str, en: str, hant: str, hans: str, source: str | None = None) -> dict:
+def pv(
+    concern: str, article: str, en: str, hant: str, hans: str, source: str | None = None
+) -> dict:
     out = {"concern": concern, "article": article, "note_en": en, "note_zh_hant": hant,
            "note_zh_hans": hans}  # fmt: skip
     if source:
@@ -437,8 +439,17 @@ UNCC = {
 }  # fmt: skip
 
 
-def response(slug: str, company: str, response: str, announced: str, source: str, en: str,
-             hant: str, hans: str, **more: Any) -> dict:
+def response(
+    slug: str,
+    company: str,
+    response: str,
+    announced: str,
+    source: str,
+    en: str,
+    hant: str,
+    hans: str,
+    **more: Any,
+) -> dict:
     return {"slug": slug, "company": company, "jurisdiction": "HK", "demand_kind": "user_data",
             "response": response, "announced_on": announced, "source_url": source,
             "summary_en": en, "summary_zh_hant": hant, "summary_zh_hans": hans,
@@ -490,8 +501,15 @@ RESPONSES = [
 ]  # fmt: skip
 
 
-def google_hk(start: str, end: str, source: str, requests: int, accounts: int | None = None,
-              share: float | None = None, note: str | None = None) -> dict:
+def google_hk(
+    start: str,
+    end: str,
+    source: str,
+    requests: int,
+    accounts: int | None = None,
+    share: float | None = None,
+    note: str | None = None,
+) -> dict:
     return {"company": "Google", "jurisdiction": "HK", "demand_kind": "user_data",
             "period_start": start, "period_end": end, "requests": requests,
             "accounts_specified": accounts, "complied_share": share, "source_url": source,

@@ -192,7 +192,7 @@ class TrackerAttachments(TrackerBase):
         return policy.get_instrument(summary.ids["instruments"][0], public=False)
 
     def get_legal_instrument(self, instrument_id: int, *, public: bool) -> Instrument:
-        """The instrument (published only when ``public``); its incidents: :meth:`incidents_under`."""
+        """The instrument (published only when ``public``); see :meth:`incidents_under`."""
         from netvigil.policy.repository import Policy
 
         return Policy(self).get_instrument(instrument_id, public=public)  # type: ignore[arg-type]

@@ -64,10 +64,22 @@ REQUIRED: Mapping[str, tuple[str, ...]] = {
     "instruments": ("slug", "kind", "jurisdiction", "name_en", "source_url"),
     "instrument_events": ("instrument", "kind", "date", "source_url"),
     "provisions": ("instrument", "concern", "article"),
-    "responses": ("slug", "company", "jurisdiction", "demand_kind", "response", "announced_on",
-                  "source_url"),  # fmt: skip
-    "transparency_figures": ("company", "jurisdiction", "period_start", "period_end",
-                             "source_url"),  # fmt: skip
+    "responses": (
+        "slug",
+        "company",
+        "jurisdiction",
+        "demand_kind",
+        "response",
+        "announced_on",
+        "source_url",
+    ),
+    "transparency_figures": (
+        "company",
+        "jurisdiction",
+        "period_start",
+        "period_end",
+        "source_url",
+    ),
     "statements": ("slug", "title_en", "date", "source_url"),
     "statement_demands": ("statement", "text_en"),
     "signatories": ("statement", "name"),
@@ -90,7 +102,7 @@ def read_json(path: Path) -> rec.PolicyRecords:
 def records_from_json(data: Any, path: str | None = None) -> rec.PolicyRecords:
     where = rec.Where(path)
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise where.error("format", f"expected a JSON object with \"format\": \"{FORMAT}\"")
+        raise where.error("format", f'expected a JSON object with "format": "{FORMAT}"')
     if data.get("version") != VERSION:
         raise where.error("version", f"expected version {VERSION}, got {data.get('version')!r}")
 
@@ -210,7 +222,9 @@ def read_csv_table(
                         raise InputError(
                             f"{len(cells)} cells for {len(header)} columns", path=path, line=start
                         )
-                    rows.append((rec.Where(str(path), start), dict(zip(header, cells, strict=False))))
+                    rows.append(
+                        (rec.Where(str(path), start), dict(zip(header, cells, strict=False)))
+                    )
                 start = reader.line_num + 1
         except (UnicodeDecodeError, csv.Error) as exc:
             raise InputError(f"not UTF-8 CSV: {exc}", path=path, line=start) from exc
@@ -239,7 +253,9 @@ def read_csv_dir(folder: Path) -> rec.PolicyRecords:
         for name in TABLES
     }  # fmt: skip
     if not any(tables.values()):
-        raise InputError(f"no table found: expected some of {', '.join(TABLES)} (.csv)", path=folder)
+        raise InputError(
+            f"no table found: expected some of {', '.join(TABLES)} (.csv)", path=folder
+        )
 
     slugs = {(row.get("slug") or "").strip() for _, row in tables["instruments"]}
     events = _children(tables["instrument_events"], "instrument", slugs, "instruments")
@@ -249,7 +265,9 @@ def read_csv_dir(folder: Path) -> rec.PolicyRecords:
             row,
             where,
             history=[rec.event(r, w) for w, r in events.get(row.get("slug", "").strip(), [])],
-            provisions=[rec.provision(r, w) for w, r in provisions.get(row.get("slug", "").strip(), [])],
+            provisions=[
+                rec.provision(r, w) for w, r in provisions.get(row.get("slug", "").strip(), [])
+            ],
         )
         for where, row in tables["instruments"]
     )

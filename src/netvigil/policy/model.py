@@ -48,9 +48,7 @@ def _now() -> dt.datetime:
 response_instruments = Table(
     "policy_response_instruments",
     Base.metadata,
-    Column(
-        "response_id", ForeignKey("policy_responses.id", ondelete="CASCADE"), primary_key=True
-    ),
+    Column("response_id", ForeignKey("policy_responses.id", ondelete="CASCADE"), primary_key=True),
     Column(
         "instrument_id",
         ForeignKey("policy_instruments.id", ondelete="CASCADE"),

@@ -98,7 +98,9 @@ def _precision(value: Any, raw_date: Any, where: Where, name: str) -> str:
     return text
 
 
-def _choice(value: Any, choices: Sequence[str], where: Where, name: str, default: str | None) -> str:
+def _choice(
+    value: Any, choices: Sequence[str], where: Where, name: str, default: str | None
+) -> str:
     text = _text(value) or default
     if text is None:
         raise where.error(name, f"is required: one of {', '.join(choices)}")
@@ -337,8 +339,9 @@ def event(data: Mapping[str, Any], where: Where, *, require_source: bool = True)
     return EventRecord(
         kind=_choice(data.get("kind"), vocab.EVENT_KINDS, where, "kind", None),
         date=start,
-        date_precision=_precision(data.get("date_precision"), data.get("date"), where,
-                                  "date_precision"),  # fmt: skip
+        date_precision=_precision(
+            data.get("date_precision"), data.get("date"), where, "date_precision"
+        ),
         end_date=end,
         **_texts(data, "title"),
         place=_text(data.get("place")),
@@ -434,8 +437,9 @@ def response(data: Mapping[str, Any], where: Where = _NOWHERE) -> ResponseRecord
         slug=_slug(data.get("slug"), where),
         company=_required(data.get("company"), where, "company"),
         jurisdiction=_jurisdiction(data.get("jurisdiction"), where, "jurisdiction"),
-        demand_kind=_choice(data.get("demand_kind"), vocab.DEMAND_KINDS, where, "demand_kind",
-                            None),  # fmt: skip
+        demand_kind=_choice(
+            data.get("demand_kind"), vocab.DEMAND_KINDS, where, "demand_kind", None
+        ),
         response=_choice(data.get("response"), vocab.RESPONSES, where, "response", None),
         announced_on=announced,
         announced_precision=_precision(
@@ -462,8 +466,9 @@ def figure(data: Mapping[str, Any], where: Where = _NOWHERE) -> FigureRecord:
     return FigureRecord(
         company=_required(data.get("company"), where, "company"),
         jurisdiction=_jurisdiction(data.get("jurisdiction"), where, "jurisdiction"),
-        demand_kind=_choice(data.get("demand_kind"), vocab.DEMAND_KINDS, where, "demand_kind",
-                            "user_data"),  # fmt: skip
+        demand_kind=_choice(
+            data.get("demand_kind"), vocab.DEMAND_KINDS, where, "demand_kind", "user_data"
+        ),
         period_start=start,
         period_end=end,
         source_url=_url(data.get("source_url"), where, "source_url", required=True) or "",
@@ -501,7 +506,8 @@ def statement(
 ) -> StatementRecord:
     if demands is None:
         demands = [
-            demand(d, where.child(f"demands[{i}].")) for i, d in enumerate(data.get("demands") or [])
+            demand(d, where.child(f"demands[{i}]."))
+            for i, d in enumerate(data.get("demands") or [])
         ]
     if signatories is None:
         signatories = [
@@ -519,8 +525,9 @@ def statement(
         status=_choice(data.get("status"), vocab.RECORD_STATUSES, where, "status", "published"),
         title_zh_hant=_text(data.get("title_zh_hant")),
         title_zh_hans=_text(data.get("title_zh_hans")),
-        date_precision=_precision(data.get("date_precision"), data.get("date"), where,
-                                  "date_precision"),  # fmt: skip
+        date_precision=_precision(
+            data.get("date_precision"), data.get("date"), where, "date_precision"
+        ),
         addressees=_list(data.get("addressees")),
         authors=_list(data.get("authors")),
         jurisdictions=tuple(
@@ -528,8 +535,13 @@ def statement(
         ),
         **_texts(data, "summary"),
         **_texts(data, "outcome"),
-        response_received=_choice(data.get("response_received"), vocab.RESPONSE_RECEIVED, where,
-                                  "response_received", "unknown"),  # fmt: skip
+        response_received=_choice(
+            data.get("response_received"),
+            vocab.RESPONSE_RECEIVED,
+            where,
+            "response_received",
+            "unknown",
+        ),
         links=_urls(data.get("links"), where),
         instruments=_list(data.get("instruments")),
         incidents=_list(data.get("incidents")),

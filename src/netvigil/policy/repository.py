@@ -16,6 +16,7 @@ and changing a published record need an admin (as for incidents).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,9 +201,7 @@ class Policy:
         s.flush()
         return outcome, row.id
 
-    def _put_response(
-        self, s: Session, item: rec.ResponseRecord, actor: Actor
-    ) -> tuple[str, int]:
+    def _put_response(self, s: Session, item: rec.ResponseRecord, actor: Actor) -> tuple[str, int]:
         row = self._existing(s, PlatformResponse, item.slug, actor)
         if row is not None and serialise.response_record(row) == item:
             return "unchanged", row.id
@@ -238,9 +237,8 @@ class Policy:
         if row is None:
             row = TransparencyFigure()
             s.add(row)
-        for f in ("company", "jurisdiction", "demand_kind", "period_start", "period_end",
-                  "requests", "accounts_specified", "complied_share", "source_url", "note"):  # fmt: skip
-            setattr(row, f, getattr(item, f))
+        for f in dataclasses.fields(item):
+            setattr(row, f.name, getattr(item, f.name))
         s.flush()
         return outcome, row.id
 
@@ -336,7 +334,9 @@ class Policy:
             query = query.where(Instrument.kind == kind)
         if concern:
             query = query.where(
-                Instrument.id.in_(select(Provision.instrument_id).where(Provision.concern == concern))
+                Instrument.id.in_(
+                    select(Provision.instrument_id).where(Provision.concern == concern)
+                )
             )
         return self._all(query.order_by(Instrument.jurisdiction, Instrument.name_en))
 
@@ -416,9 +416,7 @@ class Policy:
             )
         )
 
-    def list_statements(
-        self, *, public: bool, jurisdiction: str | None = None
-    ) -> list[Statement]:
+    def list_statements(self, *, public: bool, jurisdiction: str | None = None) -> list[Statement]:
         query = select(Statement).options(*_statement_options())
         if public:
             query = query.where(Statement.status == "published")
@@ -439,9 +437,7 @@ class Policy:
         query = select(Statement).where(Statement.id == statement_id)
         if public:
             query = query.where(Statement.status == "published")
-        row: Statement = self._one(
-            query.options(*_statement_options()), "statement", statement_id
-        )
+        row: Statement = self._one(query.options(*_statement_options()), "statement", statement_id)
         return row
 
     def export_records(self, *, public: bool) -> rec.PolicyRecords:

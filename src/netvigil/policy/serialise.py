@@ -20,7 +20,9 @@ from netvigil.policy.model import (
 
 
 def _texts(row: Any, stem: str) -> dict[str, Any]:
-    return {f"{stem}_{lang}": getattr(row, f"{stem}_{lang}") for lang in ("en", "zh_hant", "zh_hans")}
+    return {
+        f"{stem}_{lang}": getattr(row, f"{stem}_{lang}") for lang in ("en", "zh_hant", "zh_hans")
+    }
 
 
 def event_record(row: InstrumentEvent) -> rec.EventRecord:
