@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from netvigil._errors import NetvigilError, UnknownEntityError
-from netvigil.incidents import IncidentFilter, Tracker, instrument_dict, public_dict
+from netvigil.incidents import IncidentFilter, Tracker, public_dict
 from netvigil.incidents.model import PLATFORMS, STOP_COLUMNS, AuditEntry, Incident
 from netvigil.incidents.serialise import OUTAGE_FIELDS
 from netvigil.web._i18n import N_
@@ -169,18 +169,7 @@ def country(tracker: Tracker, code: str) -> dict[str, Any]:
         "country": {"code": code, "name": country_name(code), "incident_count": total},
         "by_year": by_year,
         "incidents": [public_dict(inc) for inc in latest],
-        "legal_instruments": [instrument_dict(li) for li in tracker.list_legal_instruments(code)],
     }
-
-
-def legal_instruments(tracker: Tracker, jurisdiction: str | None) -> list[dict[str, Any]]:
-    return [instrument_dict(li) for li in tracker.list_legal_instruments(jurisdiction)]
-
-
-def legal_instrument(tracker: Tracker, instrument_id: int) -> dict[str, Any]:
-    law = tracker.get_legal_instrument(instrument_id, public=True)
-    incidents = tracker.incidents_under(instrument_id, public=True)
-    return {"instrument": instrument_dict(law), "incidents": [public_dict(i) for i in incidents]}
 
 
 # --- impact (netvigil.impact) ---
