@@ -126,7 +126,7 @@ def _country(value: Any, where: Where, name: str) -> str | None:
     if text is None:
         return None
     code = vocab.check_jurisdiction(text)
-    if code is None or len(code) != 2:
+    if code is None or len(code) != 2 or code in vocab.INTERNATIONAL_BODIES:
         raise where.error(name, f"unknown country {text!r}: expected an ISO 3166-1 code")
     return code
 

@@ -79,12 +79,13 @@ DEMAND_OUTCOMES: tuple[str, ...] = ("met", "partly_met", "not_met", "unknown")
 
 RECORD_STATUSES: tuple[str, ...] = ("draft", "published")
 
-# International and regional bodies that make instruments (their own codes, upper case).
+# International and regional bodies that make instruments (their own codes, upper case; none may
+# be an ISO 3166-1 code: "AU" is Australia, so the African Union is "AFRICAN_UNION").
 INTERNATIONAL_BODIES: Mapping[str, str] = {
     "UN": N_("United Nations"),
     "EU": N_("European Union"),
     "COE": N_("Council of Europe"),
-    "AU": N_("African Union"),
+    "AFRICAN_UNION": N_("African Union"),
     "ASEAN": N_("Association of Southeast Asian Nations"),
     "OAS": N_("Organization of American States"),
     "OSCE": N_("Organization for Security and Co-operation in Europe"),
@@ -92,22 +93,37 @@ INTERNATIONAL_BODIES: Mapping[str, str] = {
     "ECOWAS": N_("Economic Community of West African States"),
 }
 
-VOCABULARY: tuple[str, ...] = (
-    N_("law"), N_("regulation"), N_("emergency_power"), N_("court_order"), N_("bill"),
-    N_("treaty"),
-    N_("proposal"), N_("draft"), N_("consultation"), N_("negotiation_session"), N_("vote"),
-    N_("adoption"), N_("signature"), N_("ratification"), N_("entry_into_force"),
-    N_("implementing_rules"), N_("amendment"), N_("threatened_use"), N_("invocation"),
-    N_("court_ruling"), N_("suspension"), N_("repeal"),
-    N_("process"), N_("decision"), N_("use"),
-    N_("shutdown_blocking"), N_("content_removal"), N_("real_name_registration"),
-    N_("data_localisation"), N_("government_data_access"), N_("company_surveillance"),
-    N_("vague_speech_offences"), N_("cross_border_data_sharing"), N_("unclassified"),
-    N_("user_data"), N_("metadata"), N_("shutdown_order"),
-    N_("comply"), N_("pause"), N_("refuse"), N_("challenge_in_court"), N_("publish"),
-    N_("joint_statement"), N_("open_letter"), N_("organisation"), N_("individual"),
-    N_("yes"), N_("no"), N_("unknown"), N_("met"), N_("partly_met"), N_("not_met"),
-)  # fmt: skip
+# What readers see for each vocabulary value (English; gettext translates it on the page).
+LABELS: Mapping[str, str] = {
+    "law": N_("law"), "regulation": N_("regulation"), "emergency_power": N_("emergency power"),
+    "court_order": N_("court order"), "bill": N_("bill"), "treaty": N_("treaty"),
+    "proposal": N_("proposal"), "draft": N_("draft"), "consultation": N_("consultation"),
+    "negotiation_session": N_("negotiation session"), "vote": N_("vote"),
+    "adoption": N_("adoption"), "signature": N_("signature"), "ratification": N_("ratification"),
+    "entry_into_force": N_("entry into force"), "implementing_rules": N_("implementing rules"),
+    "amendment": N_("amendment"), "threatened_use": N_("threatened use"),
+    "invocation": N_("invoked"), "court_ruling": N_("court ruling"),
+    "suspension": N_("suspension"), "repeal": N_("repeal"),
+    "process": N_("drafting"), "decision": N_("decisions"), "use": N_("use"),
+    "shutdown_blocking": N_("shutdown or blocking powers"),
+    "content_removal": N_("content removal"),
+    "real_name_registration": N_("real-name registration"),
+    "data_localisation": N_("data localisation"),
+    "government_data_access": N_("government access to data and metadata"),
+    "company_surveillance": N_("surveillance obligations on companies"),
+    "vague_speech_offences": N_("vague offences that can target speech"),
+    "cross_border_data_sharing": N_("cross-border data sharing"),
+    "unclassified": N_("not yet classified"),
+    "user_data": N_("user data"), "metadata": N_("metadata"),
+    "shutdown_order": N_("shutdown order"),
+    "comply": N_("complied"), "pause": N_("paused"), "refuse": N_("refused"),
+    "challenge_in_court": N_("challenged in court"), "publish": N_("published the figures"),
+    "joint_statement": N_("joint statement"), "open_letter": N_("open letter"),
+    "organisation": N_("organisation"), "individual": N_("individual"),
+    "yes": N_("yes"), "no": N_("no"), "unknown": N_("not known"),
+    "met": N_("met"), "partly_met": N_("partly met"), "not_met": N_("not met"),
+}  # fmt: skip
+
 # Record statuses are shown with these labels ("draft" as a status is not the event kind "draft").
 STATUS_LABELS: Mapping[str, str] = {"draft": N_("Draft (not public)"), "published": N_("Published")}
 

@@ -82,10 +82,15 @@ def _first(history: Iterable[dict[str, Any]], kind: str) -> str | None:
     return next((e["date"] for e in history if e["kind"] == kind), None)
 
 
+def _first_precision(history: Iterable[dict[str, Any]], kind: str) -> str:
+    return next((e["date_precision"] for e in history if e["kind"] == kind), "day")
+
+
 def _instrument_row(item: dict[str, Any]) -> dict[str, Any]:
     return {
         **item,
         "adopted": _first(item["history"], "adoption"),
+        "adopted_precision": _first_precision(item["history"], "adoption"),
         "in_force": _first(item["history"], "entry_into_force"),
         "concerns": sorted({p["concern"] for p in item["provisions"]}),
     }
@@ -307,6 +312,17 @@ def install(app: FastAPI) -> None:
         skeleton = {"year": "y", "month": "yMMMM"}.get(precision, "yMMMd")
         return str(format_skeleton(skeleton, day, locale=ctx.get("lang", "en")))
 
+    @pass_context
+    def label(ctx: Context, key: str | None) -> str:
+        """A vocabulary value as readers say it, in their language."""
+        text = vocab.LABELS.get(key or "", key or "")
+        return catalogues.get(ctx.get("lang", "en")).gettext(text)  # type: ignore[no-any-return]
+
     env.globals.update(
-        loc=loc, name_of=name_of, place=place, when=when, status_labels=vocab.STATUS_LABELS
+        loc=loc,
+        name_of=name_of,
+        place=place,
+        when=when,
+        label=label,
+        status_labels=vocab.STATUS_LABELS,
     )
