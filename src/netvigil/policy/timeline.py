@@ -36,6 +36,7 @@ class Marker:
     x_end: float  # == x for one-day events
     y: float
     date: str
+    precision: str  # day, month, year: how precisely the date is known
     end_date: str | None
     title: str
 
@@ -118,6 +119,7 @@ def layout(events: Sequence[Mapping[str, Any]], today: dt.date | None = None) ->
             x_end=x_end if x_end - x >= BAR_MIN else x,
             y=lane_top[lane] + row * ROW + ROW / 2,
             date=str(events[index]["date"]),
+            precision=str(events[index].get("date_precision") or "day"),
             end_date=str(events[index]["end_date"]) if events[index].get("end_date") else None,
             title=str(events[index].get("title") or ""),
         )
