@@ -62,7 +62,7 @@ def test_un_convention_page_draws_its_timeline(client: TestClient) -> None:
     un = _ids(client)["un-cybercrime-convention"]
     record = client.get(f"/legal/{un}.json").json()["instrument"]
     page = client.get(f"/legal/{un}?lang=en").text
-    svg = page[page.index("<svg"): page.index("</svg>")]
+    svg = page[page.index("<svg") : page.index("</svg>")]
     # One numbered marker per event of the history, and the same numbered list under it.
     assert svg.count("<circle") == len(record["history"]) == 22
     assert re.findall(r'<li id="event-(\d+)"', page) == [str(n) for n in range(1, 23)]
@@ -70,7 +70,9 @@ def test_un_convention_page_draws_its_timeline(client: TestClient) -> None:
     assert "Votes: 79 for, 60 against, 33 abstentions" in page
     # JSON is language-neutral and carries no drawing.
     assert client.get(f"/legal/{un}.json?lang=zh_Hant").json()["instrument"] == record
-    history = list(csv.DictReader(io.StringIO(client.get(f"/legal/{un}.csv").text.lstrip("\ufeff"))))
+    history = list(
+        csv.DictReader(io.StringIO(client.get(f"/legal/{un}.csv").text.lstrip("\ufeff")))
+    )
     assert len(history) == 22 and all(row["source_url"].startswith("http") for row in history)
 
 
@@ -82,10 +84,14 @@ def test_statement_page_lists_signatories_and_demands(client: TestClient) -> Non
     assert '<html lang="zh-Hant">' in page
     assert "修訂或否決" in page and "聯署者" in page
     assert "Electronic Frontier Foundation" in page and "未達成" in page
-    rows = list(csv.DictReader(io.StringIO(client.get(f"/statements/{sid}.csv").text.lstrip("\ufeff"))))
+    rows = list(
+        csv.DictReader(io.StringIO(client.get(f"/statements/{sid}.csv").text.lstrip("\ufeff")))
+    )
     assert rows[0] == {"name": "Access Now", "kind": "organisation", "country": "US",
                        "affiliation": "", "group": rows[0]["group"]}  # fmt: skip
-    assert {"Douwe Korff", "Valerie Steeves"} <= {r["name"] for r in rows if r["kind"] == "individual"}
+    assert {"Douwe Korff", "Valerie Steeves"} <= {
+        r["name"] for r in rows if r["kind"] == "individual"
+    }
     hans = client.get(f"/statements/{sid}?lang=zh_Hans").text
     assert '<html lang="zh-Hans">' in hans and "修订或否决" in hans and "联署者" in hans
 
@@ -104,8 +110,8 @@ def test_filters_and_bad_filters(client: TestClient) -> None:
 
 def _login(client: TestClient, email: str) -> str:
     token = CSRF_RE.search(client.get("/login").text).group(1)  # type: ignore[union-attr]
-    response = client.post("/login", data={"username": email, "password": PASSWORD,
-                                           "csrf_token": token}, follow_redirects=False)  # fmt: skip
+    credentials = {"username": email, "password": PASSWORD, "csrf_token": token}
+    response = client.post("/login", data=credentials, follow_redirects=False)
     assert response.status_code == 303
     return token
 
@@ -143,8 +149,8 @@ def test_editor_drafts_a_statement_and_an_admin_publishes_it(client: TestClient)
     client.cookies.clear()
 
     _login(client, "ad@example.org")
-    published = client.post(edit_url, data={**form, "csrf_token": _form_token(client, edit_url),
-                                            "status": "published"}, follow_redirects=False)  # fmt: skip
+    as_admin = {**form, "csrf_token": _form_token(client, edit_url), "status": "published"}
+    published = client.post(edit_url, data=as_admin, follow_redirects=False)
     assert published.status_code == 303
     public = client.get(f"/statements/{record_id}.json").json()["statement"]
     assert [s["name"] for s in public["signatories"]] == ["Access Now", "Prof. X"]

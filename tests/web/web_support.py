@@ -152,7 +152,7 @@ def _seed_policy(
                  "instruments": ["in-telecommunications-act-2023"],
                  "incidents": [f"#{published_id}", f"#{draft_id}"],
                  "demands": [{"text_en": "Restore mobile data"}],
-                 "signatories": [{"name": "Internet Freedom Foundation", "country": "IN"}]}  # fmt: skip
+                 "signatories": [{"name": "Freedom Foundation", "country": "IN"}]}  # fmt: skip
     published = policy.import_records(
         rec.PolicyRecords(responses=(rec.response(response),),
                           statements=(rec.statement(statement),)), admin)  # fmt: skip

@@ -96,10 +96,10 @@ class Policy:
         """Create or update every record (by slug; figures by company, jurisdiction, kind and
         period) in one transaction, with one audit entry."""
         require(actor, "editor", "write policy records")
-        publishing = any(
-            r.status == "published"
-            for r in (*records.instruments, *records.responses, *records.statements)
-        )
+        statuses = [r.status for r in records.instruments]
+        statuses += [r.status for r in records.responses]
+        statuses += [r.status for r in records.statements]
+        publishing = "published" in statuses
         if publishing or records.figures:
             require(actor, "admin", "publish policy records")
 
@@ -139,9 +139,9 @@ class Policy:
 
         return self.tracker._write(work)
 
-    def _existing(self, s: Session, model: type[R], slug: str, actor: Actor) -> R | None:
-        row = s.scalar(select(model).where(model.slug == slug))  # type: ignore[attr-defined]
-        if row is not None and row.status == "published":  # type: ignore[attr-defined]
+    def _existing(self, s: Session, model: Any, slug: str, actor: Actor) -> Any:
+        row = s.scalar(select(model).where(model.slug == slug))
+        if row is not None and row.status == "published":
             require(actor, "admin", "change a published policy record")
         return row
 

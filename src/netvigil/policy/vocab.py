@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any
 
 
 def N_(message: str) -> str:
@@ -144,7 +145,8 @@ def check_jurisdiction(code: str) -> str | None:
         return text
     if len(text) == 2 and text.isalpha():
         return text if pycountry.countries.get(alpha_2=text) is not None else None
-    if "-" in text and pycountry.subdivisions.get(code=text) is not None:
+    subdivisions: Any = pycountry.subdivisions  # pycountry's lookup is untyped
+    if "-" in text and subdivisions.get(code=text) is not None:
         return text
     return None
 
@@ -174,6 +176,7 @@ def territory_name(code: str, lang: str = "en") -> str:
     if short:
         return short
     try:
-        return str(Locale.parse(lang).territories.get(code) or code)
+        territories: Any = Locale.parse(lang).territories  # babel ships no type hints
+        return str(territories.get(code) or code)
     except (ValueError, TypeError):
         return code

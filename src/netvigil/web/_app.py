@@ -60,9 +60,8 @@ def create_app(settings: Settings, *, tracker: Tracker | None = None) -> FastAPI
     app.state.tracker = tracker if tracker is not None else open_tracker(settings.tracker_url)
 
     from netvigil.web._editor import router as editor_router
-    from netvigil.web._public import router as public_router
-
     from netvigil.web._policy import install as install_policy
+    from netvigil.web._public import router as public_router
 
     app.include_router(public_router)
     app.include_router(editor_router)

@@ -140,11 +140,16 @@ def instrument(request: Request, instrument_id: int) -> Response:
     data: dict[str, Any] = {
         "instrument": item,
         "incidents": [
-            {"id": b.incident.id, "title": b.incident.title, "articles": b.articles,
-             "country_code": b.incident.country_code, "url": f"/incidents/{b.incident.id}",
-             "start_date": b.incident.start_date.isoformat() if b.incident.start_date else None}
+            {
+                "id": b.incident.id,
+                "title": b.incident.title,
+                "articles": b.articles,
+                "country_code": b.incident.country_code,
+                "url": f"/incidents/{b.incident.id}",
+                "start_date": b.incident.start_date.isoformat() if b.incident.start_date else None,
+            }
             for b in bases
-        ],  # fmt: skip
+        ],
         "responses": [serialise.public_response(r) for r in responses],
         "statements": [serialise.public_statement(s) for s in statements],
         "json_url": f"/legal/{instrument_id}.json",
@@ -252,8 +257,10 @@ def country_section(policy: Policy, code: str) -> dict[str, Any]:
     instruments_ = policy.list_instruments(public=True, jurisdiction=code)
     return {
         "instruments": [_instrument_row(serialise.public_instrument(r)) for r in instruments_],
-        "responses": [serialise.public_response(r) for r in
-                      policy.list_responses(public=True, jurisdiction=code)],  # fmt: skip
+        "responses": [
+            serialise.public_response(r)
+            for r in policy.list_responses(public=True, jurisdiction=code)
+        ],
         "statements": [
             {k: v for k, v in serialise.public_statement(r).items() if k != "signatories"}
             for r in policy.list_statements(public=True, jurisdiction=code)
@@ -296,7 +303,8 @@ def install(app: FastAPI) -> None:
         if "-" in code:
             import pycountry
 
-            sub = pycountry.subdivisions.get(code=code)
+            subdivisions: Any = pycountry.subdivisions
+            sub = subdivisions.get(code=code)
             parent = vocab.territory_name(code.split("-")[0], lang)
             return f"{sub.name}, {parent}" if sub is not None else code
         return vocab.territory_name(code, lang)

@@ -209,7 +209,9 @@ def record_from_form(kind: str, form: dict[str, str]) -> Any:
 def _stored(request: Request, kind: str, record_id: int) -> dict[str, Any]:
     policy = request.app.state.policy
     if kind == "instruments":
-        return rec.to_dict(serialise.instrument_record(policy.get_instrument(record_id, public=False)))
+        return rec.to_dict(
+            serialise.instrument_record(policy.get_instrument(record_id, public=False))
+        )
     if kind == "responses":
         return rec.to_dict(serialise.response_record(policy.get_response(record_id, public=False)))
     return rec.to_dict(serialise.statement_record(policy.get_statement(record_id, public=False)))
@@ -289,7 +291,9 @@ def _register(kind: str) -> None:
         request: Request, record_id: int, saved: int = 0, user: Actor = Depends(require_editor)
     ) -> Response:
         record = _stored(request, kind, record_id)
-        public_url = f"{PUBLIC_PATHS[kind]}/{record_id}" if record["status"] == "published" else None
+        public_url = (
+            f"{PUBLIC_PATHS[kind]}/{record_id}" if record["status"] == "published" else None
+        )
         return _page(
             request, kind, action=f"{base}/{record_id}/edit", values=form_values(kind, record),
             notice=N_("Saved.") if saved else None, public_url=public_url,
