@@ -22,6 +22,7 @@ from netvigil.cli import (
     incidents,
     ingest,
     lab,
+    policy,
     probe,
     serve,
     signals,
@@ -94,6 +95,7 @@ for _module in (
     signals,
     detect,
     incidents,
+    policy,
     impact,
     serve,
 ):
