@@ -171,7 +171,13 @@ def timeline_data(src: Sources, query: Mapping[str, Any]) -> list[dict[str, Any]
     if cc is None:
         raise ChartQueryError("cc: a country code is required")
     marks = [
-        {"date": i["date"], "end": i["end"], "kind": "incident", "label": i["title"], "url": i["url"]}
+        {
+            "date": i["date"],
+            "end": i["end"],
+            "kind": "incident",
+            "label": i["title"],
+            "url": i["url"],
+        }
         for i in tracked.incidents_between(src.tracker, cc, window.since, window.until)
     ]
     from netvigil.web._policy import country_section
@@ -185,7 +191,8 @@ def timeline_data(src: Sources, query: Mapping[str, Any]) -> list[dict[str, Any]
                         "date": event["date"],
                         "end": event.get("end_date"),
                         "kind": "law",
-                        "label": f"{law.get('short_name_en') or law['name_en']}: {event['title_en']}",
+                        "label": f"{law.get('short_name_en') or law['name_en']}: "
+                        f"{event['title_en']}",
                         "url": law.get("url"),
                     }
                 )
@@ -194,8 +201,9 @@ def timeline_data(src: Sources, query: Mapping[str, Any]) -> list[dict[str, Any]
 
 
 def map_data(src: Sources, query: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Countries with an outage, blocking or platform event in effect at ``at``, or an ongoing
-    published incident: the most severe colours the country (outage > blocking > incident)."""
+    """Countries with an outage, blocking or platform event going on at ``at`` (an open event
+    counts while its entity has data: ``_observatory.going_on``), or an ongoing published
+    incident: the most severe colours the country (outage > blocking > incident)."""
     try:
         at = dt.datetime.fromisoformat(str(query["at"]).replace("Z", "+00:00"))
     except (KeyError, ValueError) as exc:
@@ -209,9 +217,10 @@ def map_data(src: Sources, query: Mapping[str, Any]) -> list[dict[str, Any]]:
             cc, {"cc": cc, "numeric": numeric_code(cc), "events": 0, "incidents": 0, "kinds": []}
         )
 
+    fresh = obs.fresh_entities(src.store, at)
     for event in obs.all_events(src.store):
         cc = event["country_code"]
-        if cc and obs.in_effect(event, at):
+        if cc and obs.going_on(event, at, fresh):
             item = entry(cc)
             item["events"] += 1
             if event["kind"] not in item["kinds"]:
@@ -222,13 +231,7 @@ def map_data(src: Sources, query: Mapping[str, Any]) -> list[dict[str, Any]]:
     out = []
     for item in found.values():
         kinds = item["kinds"]
-        item["status"] = (
-            "outage"
-            if "outage" in kinds
-            else "blocking"
-            if kinds
-            else "incident"
-        )
+        item["status"] = "outage" if "outage" in kinds else "blocking" if kinds else "incident"
         item["kinds"] = sorted(kinds)
         out.append(item)
     return sorted(out, key=lambda i: i["cc"])
@@ -252,7 +255,9 @@ def aggregation_query(params: Mapping[str, Any]) -> AggregationQuery:
     """OONI's aggregation parameters -> the store's query; ChartQueryError names a bad one."""
     unknown = sorted(set(params) - set(AGGREGATION_PARAMS))
     if unknown:
-        raise ChartQueryError(f"{unknown[0]}: unknown parameter; expected {', '.join(AGGREGATION_PARAMS)}")
+        raise ChartQueryError(
+            f"{unknown[0]}: unknown parameter; expected {', '.join(AGGREGATION_PARAMS)}"
+        )
     values: dict[str, Any] = {k: (str(v).strip() or None) for k, v in params.items()}
     for name in ("axis_x", "axis_y"):
         if values.get(name) and values[name] not in AXES:
@@ -266,7 +271,9 @@ def aggregation_query(params: Mapping[str, Any]) -> AggregationQuery:
             try:
                 moment = dt.datetime.fromisoformat(values[name].replace("Z", "+00:00"))
             except ValueError as exc:
-                raise ChartQueryError(f"{name}: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ") from exc
+                raise ChartQueryError(
+                    f"{name}: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ"
+                ) from exc
             values[name] = moment
     if values.get("probe_cc"):
         cc = values["probe_cc"]
@@ -277,7 +284,9 @@ def aggregation_query(params: Mapping[str, Any]) -> AggregationQuery:
         try:
             values["probe_asn"] = f"AS{asn_number(values['probe_asn'])}"
         except Exception as exc:
-            raise ChartQueryError(f"probe_asn: expected AS12345 or 12345, got {values['probe_asn']!r}") from exc
+            raise ChartQueryError(
+                f"probe_asn: expected AS12345 or 12345, got {values['probe_asn']!r}"
+            ) from exc
     if values.get("axis_y") and not values.get("axis_x"):
         raise ChartQueryError("axis_x: required when axis_y is given")
     fields = {k: v for k, v in values.items() if v is not None}
@@ -317,7 +326,9 @@ def check_params(kind: str, params: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if k in allowed and v not in (None, "")}
 
 
-def build(src: Sources, kind: str, query: dict[str, Any], title: str, **extra: Any) -> dict[str, Any]:
+def build(
+    src: Sources, kind: str, query: dict[str, Any], title: str, **extra: Any
+) -> dict[str, Any]:
     """The chart of ``kind`` for ``query`` (already checked), with its id."""
     return spec(kind, query, BUILDERS[kind](src, query), title, **extra)
 
@@ -329,10 +340,18 @@ def verify(src: Sources, chart_id: str) -> dict[str, Any]:
         check_params(kind, query)
         chart = build(src, kind, query, kind)
     except ChartQueryError as exc:
-        return {"chart_id": chart_id, "confirmed": False, "message": f"the query in this id is not valid: {exc}", "chart": None}
+        return {
+            "chart_id": chart_id,
+            "confirmed": False,
+            "message": f"the query in this id is not valid: {exc}",
+            "chart": None,
+        }
     current = chart["id"].partition("-")[0]
     if current == claimed:
-        message = "confirmed: this chart's query, data and rules version are exactly what the site holds now"
+        message = (
+            "confirmed: this chart's query, data and rules version are exactly what the site"
+            " holds now"
+        )
     else:
         message = (
             "rejected: this id does not match the chart its query gives now; the chart was"

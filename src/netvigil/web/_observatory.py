@@ -33,6 +33,9 @@ WEEK_GRAIN_MAX_DAYS = 730
 DEFAULT_WINDOW_DAYS = 365
 TOP_DOMAINS = 20
 TOP_NETWORKS = 15
+# An event the detector left open counts as going on now only while its entity still has data:
+# a series that stopped (an archive, a dead feed) leaves its last event open for ever.
+STALE_AFTER = dt.timedelta(days=2)
 
 
 class StoreReaders:
@@ -62,7 +65,11 @@ class Window:
     grain: str  # day, week, month
 
     def as_dict(self) -> dict[str, str]:
-        return {"since": self.since.isoformat(), "until": self.until.isoformat(), "grain": self.grain}
+        return {
+            "since": self.since.isoformat(),
+            "until": self.until.isoformat(),
+            "grain": self.grain,
+        }
 
     @property
     def start(self) -> dt.datetime:
@@ -166,14 +173,40 @@ def in_effect(event: dict[str, Any], at: dt.datetime) -> bool:
     return bool(event["start"] <= moment and (event["end"] is None or event["end"] > moment))
 
 
+def fresh_entities(store: AnalyticalStore, at: dt.datetime) -> set[str]:
+    """Entities with data in the ``STALE_AFTER`` before ``at``: signal points, and countries
+    with measurements."""
+    since = at - STALE_AFTER
+    until = int(at.timestamp())
+    fresh = {
+        f"{p.entity_type}:{p.entity_code}"
+        for p in store.signals(since=since)
+        if p.timestamp <= until
+    }
+    rows = store.aggregate(AggregationQuery(axis_x="probe_cc", since=since, until=at))
+    fresh.update(f"country:{r['probe_cc']}" for r in rows if r["probe_cc"])
+    return fresh
+
+
+def going_on(event: dict[str, Any], at: dt.datetime, fresh: set[str]) -> bool:
+    """In effect at ``at``, and if still open, its entity (or its country) still has data."""
+    if not in_effect(event, at):
+        return False
+    if event["end"] is not None:
+        return True
+    outer = event["entity"].split("/")[0]
+    country = event["country_code"]
+    return outer in fresh or (country is not None and f"country:{country}" in fresh)
+
+
 def find_event(store: AnalyticalStore, event_id: str, lang: str = "en") -> dict[str, Any] | None:
     return next((e for e in all_events(store, lang) if e["id"] == event_id), None)
 
 
 # --- verdicts ------------------------------------------------------------------------------------
-def verdict_days(store: AnalyticalStore, *, cc: str | None = None, asn: str | None = None) -> list[
-    dict[str, Any]
-]:
+def verdict_days(
+    store: AnalyticalStore, *, cc: str | None = None, asn: str | None = None
+) -> list[dict[str, Any]]:
     """One row per day with the four non-overlapping counts (OONI's aggregation)."""
     return store.aggregate(
         AggregationQuery(probe_cc=cc, probe_asn=asn, axis_x="measurement_start_day")
@@ -192,7 +225,9 @@ def verdict_series(days: Sequence[dict[str, Any]], window: Window) -> list[dict[
                 counts[(start, outcome)] += int(row[f"{outcome}_count"])
     return [
         {"date": date, "outcome": outcome, "count": n}
-        for (date, outcome), n in sorted(counts.items(), key=lambda kv: (kv[0][0], OUTCOMES.index(kv[0][1])))
+        for (date, outcome), n in sorted(
+            counts.items(), key=lambda kv: (kv[0][0], OUTCOMES.index(kv[0][1]))
+        )
         if n > 0
     ]
 
@@ -222,7 +257,9 @@ def services_measured(
     totals: dict[str, dict[str, int]] = {}
 
     def add(name: str, row: dict[str, Any]) -> None:
-        into = totals.setdefault(name, dict.fromkeys(("measurement_count", *(f"{o}_count" for o in OUTCOMES)), 0))
+        into = totals.setdefault(
+            name, dict.fromkeys(("measurement_count", *(f"{o}_count" for o in OUTCOMES)), 0)
+        )
         for key in into:
             into[key] += int(row[key])
 

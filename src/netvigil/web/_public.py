@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from netvigil.incidents import vocab
+from netvigil.web import _schemas as schemas
 from netvigil.web import _tracker as tracker_api
 from netvigil.web._i18n import N_
 from netvigil.web._render import render, request_language
@@ -77,8 +78,11 @@ FACT_LABELS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _twin(path: str, name: str, summary: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register one view under ``path`` (HTML) and ``path.json`` (the same data as JSON)."""
+def _twin(
+    path: str, name: str, summary: str, model: type[Any]
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register one view under ``path`` (HTML) and ``path.json`` (the same data as JSON, with the
+    model its shape follows, which /docs shows)."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         router.add_api_route(
@@ -88,6 +92,7 @@ def _twin(path: str, name: str, summary: str) -> Callable[[Callable[..., Any]], 
             name=f"{name}.json",
             operation_id=f"{name}_json",
             summary=f"{summary} (JSON)",
+            response_model=model,
         )
         router.add_api_route(
             path,
@@ -228,12 +233,10 @@ router.add_api_route(
     summary="Published incidents, filtered (CSV, all rows)",
     response_class=Response,
 )
-_twin("/incidents", "incidents", "Published incidents, filtered")(incidents)
-# The start page is the incident list, newest first.
-router.add_api_route("/", incidents, methods=["GET"], name="home", include_in_schema=False)
+_twin("/incidents", "incidents", "Published incidents, filtered", schemas.IncidentList)(incidents)
 
 
-@_twin("/incidents/{incident_id:int}", "incident", "One published incident")
+@_twin("/incidents/{incident_id:int}", "incident", "One published incident", schemas.IncidentPage)
 def incident(request: Request, incident_id: int) -> Response:
     """One published incident: facts, timeline of episodes, evidence, legal basis, impact, and
     each yearly report of the shutdown. A later report of a shutdown redirects to it."""
@@ -265,6 +268,7 @@ def incident(request: Request, incident_id: int) -> Response:
     name="incident_impact",
     operation_id="incident_impact_json",
     summary="Impact estimate of a published incident",
+    response_model=schemas.IncidentImpact,
 )
 def incident_impact(request: Request, incident_id: int) -> Response:
     """People affected and economic cost, with method and range (netvigil.impact)."""
@@ -276,7 +280,7 @@ def incident_impact(request: Request, incident_id: int) -> Response:
     return render(request, "incident.html", {"incident_id": incident_id, "impact": impact})
 
 
-@_twin("/countries", "countries", "Countries with published incidents")
+@_twin("/countries", "countries", "Countries with published incidents", schemas.CountryList)
 def countries(request: Request) -> Response:
     """Every country with at least one published incident, with its count."""
     data = {
@@ -286,13 +290,15 @@ def countries(request: Request) -> Response:
     return render(request, "countries.html", data)
 
 
-@_twin("/countries/{code}", "country", "One country")
+@_twin("/countries/{code}", "country", "One country", schemas.CountryPage)
 def country(request: Request, code: str) -> Response:
     """A country's published incidents per year, latest incidents, and its policy records:
     legal instruments, platform responses and statements (netvigil.policy)."""
     from netvigil.web._policy import country_section
+    from netvigil.web._site import country_observatory
 
     data = tracker_api.country(request.app.state.tracker, code, _page_language(request))
     data["policy"] = country_section(request.app.state.policy, data["country"]["code"])
+    data["observatory"] = country_observatory(request, data["country"]["code"])
     data["json_url"] = f"/countries/{data['country']['code']}.json"
     return render(request, "country.html", data)
