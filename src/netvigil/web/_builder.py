@@ -22,13 +22,6 @@ from netvigil.web._site import chart, sources, strict
 
 router = APIRouter(tags=["observatory"])
 
-CHART_TITLES = {
-    "verdicts": "Measurements by verdict",
-    "signals": "Outage signals",
-    "timeline": "Incidents and legal instruments",
-    "map": "What is going on",
-    "aggregation": "Measurement aggregation",
-}
 
 
 @router.get(
@@ -67,9 +60,9 @@ def _builder_data(request: Request) -> dict[str, Any]:
     if not query.get("axis_x"):
         query["axis_x"] = "measurement_start_day"
     src = sources(request)
-    built = chart(src, "aggregation", query, CHART_TITLES["aggregation"])
+    built = chart(src, "aggregation", query)
     return {
-        "query": query,
+        "params": query,
         "chart": built,
         "axes": list(AXES),
         "time_grains": list(TIME_GRAINS),
@@ -109,7 +102,7 @@ def embed(request: Request, kind: str) -> Response:
         query = charts.check_params(kind, dict(request.query_params))
     except charts.ChartQueryError as exc:
         raise HTTPException(400 if kind in charts.BUILDERS else 404, str(exc)) from None
-    built = chart(sources(request), kind, query, CHART_TITLES[kind])
+    built = chart(sources(request), kind, query)
     return render(request, "embed.html", built)
 
 

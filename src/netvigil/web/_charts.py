@@ -326,11 +326,19 @@ def check_params(kind: str, params: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if k in allowed and v not in (None, "")}
 
 
-def build(
-    src: Sources, kind: str, query: dict[str, Any], title: str, **extra: Any
-) -> dict[str, Any]:
+# One title per kind: a chart is the same wherever it is shown (page, embed, verification).
+TITLES = {
+    "verdicts": "Measurements by verdict",
+    "signals": "Outage signals",
+    "timeline": "Incidents and legal instruments",
+    "map": "What is going on",
+    "aggregation": "Measurement aggregation",
+}
+
+
+def build(src: Sources, kind: str, query: dict[str, Any]) -> dict[str, Any]:
     """The chart of ``kind`` for ``query`` (already checked), with its id."""
-    return spec(kind, query, BUILDERS[kind](src, query), title, **extra)
+    return spec(kind, query, BUILDERS[kind](src, query), TITLES[kind])
 
 
 def verify(src: Sources, chart_id: str) -> dict[str, Any]:
@@ -338,7 +346,7 @@ def verify(src: Sources, chart_id: str) -> dict[str, Any]:
     claimed, kind, query = parse_id(chart_id)
     try:
         check_params(kind, query)
-        chart = build(src, kind, query, kind)
+        chart = build(src, kind, query)
     except ChartQueryError as exc:
         return {
             "chart_id": chart_id,

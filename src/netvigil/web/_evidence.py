@@ -156,7 +156,7 @@ def event(request: Request, event_id: str) -> Response:
     }
     if outer.split(":")[0] in ("country", "region", "asn"):
         query = {"entity": outer, "since": since.isoformat(), "until": until.isoformat()}
-        data["chart"] = chart(src, "signals", query, "Signals around the event")
+        data["chart"] = chart(src, "signals", query)
     else:
         data["chart"] = None
     return render(request, "event.html", data)

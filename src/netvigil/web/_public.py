@@ -29,6 +29,12 @@ router = APIRouter(tags=["public"])
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
+# The incident list's parameters: any other is a 400 naming it (a typo must not silently widen
+# a search).
+LIST_PARAMS = (
+    "country", "year", "type", "platform", "service", "asn", "status", "scope", "network",
+    "cause", "q", "since", "until", "limit", "offset",
+)  # fmt: skip
 
 # Fact labels on the incident page, in the STOP codebook's order of importance.
 FACT_LABELS: tuple[tuple[str, str], ...] = (
@@ -111,18 +117,25 @@ def _twin(
 def _list_query(params: dict[str, Any], limit: int, offset: int) -> ListQuery:
     from netvigil.models import countries
 
-    status, platform, country = params["status"], params["platform"], params["country"]
+    status, country = params["status"], params["country"]
+    platform = params["platform"] or params["service"]
+    asn = params["asn"]
+    if asn:
+        digits = asn[2:] if asn.upper().startswith("AS") else asn
+        if not digits.isdigit():
+            raise HTTPException(400, f"asn: expected AS12345, got {asn!r}")
+        asn = f"AS{int(digits)}"
     if status and status not in tracker_api.PUBLIC_STATUSES:
         raise HTTPException(404, f"no public incidents have status {status!r}")
     if platform and platform not in tracker_api.PLATFORMS:
         raise HTTPException(
-            422, f"platform: unknown platform {platform!r}; one of {sorted(tracker_api.PLATFORMS)}"
+            400, f"platform: unknown platform {platform!r}; one of {sorted(tracker_api.PLATFORMS)}"
         )
     if country:
         code = countries.code_for(country)
         if code is None:
             hint = ", ".join(countries.suggestions(country)) or "an ISO code such as IN"
-            raise HTTPException(422, f"country: unknown country {country!r}; did you mean {hint}")
+            raise HTTPException(400, f"country: unknown country {country!r}; did you mean {hint}")
         country = code
     for name, vocabulary in (
         ("type", vocab.TYPE),
@@ -136,7 +149,7 @@ def _list_query(params: dict[str, Any], limit: int, offset: int) -> ListQuery:
             and value not in vocabulary.codes()
             and not any(vocab.value_key(value) in table for table in vocabulary.values.values())
         ):
-            raise HTTPException(422, f"{name}: expected one of {', '.join(vocabulary.codes())}")
+            raise HTTPException(400, f"{name}: expected one of {', '.join(vocabulary.codes())}")
     since, until = params["since"], params["until"]
     return ListQuery(
         country=country or None,
@@ -148,6 +161,7 @@ def _list_query(params: dict[str, Any], limit: int, offset: int) -> ListQuery:
         network=params["network"] or None,
         cause=params["cause"] or None,
         q=(params["q"] or "").strip() or None,
+        asn=asn or None,
         since=since,
         until=until,
         limit=limit,
@@ -173,11 +187,17 @@ def incidents(
     year: int | None = Query(None, ge=1990, le=2100, description="report year as STOP counts"),
     type: str | None = Query(None, description="shutdown type code, e.g. throttling"),
     platform: str | None = Query(None, description="affected platform, e.g. whatsapp"),
+    service: str | None = Query(None, description="the same as platform"),
+    asn: str | None = Query(None, description="an affected network, e.g. AS197207"),
     status: str | None = Query(None, description="public status (published)"),
     scope: str | None = Query(None, description="geographic scope code, e.g. national"),
     network: str | None = Query(None, description="affected network code, e.g. mobile"),
     cause: str | None = Query(None, description="actual cause code, e.g. protests"),
-    q: str | None = Query(None, max_length=200, description="words in the title, area, event"),
+    q: str | None = Query(
+        None,
+        max_length=200,
+        description="words in the title, description, area, services, operators or event",
+    ),
     since: dt.date | None = Query(None, description="started on or after (YYYY-MM-DD)"),
     until: dt.date | None = Query(None, description="started on or before (YYYY-MM-DD)"),
     limit: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
@@ -185,12 +205,17 @@ def incidents(
 ) -> Response:
     """Published incidents (one per shutdown), newest first, filtered; also ``.json`` and
     ``.csv`` (all rows)."""
+    from netvigil.web._site import strict
+
+    strict(request, LIST_PARAMS)
     csv_wanted = request.url.path.endswith(".csv")
     raw = {
         "country": country,
         "year": year,
         "type": type,
         "platform": platform,
+        "service": service,
+        "asn": asn,
         "status": status,
         "scope": scope,
         "network": network,

@@ -291,7 +291,7 @@ class Aggregation(BaseModel):
 
 
 class ChartBuilder(BaseModel):
-    query: dict[str, str]
+    params: dict[str, str]
     chart: Chart
     axes: list[str]
     time_grains: list[str]

@@ -59,9 +59,9 @@ def sources(request: Request) -> charts.Sources:
     )
 
 
-def chart(src: charts.Sources, kind: str, query: dict[str, Any], title: str) -> dict[str, Any]:
+def chart(src: charts.Sources, kind: str, query: dict[str, Any]) -> dict[str, Any]:
     try:
-        return charts.build(src, kind, query, title)
+        return charts.build(src, kind, query)
     except charts.ChartQueryError as exc:
         raise HTTPException(400, str(exc)) from None
 
@@ -106,7 +106,7 @@ def home_data(request: Request) -> dict[str, Any]:
     per_country = src.store.aggregate(AggregationQuery(axis_x="probe_cc"))
     counts = tracked.headline_counts(src.tracker, now.date())
     incidents_now = tracked.ongoing_incidents(src.tracker, now.date())
-    world_map = chart(src, "map", {"at": now.strftime("%Y-%m-%dT%H:%MZ")}, "What is going on now")
+    world_map = chart(src, "map", {"at": now.strftime("%Y-%m-%dT%H:%MZ")})
     return {
         "now": obs.iso(now),
         "headline": {
@@ -164,11 +164,9 @@ def country_observatory(request: Request, cc: str) -> dict[str, Any]:
     return {
         "window": span,
         "charts": {
-            "verdicts": chart(src, "verdicts", {"cc": cc, **span}, "Measurements by verdict"),
-            "signals": chart(src, "signals", {"entity": f"country:{cc}", **span}, "Outage signals"),
-            "timeline": chart(
-                src, "timeline", {"cc": cc, **span}, "Incidents and legal instruments"
-            ),
+            "verdicts": chart(src, "verdicts", {"cc": cc, **span}),
+            "signals": chart(src, "signals", {"entity": f"country:{cc}", **span}),
+            "timeline": chart(src, "timeline", {"cc": cc, **span}),
         },
         "blocked_domains": obs.blocked_domains(src.store, cc, window),
         "services": obs.services_measured(src.store, src.catalogue, cc, window),
@@ -241,8 +239,8 @@ def network(request: Request, asn: str) -> Response:
         ],
         "window": span,
         "charts": {
-            "verdicts": chart(src, "verdicts", {"asn": code, **span}, "Measurements by verdict"),
-            "signals": chart(src, "signals", {"entity": f"asn:{code}", **span}, "Outage signals"),
+            "verdicts": chart(src, "verdicts", {"asn": code, **span}),
+            "signals": chart(src, "signals", {"entity": f"asn:{code}", **span}),
         },
         "blocked_domains": obs.blocked_domains(src.store, cc, window, asn=code) if cc else [],
         "events": events[:EVENTS_ON_PAGE],
@@ -275,7 +273,7 @@ def region(request: Request, code: str) -> Response:
         "name": obs.entity_label(entity, lang),
         "country_code": obs.entity_country(entity),
         "window": span,
-        "charts": {"signals": chart(src, "signals", {"entity": entity, **span}, "Outage signals")},
+        "charts": {"signals": chart(src, "signals", {"entity": entity, **span})},
         "events": events[:EVENTS_ON_PAGE],
         "json_url": f"/regions/{code}.json",
     }

@@ -59,6 +59,7 @@ class ListQuery:
     network: str | None = None
     cause: str | None = None
     q: str | None = None
+    asn: str | None = None
     since: dt.date | None = None
     until: dt.date | None = None
     limit: int = 50
@@ -75,6 +76,7 @@ class ListQuery:
             network=self.network,
             cause=self.cause,
             q=self.q,
+            asn=self.asn,
             since=self.since,
             until=self.until,
             limit=self.limit if limit is None else limit,

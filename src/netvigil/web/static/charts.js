@@ -40,7 +40,7 @@
           title: (d) => `${d.date} · ${d.outcome} · ${d.count}`,
           ariaLabel: (d) => `${d.date} · ${d.outcome} · ${d.count}`,
         }),
-        Plot.ruleY([0]),
+        Plot.ruleY([0], { ariaHidden: true }),
       ],
     });
   }
@@ -65,7 +65,7 @@
           ariaDescription: "events", title: (e) => `${e.kind} · ${e.start} · ${e.end || "ongoing"}`,
           ariaLabel: (e) => `${e.kind} · ${e.start} · ${e.end || "ongoing"}`,
         })),
-        Plot.ruleY([100], { stroke: "#bbbbbb" }),
+        Plot.ruleY([100], { stroke: "#bbbbbb", ariaHidden: true }),
         Plot.lineY(points, {
           x: "x", y: "relative", z: "signal", stroke: "signal", ariaDescription: "signals",
           title: (d) => d.signal, ariaLabel: (d) => d.signal,
@@ -82,7 +82,7 @@
       y: { domain: ["incident", "law"], label: null, tickFormat: t },
       color: { domain: ["incident", "law"], range: ["#6a51a3", "#2b8cbe"] },
       marks: [
-        Plot.ruleY(["incident", "law"], { stroke: "#eeeeee" }),
+        Plot.ruleY(["incident", "law"], { stroke: "#eeeeee", ariaHidden: true }),
         Plot.dot(data, {
           x: "x", y: "kind", fill: "kind", r: 5, stroke: "white", href: "url",
           ariaDescription: "timeline", title: (d) => `${d.date} · ${d.label}`,
@@ -107,7 +107,7 @@
       ...common(el), marginLeft: 0, marginRight: 0, projection: "equal-earth",
       color: { domain: STATUS, range: STATUS_COLORS },
       marks: [
-        Plot.sphere({ fill: "#f4f8fb", stroke: "#cccccc" }),
+        Plot.sphere({ fill: "#f4f8fb", stroke: "#cccccc", ariaHidden: true }),
         Plot.geo(features, { fill: "#dedede", stroke: "white", strokeWidth: 0.5, ariaHidden: true }),
         Plot.geo(shaded, {
           fill: (f) => f.properties.status, stroke: "white", strokeWidth: 0.5,
