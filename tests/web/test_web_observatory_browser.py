@@ -20,7 +20,7 @@ from urllib.parse import quote
 import orjson
 import pytest
 from fastapi.testclient import TestClient
-from sitekit import Site, seed_site
+from sitekit import Site
 from web_support import REPO_ROOT, web_settings
 
 from netvigil.web import create_app
@@ -32,11 +32,10 @@ VENDOR = REPO_ROOT / "src" / "netvigil" / "web" / "static" / "vendor"
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Site, TestClient]]:
+def site(observatory: tuple[Path, Site]) -> Iterator[tuple[str, Site, TestClient]]:
     import uvicorn
 
-    root = tmp_path_factory.mktemp("observatory")
-    seeded = seed_site(root)
+    root, seeded = observatory
     settings = web_settings(root, seeded.tracker_url, secure_cookies=False)
     settings = settings.model_copy(update={"store": seeded.store_url})
     app = create_app(settings)
