@@ -53,14 +53,17 @@ def build_tracker(url: str) -> int:
         found, _ = read_stop(shared_path("stop", name))
         rows.extend(found)
     tracker.import_stop_rows(rows, ADMIN, source="stop")
+    # Copies of STOP rows, a few days later each, so that none is the same shutdown as another.
     copies = []
-    n = 0
-    while tracker.count_incidents(public=True) + len(copies) < INCIDENTS:
+    for n in range(INCIDENTS - tracker.count_incidents(public=True)):
         row = rows[n % len(rows)]
-        copies.append(dataclasses.replace(row, natural_key=f"{row.natural_key}#bench{n}"))
-        n += 1
-        if len(copies) >= INCIDENTS:
-            break
+        shift = dt.timedelta(days=3 + n // len(rows))
+        fields = dict(row.fields)
+        for key in ("start_date", "end_date"):
+            if isinstance(fields.get(key), dt.date):
+                fields[key] = fields[key] + shift
+        copies.append(dataclasses.replace(row, natural_key=f"{row.natural_key}#bench{n}",
+                                          fields=fields))  # fmt: skip
     tracker.import_stop_rows(copies, ADMIN, source="bench-copies")
     Policy(tracker).load_demo(ADMIN)
     total = tracker.count_incidents(public=True)
@@ -146,7 +149,7 @@ def page_weight(base: str) -> tuple[int, list[tuple[str, int]]]:
         )
         page = browser.new_page()  # a fresh profile: a first visit, nothing cached
         responses: list[Any] = []
-        page.on("response", responses.append)
+        page.on("response", lambda r: responses.append(r))
         page.goto(base + "/")
         page.wait_for_selector("figure.chart:not([data-rendered])", state="detached")
         for response in responses:
@@ -177,7 +180,9 @@ def figures(ms: list[float]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--requests", type=int, default=200, help="requests per page and setting")
     parser.add_argument("--out", type=Path, default=OUT, help="where the data is built (kept)")
     args = parser.parse_args()

@@ -80,7 +80,8 @@ def test_one_measurement_by_uid_its_verdict_and_its_original_line(url: str) -> N
         assert orjson.loads(stored) == orjson.loads(line)  # probe_ip is already the placeholder
         [row] = reader.verdicts(measurement_uids=[uid]).to_pylist()
         assert row["measurement_uid"] == uid
-    assert reader.raw_measurement("20240201000000.000000_IR_webconnectivity_0000000000000000") is None
+    absent = "20240201000000.000000_IR_webconnectivity_0000000000000000"
+    assert reader.raw_measurement(absent) is None
     assert reader.raw_measurement("not-a-uid") is None
     assert reader.verdicts(measurement_uids=["not-a-uid"]).num_rows == 0
 

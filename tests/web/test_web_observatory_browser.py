@@ -20,10 +20,10 @@ from urllib.parse import quote
 import orjson
 import pytest
 from fastapi.testclient import TestClient
-from sitekit import Site
 from web_support import REPO_ROOT, web_settings
 
 from netvigil.web import create_app
+from sitekit import Site
 
 pytestmark = pytest.mark.browser
 SHOTS = REPO_ROOT / "tests" / "_artifacts" / "observatory"
@@ -120,16 +120,16 @@ def expected_marks(spec: dict[str, Any]) -> dict[str, list[str]]:
     if kind == "verdicts":
         return {"verdicts": [f"{d['date']} · {d['outcome']} · {d['count']}" for d in data]}
     if kind == "signals":
-        return {
-            "events": [f"{e['kind']} · {e['start']} · {e['end'] or 'ongoing'}" for e in data["events"]],
-            "signals": sorted({p["signal"] for p in data["points"]}),
-        }  # fmt: skip
+        events = [f"{e['kind']} · {e['start']} · {e['end'] or 'ongoing'}" for e in data["events"]]
+        return {"events": events, "signals": sorted({p["signal"] for p in data["points"]})}
     if kind == "timeline":
         return {"timeline": [f"{m['date']} · {m['kind']} · {m['label']}" for m in data]}
     if kind == "map":
         world = orjson.loads((VENDOR / "countries-110m-2.0.2.json").read_bytes())
         shapes = {g.get("id") for g in world["objects"]["countries"]["geometries"]}
-        points = {p["id"] for p in orjson.loads((VENDOR / "small-countries-2.0.2.json").read_bytes())}
+        points = {
+            p["id"] for p in orjson.loads((VENDOR / "small-countries-2.0.2.json").read_bytes())
+        }
         label = "{cc} · {status} · {events} · {incidents}"
         return {
             "map-countries": [label.format(**d) for d in data if d["numeric"] in shapes],
@@ -144,7 +144,9 @@ def expected_marks(spec: dict[str, Any]) -> dict[str, list[str]]:
                     parts = [row[ax] if row[ax] is not None else "—"]
                     if ay:
                         parts.append(row[ay] if row[ay] is not None else "—")
-                    out.append(" · ".join(str(p) for p in [*parts, outcome, row[f"{outcome}_count"]]))
+                    out.append(
+                        " · ".join(str(p) for p in [*parts, outcome, row[f"{outcome}_count"]])
+                    )
         return {"aggregation": out}
     raise AssertionError(kind)
 
@@ -183,7 +185,9 @@ def test_home_shows_what_is_going_on_now(site: tuple[str, Site, TestClient], bro
     home = client.get("/index.json").json()
     assert [e["id"] for e in home["ongoing_events"]] == [seeded.ongoing_event]
     assert any(e["entity"] == "country:IR" for e in home["open_without_data"])
-    assert home["latest_incidents"][0]["title"] in page.locator(".incident-list").nth(1).inner_text()
+    assert (
+        home["latest_incidents"][0]["title"] in page.locator(".incident-list").nth(1).inner_text()
+    )
     visit.check_clean()
     assert (v := visit.axe()) == [], v
 
@@ -203,7 +207,9 @@ def test_country_page_draws_verdicts_signals_and_incidents_on_one_axis(
     assert twin["window"]["since"] <= "2019-11-16" <= twin["window"]["until"]
     assert any(e["id"] == seeded.iran_event for e in charts["signals"]["data"]["events"])
     assert any(m["url"] == f"/incidents/{seeded.iran_incident}" for m in charts["timeline"]["data"])
-    assert twin["coverage"]["measurement_count"] == sum(d["count"] for d in charts["verdicts"]["data"])
+    assert twin["coverage"]["measurement_count"] == sum(
+        d["count"] for d in charts["verdicts"]["data"]
+    )
     assert twin["impact"]["estimated"] > 0 and twin["impact"]["people_affected"] > 0
     visit.check_clean()
     assert (v := visit.axe()) == [], v
@@ -278,7 +284,9 @@ def test_an_embed_renders_alone_and_may_be_framed(
     assert "frame-ancestors *" in response.headers["content-security-policy"]
     assert "x-frame-options" not in response.headers
     assert client.get("/countries/IR").headers["x-frame-options"] == "DENY"
-    twin = client.get(country["embed_url"].replace("/embed/verdicts", "/embed/verdicts.json")).json()
+    twin = client.get(
+        country["embed_url"].replace("/embed/verdicts", "/embed/verdicts.json")
+    ).json()
     assert twin == country
     visit = Visit(browser, base, country["embed_url"], "embed_verdicts")
     check_charts(visit, [twin])

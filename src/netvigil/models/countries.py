@@ -205,8 +205,8 @@ def suggestions(text: str, n: int = 3) -> list[str]:
 
 
 def display_name(code: str, lang: str = "en") -> str:
-    """The name the site shows for ``code`` in ``lang`` (en, zh_Hant, zh_Hans): the audience's choice
-    where DISPLAY has one, else CLDR's, else ISO's."""
+    """The name the site shows for ``code`` in ``lang`` (en, zh_Hant, zh_Hans): the audience's
+    choice where DISPLAY has one, else CLDR's, else ISO's."""
     code = code.upper()
     lang = lang if lang in LANGUAGES else "en"
     chosen = DISPLAY.get(code, {}).get(lang)

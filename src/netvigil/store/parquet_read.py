@@ -114,7 +114,8 @@ def raw_line(con: Any, measurement_uid: str) -> bytes | None:
     """One measurement's stored line. The uid's leading timestamp (OONI's: reception time;
     netvigil's: start time) is within a day of the partition's day, which lets DuckDB read only
     those days' files; a uid without one is looked for everywhere."""
-    where, params = "measurement_uid = ?", [measurement_uid]
+    where = "measurement_uid = ?"
+    params: list[object] = [measurement_uid]
     stamp = measurement_uid[:8]
     if stamp.isdigit():
         try:

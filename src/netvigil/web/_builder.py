@@ -23,7 +23,6 @@ from netvigil.web._site import chart, sources, strict
 router = APIRouter(tags=["observatory"])
 
 
-
 @router.get(
     "/api/v1/aggregation", name="aggregation", operation_id="aggregation",
     response_model=schemas.Aggregation,

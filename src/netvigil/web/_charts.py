@@ -20,7 +20,7 @@ import binascii
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -35,6 +35,7 @@ from netvigil.store.aggregation import AXES, COUNTS, TIME_GRAINS, AggregationQue
 from netvigil.web import _observatory as obs
 from netvigil.web import _tracker as tracked
 
+__all__ = ["BUILDERS", "ChartQueryError", "Sources", "asn_number", "build", "verify"]
 DIGEST_HEX = 16
 
 
@@ -52,6 +53,13 @@ class Sources:
     policy: Any
     catalogue: Catalogue
     test_lists: Any = None
+    memo: dict[Any, Any] = field(default_factory=dict)  # reads shared by one page's charts
+
+    def once(self, key: Any, read: Callable[[], Any]) -> Any:
+        """``read()`` the first time ``key`` is asked for in this request, then its result."""
+        if key not in self.memo:
+            self.memo[key] = read()
+        return self.memo[key]
 
 
 def canonical(value: Any) -> bytes:
@@ -140,7 +148,8 @@ def _asn(query: Mapping[str, Any]) -> str | None:
 def verdicts_data(src: Sources, query: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Verdicts over time (ok / anomaly / confirmed / failure), as OONI's MAT stacks them."""
     window = _window(query)
-    days = obs.verdict_days(src.store, cc=_cc(query), asn=_asn(query))
+    cc, asn = _cc(query), _asn(query)
+    days = src.once(("days", cc, asn), lambda: obs.verdict_days(src.store, cc=cc, asn=asn))
     return obs.verdict_series(days, window)
 
 
@@ -155,7 +164,7 @@ def signals_data(src: Sources, query: Mapping[str, Any]) -> dict[str, Any]:
     start, end = obs.iso(window.start), obs.iso(window.end)
     events = [
         {k: e[k] for k in ("id", "kind", "start", "end", "entity", "score", "url")}
-        for e in obs.all_events(src.store)
+        for e in src.once("events", lambda: obs.all_events(src.store))
         if (e["entity"] == entity or e["entity"].startswith(entity + "/"))
         and e["start"] < end
         and (e["end"] is None or e["end"] > start)
@@ -217,15 +226,18 @@ def map_data(src: Sources, query: Mapping[str, Any]) -> list[dict[str, Any]]:
             cc, {"cc": cc, "numeric": numeric_code(cc), "events": 0, "incidents": 0, "kinds": []}
         )
 
-    fresh = obs.fresh_entities(src.store, at)
-    for event in obs.all_events(src.store):
+    fresh = src.once(("fresh", at), lambda: obs.fresh_entities(src.store, at))
+    for event in src.once("events", lambda: obs.all_events(src.store)):
         cc = event["country_code"]
         if cc and obs.going_on(event, at, fresh):
             item = entry(cc)
             item["events"] += 1
             if event["kind"] not in item["kinds"]:
                 item["kinds"].append(event["kind"])
-    for incident in tracked.ongoing_incidents(src.tracker, at.date()):
+    ongoing = src.once(
+        ("ongoing", at.date()), lambda: tracked.ongoing_incidents(src.tracker, at.date())
+    )
+    for incident in ongoing:
         if incident["country_code"]:
             entry(incident["country_code"])["incidents"] += 1
     out = []

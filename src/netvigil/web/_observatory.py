@@ -19,6 +19,8 @@ from urllib.parse import quote
 from netvigil.models import countries as world
 from netvigil.models.catalogue import Catalogue
 from netvigil.models.events import iso
+
+__all__ = ["StoreReaders", "Window", "iso"]
 from netvigil.store import open_store
 from netvigil.store.aggregation import AggregationQuery
 
@@ -38,12 +40,18 @@ TOP_NETWORKS = 15
 STALE_AFTER = dt.timedelta(days=2)
 
 
+# The store's change cursor is read at most this often for the page cache's version: a page may
+# lag a commit by this long; reading it costs a query over the events tier.
+VERSION_TTL_S = 1.0
+
+
 class StoreReaders:
     """One read-only store per thread (the embedded reader is not thread-safe)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self._local = threading.local()
+        self._version: tuple[float, int] = (0.0, 0)
 
     def get(self) -> AnalyticalStore:
         store: AnalyticalStore | None = getattr(self._local, "store", None)
@@ -167,6 +175,11 @@ def all_events(store: AnalyticalStore, lang: str = "en") -> list[dict[str, Any]]
     return sorted(found, key=lambda e: (e["start"], e["id"]), reverse=True)
 
 
+def labelled(events: Iterable[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """``events`` with their entity named in ``lang``."""
+    return [dict(e, entity_label=entity_label(e["entity"], lang)) for e in events]
+
+
 def in_effect(event: dict[str, Any], at: dt.datetime) -> bool:
     """Whether the event was going on at ``at`` (started, and not ended before it)."""
     moment = iso(at)
@@ -272,7 +285,7 @@ def services_measured(
         service = catalogue.of_domain(row["domain"]) if row["domain"] else None
         if service is not None and service.nettest is None:
             add(service.name, row)
-    out = [
+    out: list[dict[str, Any]] = [
         {"service": name, "label": catalogue.get(name).label, **counts}
         for name, counts in totals.items()
     ]

@@ -96,8 +96,8 @@ def home_data(request: Request) -> dict[str, Any]:
     src = sources(request)
     lang = "en" if request.url.path.endswith(".json") else request_language(request)
     now = _now()
-    events = obs.all_events(src.store, lang)
-    fresh = obs.fresh_entities(src.store, now)
+    events = obs.labelled(src.once("events", lambda: obs.all_events(src.store)), lang)
+    fresh = src.once(("fresh", now), lambda: obs.fresh_entities(src.store, now))
     ongoing = [e for e in events if obs.going_on(e, now, fresh)]
     stale = [e for e in events if e["ongoing"] and not obs.going_on(e, now, fresh)]
     by_kind: dict[str, int] = {}
@@ -105,7 +105,9 @@ def home_data(request: Request) -> dict[str, Any]:
         by_kind[e["kind"]] = by_kind.get(e["kind"], 0) + 1
     per_country = src.store.aggregate(AggregationQuery(axis_x="probe_cc"))
     counts = tracked.headline_counts(src.tracker, now.date())
-    incidents_now = tracked.ongoing_incidents(src.tracker, now.date())
+    incidents_now = src.once(
+        ("ongoing", now.date()), lambda: tracked.ongoing_incidents(src.tracker, now.date())
+    )
     world_map = chart(src, "map", {"at": now.strftime("%Y-%m-%dT%H:%MZ")})
     return {
         "now": obs.iso(now),
@@ -149,7 +151,7 @@ def country_observatory(request: Request, cc: str) -> dict[str, Any]:
     src = sources(request)
     lang = "en" if request.url.path.endswith(".json") else request_language(request)
     today = dt.date.today()
-    days = obs.verdict_days(src.store, cc=cc)
+    days = src.once(("days", cc, None), lambda: obs.verdict_days(src.store, cc=cc))
     dates = [dt.date.fromisoformat(r["measurement_start_day"]) for r in days[:1] + days[-1:]]
     dates += obs.signal_dates(src.store, "country", cc)
     if not dates:
@@ -160,7 +162,8 @@ def country_observatory(request: Request, cc: str) -> dict[str, Any]:
         "until": window.until.isoformat(),
         "grain": window.grain,
     }
-    events = [e for e in obs.all_events(src.store, lang) if e["country_code"] == cc]
+    everything = src.once("events", lambda: obs.all_events(src.store))
+    events = obs.labelled([e for e in everything if e["country_code"] == cc], lang)
     return {
         "window": span,
         "charts": {
