@@ -66,6 +66,7 @@ class _ServiceFile(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     stop_column: str | None = None
     impact_name: str | None = None
     aliases: list[str] = []
+    mentions: str | None = None
     domains: list[str] = []
     asns: list[int] = []
     components: list[_ComponentFile] = []
@@ -115,6 +116,7 @@ class Service:
     stop_column: str | None
     impact_name: str | None
     aliases: tuple[str, ...]
+    mentions: str | None  # regex (case-insensitive) finding it in STOP's free text
     domains: tuple[str, ...]
     asns: tuple[int, ...]
     components: tuple[Component, ...]
@@ -176,6 +178,14 @@ class Catalogue:
     def stop_columns(self) -> dict[str, str]:
         """Service name -> its STOP ``*_affected`` column, for the services STOP has one for."""
         return {s.name: s.stop_column for s in self.services if s.stop_column}
+
+    def mention_patterns(self) -> dict[str, str]:
+        """Service name -> the regular expression that finds it in STOP's free text."""
+        return {s.name: s.mentions for s in self.services if s.mentions}
+
+    def labels(self) -> dict[str, str]:
+        """Service name -> the name shown on the site."""
+        return {s.name: s.label for s in self.services}
 
     def of_domain(self, domain: str) -> Service | None:
         """The service a website belongs to (``m.youtube.com`` -> YouTube), if any."""
@@ -277,6 +287,11 @@ def _service(name: str, s: _ServiceFile, path: Path) -> Service:
     for domain in s.domains:
         if not _HOST.fullmatch(domain):
             raise bad("domains", f"{domain!r} is not a host name")
+    if s.mentions is not None:
+        try:
+            re.compile(s.mentions)
+        except re.error as exc:
+            raise bad("mentions", f"not a regular expression: {exc}") from None
     if s.stop_column is not None and not s.stop_column.endswith("_affected"):
         raise bad("stop_column", f"{s.stop_column!r}: STOP's platform columns end in _affected")
     return Service(
@@ -290,6 +305,7 @@ def _service(name: str, s: _ServiceFile, path: Path) -> Service:
         stop_column=s.stop_column,
         impact_name=s.impact_name,
         aliases=tuple(a.strip().lower() for a in s.aliases),
+        mentions=s.mentions,
         domains=tuple(s.domains),
         asns=tuple(s.asns),
         components=components,
