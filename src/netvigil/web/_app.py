@@ -21,6 +21,7 @@ from netvigil.incidents import Tracker
 from netvigil.models.catalogue import load_catalogue
 from netvigil.web import _problems
 from netvigil.web._cache import PublicPageCache
+from netvigil.web._charts import SharedReads
 from netvigil.web._format import install_formatting
 from netvigil.web._i18n import Catalogues
 from netvigil.web._observatory import StoreReaders
@@ -76,6 +77,7 @@ def create_app(settings: Settings, *, tracker: Tracker | None = None) -> FastAPI
     app.state.stores = StoreReaders(settings.store_url)
     app.state.catalogue = load_catalogue(settings.catalogue)
     app.state.impact_cache = {}
+    app.state.shared_reads = SharedReads()
     install_formatting(app.state.templates.env, catalogues)
 
     from netvigil.web._builder import router as builder_router

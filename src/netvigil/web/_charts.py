@@ -54,12 +54,41 @@ class Sources:
     catalogue: Catalogue
     test_lists: Any = None
     memo: dict[Any, Any] = field(default_factory=dict)  # reads shared by one page's charts
+    # Reads shared between requests while the data is unchanged: keyed by ``version`` (the
+    # tracker's audit seq and the store's change cursor), so a commit anywhere retires them.
+    shared: SharedReads | None = None
+    version: tuple[int, int] = (0, 0)
 
     def once(self, key: Any, read: Callable[[], Any]) -> Any:
-        """``read()`` the first time ``key`` is asked for in this request, then its result."""
+        """``read()`` the first time ``key`` is asked for at this data version, then its result."""
         if key not in self.memo:
-            self.memo[key] = read()
+            if self.shared is None:
+                self.memo[key] = read()
+            else:
+                self.memo[key] = self.shared.get((self.version, key), read)
         return self.memo[key]
+
+
+class SharedReads:
+    """A bounded map of reads by (data version, key), shared by the server's threads."""
+
+    def __init__(self, max_entries: int = 512) -> None:
+        import threading
+
+        self.max_entries = max_entries
+        self._entries: dict[Any, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, read: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._entries:
+                return self._entries[key]
+        value = read()  # outside the lock: two threads may both read once, never block
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
+            self._entries[key] = value
+        return value
 
 
 def canonical(value: Any) -> bytes:
@@ -160,7 +189,9 @@ def signals_data(src: Sources, query: Mapping[str, Any]) -> dict[str, Any]:
     kind, _, code = entity.partition(":")
     if kind not in ("country", "region", "asn") or not code:
         raise ChartQueryError("entity: expected country:XX, region:<code> or asn:AS<number>")
-    points = obs.signal_series(src.store, kind, code, window)
+    points = src.once(
+        ("signals", entity, window), lambda: obs.signal_series(src.store, kind, code, window)
+    )
     start, end = obs.iso(window.start), obs.iso(window.end)
     events = [
         {k: e[k] for k in ("id", "kind", "start", "end", "entity", "score", "url")}
@@ -187,7 +218,10 @@ def timeline_data(src: Sources, query: Mapping[str, Any]) -> list[dict[str, Any]
             "label": i["title"],
             "url": i["url"],
         }
-        for i in tracked.incidents_between(src.tracker, cc, window.since, window.until)
+        for i in src.once(
+            ("incidents", cc, window),
+            lambda: tracked.incidents_between(src.tracker, cc, window.since, window.until),
+        )
     ]
     from netvigil.web._policy import country_section
 

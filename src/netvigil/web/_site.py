@@ -50,13 +50,20 @@ def date_param(params: dict[str, str], name: str) -> dt.date | None:
 
 def sources(request: Request) -> charts.Sources:
     state = request.app.state
-    return charts.Sources(
+    cached = getattr(request.state, "sources", None)
+    if isinstance(cached, charts.Sources):
+        return cached
+    found = charts.Sources(
         store=state.stores.get(),
         tracker=state.tracker,
         policy=state.policy,
         catalogue=state.catalogue,
         test_lists=state.settings.analysis.test_lists,
+        shared=state.shared_reads,
+        version=(tracked.data_version(state.tracker), state.stores.version()),
     )
+    request.state.sources = found
+    return found
 
 
 def chart(src: charts.Sources, kind: str, query: dict[str, Any]) -> dict[str, Any]:
@@ -103,8 +110,12 @@ def home_data(request: Request) -> dict[str, Any]:
     by_kind: dict[str, int] = {}
     for e in ongoing:
         by_kind[e["kind"]] = by_kind.get(e["kind"], 0) + 1
-    per_country = src.store.aggregate(AggregationQuery(axis_x="probe_cc"))
-    counts = tracked.headline_counts(src.tracker, now.date())
+    per_country = src.once(
+        "per_country", lambda: src.store.aggregate(AggregationQuery(axis_x="probe_cc"))
+    )
+    counts = src.once(
+        ("headline", now.date()), lambda: tracked.headline_counts(src.tracker, now.date())
+    )
     incidents_now = src.once(
         ("ongoing", now.date()), lambda: tracked.ongoing_incidents(src.tracker, now.date())
     )
@@ -123,7 +134,9 @@ def home_data(request: Request) -> dict[str, Any]:
         "recent_events": [e for e in events if not e["ongoing"]][:LATEST_SHOWN],
         "open_without_data": stale[:ONGOING_SHOWN],
         "ongoing_incidents": incidents_now[:ONGOING_SHOWN],
-        "latest_incidents": tracked.latest_incidents(src.tracker, LATEST_SHOWN),
+        "latest_incidents": src.once(
+            "latest", lambda: tracked.latest_incidents(src.tracker, LATEST_SHOWN)
+        ),
         "map": world_map,
         "json_url": "/index.json",
     }
@@ -153,7 +166,7 @@ def country_observatory(request: Request, cc: str) -> dict[str, Any]:
     today = dt.date.today()
     days = src.once(("days", cc, None), lambda: obs.verdict_days(src.store, cc=cc))
     dates = [dt.date.fromisoformat(r["measurement_start_day"]) for r in days[:1] + days[-1:]]
-    dates += obs.signal_dates(src.store, "country", cc)
+    dates += src.once(("signal_dates", cc), lambda: obs.signal_dates(src.store, "country", cc))
     if not dates:
         dates = tracked.incident_dates(src.tracker, cc)
     window = obs.window_of(dates, date_param(params, "since"), date_param(params, "until"), today)
@@ -171,9 +184,14 @@ def country_observatory(request: Request, cc: str) -> dict[str, Any]:
             "signals": chart(src, "signals", {"entity": f"country:{cc}", **span}),
             "timeline": chart(src, "timeline", {"cc": cc, **span}),
         },
-        "blocked_domains": obs.blocked_domains(src.store, cc, window),
-        "services": obs.services_measured(src.store, src.catalogue, cc, window),
-        "coverage": obs.coverage(src.store, cc, window),
+        "blocked_domains": src.once(
+            ("domains", cc, window), lambda: obs.blocked_domains(src.store, cc, window)
+        ),
+        "services": src.once(
+            ("services", cc, window),
+            lambda: obs.services_measured(src.store, src.catalogue, cc, window),
+        ),
+        "coverage": src.once(("coverage", cc, window), lambda: obs.coverage(src.store, cc, window)),
         "events": events[:EVENTS_ON_PAGE],
         "event_count": len(events),
         "impact": impact_totals(request, cc, today),
