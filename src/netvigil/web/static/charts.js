@@ -57,7 +57,7 @@
     return Plot.plot({
       ...common(el), height: 200,
       x: { type: "utc", domain: [x0, x1], label: null },
-      y: { label: t("% of median"), grid: true },
+      y: { label: t("% of median"), grid: true, domain: points.length ? undefined : [0, 120] },
       color: { legend: points.length > 0 },
       marks: [
         ...kinds.map((kind) => Plot.rect(events.filter((e) => e.kind === kind), {
