@@ -315,8 +315,10 @@ async def http_get(
     max_body: int,
     timeout: float,
     tags: list[str],
+    method: str = "GET",
 ) -> HttpResult:
-    """One HTTP/1.1 GET over ``conn`` with h11; the body is capped at ``max_body`` bytes."""
+    """One HTTP/1.1 request (a GET unless ``method``) over ``conn`` with h11; the body is capped
+    at ``max_body`` bytes."""
     sent = [("Host", host_header), *headers]
     t0 = trace.now()
     trace.network_events.append(
@@ -327,7 +329,7 @@ async def http_get(
     failure: str | None = None
     try:
         status, resp_headers, truncated = await asyncio.wait_for(
-            _exchange(conn, target, sent, body, max_body), timeout
+            _exchange(conn, target, sent, body, max_body, method), timeout
         )
     except Exception as exc:
         failure = failure_of(exc)
@@ -346,7 +348,7 @@ async def http_get(
                 body_is_truncated=False,
                 headers_list=sent,
                 headers=headers_dict(sent),
-                method="GET",
+                method=method,
                 tor=NO_TOR,
                 x_transport="tcp",
                 url=url,
@@ -375,9 +377,12 @@ async def _exchange(
     headers: list[tuple[str, str]],
     body: bytearray,
     max_body: int,
+    method: str = "GET",
 ) -> tuple[int, list[tuple[str, str]], bool]:
     h = h11.Connection(our_role=h11.CLIENT)
-    conn.writer.write(h.send(h11.Request(method="GET", target=target, headers=headers)))
+    if method != "GET":  # an empty body, said explicitly (OONI's POSTs carry none)
+        headers = [*headers, ("Content-Length", "0")]
+    conn.writer.write(h.send(h11.Request(method=method, target=target, headers=headers)))
     conn.writer.write(h.send(h11.EndOfMessage()))
     await conn.writer.drain()
     status, truncated = 0, False
