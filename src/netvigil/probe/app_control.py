@@ -17,6 +17,7 @@ from typing import Any
 
 import msgspec
 
+from netvigil.analysis.app_keys import platform_down
 from netvigil.probe.control import ask_helper, control_request
 from netvigil.probe.nettest import Session
 from netvigil.probe.steps import Trace
@@ -32,19 +33,6 @@ def failed_endpoints(trace: Trace) -> list[str]:
             host = f"[{entry.ip}]" if ":" in entry.ip else entry.ip
             seen[f"{host}:{entry.port}"] = None
     return list(seen)[:MAX_ENDPOINTS]
-
-
-def platform_down(control: Any) -> bool | None:
-    """The helper's answer read as above (None when there is no usable answer)."""
-    if not isinstance(control, dict):
-        return None
-    http = control.get("http_request")
-    tcp = control.get("tcp_connect")
-    if not isinstance(http, dict) or not isinstance(tcp, dict):
-        return None
-    fetched = http.get("failure") is None
-    reached = any(isinstance(v, dict) and v.get("status") is True for v in tcp.values())
-    return not fetched and not reached
 
 
 async def control_keys(session: Session, url: str, trace: Trace, blocked: bool) -> dict[str, Any]:
