@@ -16,6 +16,7 @@ from netvigil.lab.plan import (
     Blackhole,
     BlockPage,
     DnsLie,
+    DropPort,
     Fault,
     HangUp,
     Loss,
@@ -199,7 +200,12 @@ def fault_rules(fault: Fault) -> list[tuple[str, list[str]]]:
                 ],
             )
         ]
-    return []  # Throttle is a tc fault: see tc_commands
+    if isinstance(fault, DropPort):
+        rule = ["-A", FAULT_CHAIN, "-p", "tcp", "-d", fault.address, "--dport", str(fault.port)]
+        return [("filter", [*rule, "-j", "DROP"])]
+    # Throttle is a tc fault (see tc_commands); Down is the servers' own (topology), not the
+    # censor's.
+    return []
 
 
 def iptables_rules(faults: tuple[Fault, ...]) -> list[tuple[str, list[str]]]:
