@@ -53,7 +53,7 @@ WHY = {
     "tcpBlockedOnePort": "the censor drops one port of the app's servers (others work)",
     "tcpBlockedAllPorts": "the censor drops every packet to the app's servers",
     "tlsBlockedBySni": "the censor resets TLS handshakes naming the app's hosts",
-    "throttled": "the censor throttles the app's servers to 64 kbit/s",
+    "throttled": "the censor throttles the app's servers to 128 kbit/s",
     "downEverywhere": "the app's servers refuse everyone, the test helper too (an outage)",
 }
 NOT_APPLICABLE = {
@@ -82,7 +82,7 @@ SCENARIO_SHORT = {
 FIRST_ADDRESS = ipaddress.IPv4Address("203.0.113.64")
 LAST_ADDRESS = ipaddress.IPv4Address("203.0.113.199")
 FACEBOOK_ASN = 32934
-THROTTLE_KBIT = 64  # slow, yet every handshake of the apps fits in the lab's timeouts
+THROTTLE_KBIT = 128  # slow, yet every handshake of the apps fits in the lab's timeouts
 OR_PORT, DIR_PORT, OBFS4_PORT = 9001, 9030, 9443
 ALL_ENDPOINTS = "<every endpoint host>"  # expected whatsapp_endpoints_blocked: all of them
 
@@ -152,6 +152,8 @@ def _lab_service(
                 shared = "dns" if e.component == "dns" else e.component
                 if real.name == "facebook_messenger":
                     shared = "all"  # Messenger's hosts all answer from Facebook's network
+                elif real.name == "signal":
+                    shared = e.host  # Signal's hosts are on different networks (CDNs, clouds)
                 if shared not in by_component:
                     by_component[shared] = next(next_address)
                 sites[hosts[e.host]] = Site(hosts[e.host], by_component[shared])
