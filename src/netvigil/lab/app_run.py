@@ -185,3 +185,20 @@ def _short(value: Any) -> str:
     if isinstance(value, list):
         return f"[{len(value)} hosts]" if value else "[]"
     return json.dumps(value)
+
+
+def markdown_table(results: list[AppResult]) -> str:
+    """The table of docs/lab.md: every (app, scenario), measured or not applicable (why)."""
+    from netvigil.lab.apps import APPS, NOT_APPLICABLE, SCENARIOS
+
+    head = "| app | scenario | test keys (the probe's, as OONI's would be) | verdict | platform | ok |"
+    lines = [head, "|---|---|---|---|---|---|"]
+    rows = {(r[0], r[1]): r for r in table_rows(results)}
+    for app in APPS:
+        for scenario in SCENARIOS:
+            row = rows.get((app, scenario))
+            if row is None:
+                why = NOT_APPLICABLE.get((app, scenario), "not run")
+                row = (app, scenario, f"n/a: {why}", "-", "-", "-")
+            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |")
+    return "\n".join(lines)
