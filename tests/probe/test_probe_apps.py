@@ -43,7 +43,7 @@ nettest = "telegram"
 {comp % (q("web"), q("telegram_web_status"), q("status"), http_component)}
 endpoints = [
   {{ component = "web", protocol = "https", ports = [{https}], path = "/", hosts = ["localhost"] }},
-  {{ component = "web", protocol = "http", ports = [{http}, {closed}], path = "/", hosts = ["127.0.0.1"] }},
+  {{ component = "web", protocol = "http", ports = [{http}, {closed}], hosts = ["127.0.0.1"] }},
 ]
 
 [services.whatsapp]

@@ -191,7 +191,8 @@ def markdown_table(results: list[AppResult]) -> str:
     """The table of docs/lab.md: every (app, scenario), measured or not applicable (why)."""
     from netvigil.lab.apps import APPS, NOT_APPLICABLE, SCENARIOS
 
-    head = "| app | scenario | test keys (the probe's, as OONI's would be) | verdict | platform | ok |"
+    head = "| app | scenario | test keys (the probe's, as OONI's would be) | verdict | platform"
+    head += " | ok |"
     lines = [head, "|---|---|---|---|---|---|"]
     rows = {(r[0], r[1]): r for r in table_rows(results)}
     for app in APPS:

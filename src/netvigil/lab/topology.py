@@ -48,6 +48,7 @@ from netvigil.lab.servers import start_helper, start_servers
 from netvigil.lab.web_server import BLOCK_PAGE_PORT, HANG_UP_PORT
 
 RUN_ROOT = Path("/run/netvigil-lab")
+RST = ("--reject-with", "tcp-reset")
 NETNS_ETC = Path("/etc/netns")
 ROLES = ("client", "censor", "servers", "open")
 __all__ = ["Lab", "build", "running_lab", "start_helper", "teardown"]
@@ -256,7 +257,7 @@ def _servers_firewall(lab: Lab) -> None:
     rules += [redirect(m.address, m.port, m.to) for m in lab.plan.port_maps]
     rules += [
         # by the connection's original address: REDIRECTed ports have a local one by now
-        f"-A INPUT -p tcp -m conntrack --ctorigdst {f.address} -j REJECT --reject-with tcp-reset".split()
+        [*f"-A INPUT -p tcp -m conntrack --ctorigdst {f.address} -j REJECT".split(), *RST]
         for f in lab.plan.faults
         if isinstance(f, Down)
     ]
