@@ -12,9 +12,18 @@ import re
 import shutil
 import time
 from pathlib import Path
+from typing import Protocol
 
 from netvigil._errors import EnvironmentProblem
-from netvigil.lab.servers import LabProcesses
+
+
+class _Starts(Protocol):
+    """What starting the bridge needs of a lab (``servers.LabProcesses`` is one)."""
+
+    run_dir: Path
+
+    def start(self, role: str, name: str, argv: list[str]) -> int: ...
+
 
 STATE = "obfs4-bridge"
 _CERT = re.compile(r"cert=(\S+)")
@@ -24,7 +33,7 @@ def available() -> bool:
     return shutil.which("obfs4proxy") is not None
 
 
-def start_bridge(lab: LabProcesses, port: int) -> None:
+def start_bridge(lab: _Starts, port: int) -> None:
     if not available():
         raise EnvironmentProblem(
             "the lab's Tor scenarios need obfs4proxy", hint="apt-get install -y obfs4proxy"

@@ -27,9 +27,10 @@ from netvigil.probe.apps import AppContext
 from netvigil.probe.control import helper_client
 from netvigil.probe.envelope import Report, measurement
 from netvigil.probe.fetch import Network, split_target
-from netvigil.probe.inputs import Target, split_endpoint
+from netvigil.probe.inputs import Target
 from netvigil.probe.nettest import InputKind, Nettest, Session, VantagePoint
 from netvigil.probe.spool import Spool
+from netvigil.probe.steps import split_endpoint
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import ssl
 import time
 from dataclasses import dataclass, field
 from itertools import count
+from urllib.parse import urlsplit
 
 import dns.asyncquery
 import dns.message
@@ -92,6 +93,17 @@ class Connection:
 def endpoint(ip: str, port: int) -> str:
     """``ip:port`` as OONI writes it (``[v6]:port`` for IPv6)."""
     return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+
+
+def split_endpoint(text: str) -> tuple[str, int]:
+    """(host, port) of ``HOST:PORT`` or ``[v6]:PORT``; ValueError if it is not one."""
+    parts = urlsplit("//" + text)
+    port = parts.port  # ValueError when out of range or not a number
+    if not parts.hostname or port is None:
+        raise ValueError("expected HOST:PORT such as 198.51.100.7:443 or [2001:db8::1]:443")
+    if parts.path or parts.query or parts.fragment or "@" in parts.netloc:
+        raise ValueError("expected HOST:PORT alone, without path, query or user")
+    return parts.hostname, port
 
 
 def _is_address(host: str) -> bool:

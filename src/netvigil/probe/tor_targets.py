@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from netvigil._errors import InputError
-from netvigil.probe.inputs import split_endpoint
+from netvigil.probe.steps import split_endpoint
 
 PROTOCOLS = ("dir_port", "or_port", "or_port_dirauth", "obfs4")
 # Bridges handed out privately (``"source": "bridgedb"``) are secret: their addresses are
