@@ -18,7 +18,7 @@ from __future__ import annotations
 import ipaddress
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from netvigil.lab.plan import (
@@ -163,22 +163,7 @@ def _lab_service(
         sites[f"dc-{address.replace('.', '-')}.{tag}.{ZONE}"] = Site(
             f"dc-{address.replace('.', '-')}.{tag}.{ZONE}", address
         )
-    lab = Service(
-        name=real.name,
-        label=real.label,
-        kind=real.kind,
-        nettest=real.nettest,
-        spec=real.spec,
-        rule_prefix=real.rule_prefix,
-        dns_component=real.dns_component,
-        stop_column=real.stop_column,
-        impact_name=real.impact_name,
-        aliases=real.aliases,
-        domains=real.domains,
-        asns=real.asns,
-        components=real.components,
-        endpoints=tuple(endpoints),
-    )
+    lab = replace(real, endpoints=tuple(endpoints))  # the real service, lab endpoints
     return lab, tuple(sites.values()), hosts
 
 
