@@ -46,6 +46,14 @@ class ProbeSettings(BaseModel):
     # servers on 127.0.0.1 turn this on.
     connect_loopback: bool = False
     spool: Path | None = None  # JSONL spool; default <data_dir>/spool/measurements.jsonl
+    # The messaging and Tor tests (docs/probe.md, "Messaging apps and Tor"):
+    # IP -> ASN of DNS answers (.mmdb / CSV range table): recorded in every answer, and how
+    # facebook_messenger judges DNS (Facebook's AS32934); without it that judgement is null.
+    ip_table: Path | None = None
+    # PEM file of the CAs the signal test trusts instead of Signal's own (the lab's CA).
+    signal_ca: Path | None = None
+    # Tor targets in OONI's format (a JSON object of targets by id); `--tor-targets` too.
+    tor_targets: Path | None = None
 
     @field_validator("probe_cc")
     @classmethod

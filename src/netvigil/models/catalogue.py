@@ -54,6 +54,8 @@ class _EndpointFile(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     hosts: list[str]
     ports: list[int] = []
     path: str | None = None
+    # OONI's name of each host in its test_keys (facebook_<key>_reachable), parallel to hosts.
+    keys: list[str] = []
 
 
 class _ServiceFile(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -93,6 +95,7 @@ class Endpoint:
     host: str  # a host name or an IP address
     port: int | None  # None for a DNS lookup
     path: str | None = None  # http / https: the path fetched
+    key: str | None = None  # OONI's name of the host in the test's keys (b_api, stun...)
 
     @property
     def url(self) -> str | None:
@@ -274,13 +277,21 @@ def _service(name: str, s: _ServiceFile, path: Path) -> Service:
             raise bad(f"{where}.path", f"{group.path!r} must start with /")
         if not group.hosts:
             raise bad(f"{where}.hosts", "at least one host expected")
-        for host in group.hosts:
+        if group.keys and len(group.keys) != len(group.hosts):
+            raise bad(f"{where}.keys", "one key per host expected (or none)")
+        for key in group.keys:
+            if not _NAME.fullmatch(key):
+                raise bad(f"{where}.keys", f"{key!r}: lower-case letters, digits and _ expected")
+        for n, host in enumerate(group.hosts):
             if not _is_host(host):
                 raise bad(f"{where}.hosts", f"{host!r} is neither an IP address nor a host name")
             path_ = group.path if group.protocol in ("http", "https") else None
             ports: list[int | None] = [*group.ports] or [None]
             for number in ports:
-                endpoints.append(Endpoint(group.component, group.protocol, host, number, path_))
+                named = group.keys[n] if group.keys else None
+                endpoints.append(
+                    Endpoint(group.component, group.protocol, host, number, path_, named)
+                )
     for asn in s.asns:
         if not 0 < asn < 2**32:
             raise bad("asns", f"{asn} is not an AS number")
