@@ -67,6 +67,25 @@ def test_a_batch_is_read_back_from_every_measurement_tier(url: str) -> None:
     assert only.num_rows == ccs[one] and set(only.column("probe_cc").to_pylist()) == {one}
 
 
+def test_one_measurement_by_uid_its_verdict_and_its_original_line(url: str) -> None:
+    """What a measurement page reads: the verdict of one uid and its line as stored."""
+    lines = measurement_lines(30, seed=7)
+    with open_store(url) as store:
+        store.commit(batch_of(lines))
+    reader = open_store(url, writable=False)
+    keys = keys_of(lines)
+    for line, (_, _, uid) in list(zip(lines, keys, strict=True))[:3]:
+        stored = reader.raw_measurement(uid)
+        assert stored is not None
+        assert orjson.loads(stored) == orjson.loads(line)  # probe_ip is already the placeholder
+        [row] = reader.verdicts(measurement_uids=[uid]).to_pylist()
+        assert row["measurement_uid"] == uid
+    absent = "20240201000000.000000_IR_webconnectivity_0000000000000000"
+    assert reader.raw_measurement(absent) is None
+    assert reader.raw_measurement("not-a-uid") is None
+    assert reader.verdicts(measurement_uids=["not-a-uid"]).num_rows == 0
+
+
 def test_verdicts_between_two_moments(url: str) -> None:
     lines = measurement_lines(80, seed=2)
     with open_store(url) as store:

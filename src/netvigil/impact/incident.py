@@ -220,6 +220,7 @@ def incident_impact(
         if not named:
             return _no("services_not_costed")
         blocks = [*known_blocks().get(f.country_code, ()), *tracker_blocks]
+
         # The table and the tracker name services in any of the catalogue's spellings.
         def impact_name(name: str) -> str:
             service = catalogue.find(name)

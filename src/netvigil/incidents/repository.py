@@ -77,7 +77,10 @@ class IncidentFilter:
     scope: str | None = None  # a scope code (vocab.SCOPE)
     network: str | None = None  # a network code (vocab.NETWORK)
     cause: str | None = None  # a cause code (vocab.CAUSE)
-    q: str | None = None  # words in the title, area, country, event or summary; or an id
+    # words in the title, description (summary, event, cause and justification details), area,
+    # country, services or operators; or an id
+    q: str | None = None
+    asn: str | None = None  # an affected network ("AS197207"): in the outage's or an episode's
     since: dt.date | None = None  # started on or after
     until: dt.date | None = None  # started on or before
     # One incident per shutdown: only rows no other row stands for (None: public lists only).
@@ -429,6 +432,16 @@ def _code(vocabulary: str, value: str) -> str:
     raise InputError(f"expected one of {', '.join(vocab.codes())}", field=vocabulary)
 
 
+def _json_list_has(column: Any, asn: str) -> Any:
+    """Whether a JSON list of ASNs (numbers, or "AS123" strings) holds ``asn``, matched in the
+    list's text so that SQLite and PostgreSQL run the same query."""
+    number = asn.upper().removeprefix("AS")
+    text = cast(column, String)
+    patterns = [f'%"AS{number}"%', f"%[{number}]%", f"%[{number},%", f"% {number},%",
+                f"% {number}]%", f"%,{number},%", f"%,{number}]%"]  # fmt: skip
+    return or_(*(text.like(p) for p in patterns))
+
+
 def _filtered(query: Any, f: IncidentFilter, public: bool) -> Any:
     from netvigil.models import countries
 
@@ -466,6 +479,13 @@ def _filtered(query: Any, f: IncidentFilter, public: bool) -> Any:
             )
         # services is a JSON list of names: match the quoted name in its text (both databases).
         query = query.where(cast(Incident.services, String).like(f'%"{name}"%'))
+    if f.asn:
+        from netvigil.incidents.model import Episode
+
+        in_episode = select(Episode.id).where(
+            Episode.incident_id == Incident.id, _json_list_has(Episode.asns, f.asn)
+        )
+        query = query.where(or_(_json_list_has(Incident.asns, f.asn), in_episode.exists()))
     if f.since is not None:
         query = query.where(Incident.start_date >= f.since)
     if f.until is not None:
@@ -489,6 +509,11 @@ def _filtered(query: Any, f: IncidentFilter, public: bool) -> Any:
                                 Incident.country,
                                 Incident.event,
                                 Incident.other_affected,
+                                Incident.actual_cause_details,
+                                Incident.gov_just_details,
+                                Incident.telcos_involved,
+                                Incident.ordered_by,
+                                cast(Incident.services, String),
                             )
                         )
                     )

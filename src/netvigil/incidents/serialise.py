@@ -88,6 +88,8 @@ def titles_dict(incident: Incident) -> dict[str, Any]:
     return {
         "title": incident.title or generate(facts, "en"),
         "title_zh_hant": incident.title_zh or generate(facts, "zh_Hant"),
+        # An editor writes one Chinese title (Traditional); Simplified readers get it as written.
+        "title_zh_hans": incident.title_zh or generate(facts, "zh_Hans"),
         "title_generated": {"en": not incident.title, "zh_Hant": not incident.title_zh},
     }
 

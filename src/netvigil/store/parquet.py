@@ -512,6 +512,9 @@ class ParquetStore:
             )
         )[0]
 
+    def raw_measurement(self, measurement_uid: str) -> bytes | None:
+        return self._read(lambda con: parquet_read.raw_line(con, measurement_uid))[0]
+
     def signals(
         self,
         *,

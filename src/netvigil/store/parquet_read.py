@@ -110,6 +110,25 @@ def verdict_table(
     return con.sql(sql + " ORDER BY measurement_start_time", params=params).to_arrow_table()
 
 
+def raw_line(con: Any, measurement_uid: str) -> bytes | None:
+    """One measurement's stored line. The uid's leading timestamp (OONI's: reception time;
+    netvigil's: start time) is within a day of the partition's day, which lets DuckDB read only
+    those days' files; a uid without one is looked for everywhere."""
+    where = "measurement_uid = ?"
+    params: list[object] = [measurement_uid]
+    stamp = measurement_uid[:8]
+    if stamp.isdigit():
+        try:
+            day = datetime.strptime(stamp, "%Y%m%d").date()
+        except ValueError:
+            day = None
+        if day is not None:
+            where += " AND day BETWEEN ? - INTERVAL 1 DAY AND ? + INTERVAL 1 DAY"
+            params += [day, day]
+    rows = con.execute(f"SELECT line FROM raw WHERE {where} LIMIT 1", params).fetchall()
+    return bytes(rows[0][0]) if rows else None
+
+
 # -- aggregation ---------------------------------------------------------------------------------
 def _time_key(grain: TimeGrain) -> str:
     # Group on native values (the day partition column when it suffices) and format the few

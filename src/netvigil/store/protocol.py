@@ -182,6 +182,11 @@ class AnalyticalStore(Protocol):
         ordered by measurement_start_time; only those of ``measurement_uids`` when given."""
         ...
 
+    def raw_measurement(self, measurement_uid: str) -> bytes | None:
+        """The original line of one measurement as stored (the probe's address scrubbed), or
+        None when the store does not hold it: what a measurement page offers as a download."""
+        ...
+
     # -- signals and events ----------------------------------------------------------------------
     def write_signals(self, points: Sequence[SignalPoint], *, source: str) -> CommitInfo:
         """Replace the points of ``source`` (an import) with ``points``, atomically."""

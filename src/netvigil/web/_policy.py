@@ -22,6 +22,7 @@ from starlette.responses import Response
 from netvigil.policy import serialise, vocab
 from netvigil.policy.repository import Policy
 from netvigil.policy.timeline import layout
+from netvigil.web import _schemas as schemas
 from netvigil.web._render import render
 
 router = APIRouter(tags=["policy"])
@@ -55,14 +56,15 @@ def _policy(request: Request) -> Policy:
 
 
 def _route(
-    path: str, name: str, summary: str, *, csv: bool = False
+    path: str, name: str, summary: str, *, csv: bool = False, model: type[Any] = schemas.PolicyList
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a view under ``path`` (HTML), ``path.json`` and, for tables, ``path.csv``."""
+    """Register a view under ``path`` (HTML), ``path.json`` (with the model /docs shows) and,
+    for tables, ``path.csv``."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         router.add_api_route(
             f"{path}.json", view, methods=["GET"], name=f"{name}.json",
-            operation_id=f"{name}_json", summary=f"{summary} (JSON)",
+            operation_id=f"{name}_json", summary=f"{summary} (JSON)", response_model=model,
         )  # fmt: skip
         if csv:
             router.add_api_route(
@@ -129,7 +131,10 @@ def instruments(
                   csv_columns=INSTRUMENT_CSV, csv_bom=True)  # fmt: skip
 
 
-@_route("/legal/{instrument_id:int}", "legal_instrument", "One legal instrument", csv=True)
+@_route(
+    "/legal/{instrument_id:int}", "legal_instrument", "One legal instrument", csv=True,
+    model=schemas.InstrumentPage,
+)  # fmt: skip
 def instrument(request: Request, instrument_id: int) -> Response:
     """An instrument: names, history (drawn as a timeline), provisions of concern, and the
     incidents, platform responses and statements that cite it. CSV: its history."""
@@ -205,7 +210,10 @@ def figures_csv(request: Request, jurisdiction: str | None = None) -> Response:
                   csv_bom=True)  # fmt: skip
 
 
-@_route("/responses/{response_id:int}", "platform_response", "One platform response")
+@_route(
+    "/responses/{response_id:int}", "platform_response", "One platform response",
+    model=schemas.ResponsePage,
+)  # fmt: skip
 def response(request: Request, response_id: int) -> Response:
     """A response, the instruments it answers, and the company's figures for that place."""
     policy = _policy(request)
@@ -238,7 +246,10 @@ def statements(
                   csv_columns=STATEMENT_CSV, csv_bom=True)  # fmt: skip
 
 
-@_route("/statements/{statement_id:int}", "statement", "One statement", csv=True)
+@_route(
+    "/statements/{statement_id:int}", "statement", "One statement", csv=True,
+    model=schemas.StatementPage,
+)  # fmt: skip
 def statement(request: Request, statement_id: int) -> Response:
     """A statement: addressees, authors, demands and what became of them, what happened next,
     signatories (organisations with their country, individuals). CSV: its signatories."""

@@ -103,8 +103,9 @@ def install(app: FastAPI) -> None:
         )
 
     async def validation_error(request: Request, exc: Exception) -> Response:
+        # A malformed parameter is the client's bad request; the message names the parameter.
         assert isinstance(exc, RequestValidationError)
-        return error_response(request, 422, _describe_validation(exc))
+        return error_response(request, 400, _describe_validation(exc))
 
     async def netvigil_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, NetvigilError)

@@ -96,6 +96,7 @@ def page_context(request: Request, data: Mapping[str, Any]) -> dict[str, Any]:
         "user": getattr(request.state, "user", None),
         "editor_area": request.url.path.startswith(("/editor", "/login")),
         "path": request.url.path,
+        "page_url": str(request.url.replace(query="")),
         "query": str(request.url.query),
     }
 

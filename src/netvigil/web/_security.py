@@ -34,10 +34,21 @@ LOGIN_MAX_FAILURES = 5
 LOGIN_WINDOW_S = 300.0
 
 # Pages are server-rendered with one local stylesheet: nothing inline, nothing third-party.
-PAGE_CSP = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+# Observable Plot (static/vendor) puts one fixed <style> element in each chart and one in each
+# legend; these are their SHA-256 hashes (Plot 0.6.17): any other inline style stays refused.
+# The browser tests fail on any CSP violation, so a re-vendored Plot with new styles is caught.
+PLOT_STYLES = (
+    "'sha256-jSYQUrW7J0b3jPqhZP9C2Xh1PyJKHKXd4s0fpGGKrww=' "
+    "'sha256-rCZUQsEQJf1DmnfnMZmlj08XC7qbIZySA6bEtitbQ00='"
 )
+PAGE_CSP = (
+    f"default-src 'self'; img-src 'self' data:; style-src 'self' {PLOT_STYLES}; "
+    "script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+# /embed/... pages are the only ones another site may frame: the same policy, any ancestor.
+EMBED_CSP = PAGE_CSP.replace("frame-ancestors 'none'", "frame-ancestors *")
+EMBED_PREFIX = "/embed/"
 # /docs serves Swagger UI's files itself (no CDN) and starts it with an inline script.
 DOCS_CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; "
@@ -162,14 +173,42 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         docs = scope["path"] in ("/docs", "/docs/oauth2-redirect")
+        embed = scope["path"].startswith(EMBED_PREFIX)
+        policy = DOCS_CSP if docs else EMBED_CSP if embed else PAGE_CSP
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers.setdefault("Content-Security-Policy", DOCS_CSP if docs else PAGE_CSP)
+                headers.setdefault("Content-Security-Policy", policy)
                 headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("X-Frame-Options", "DENY")
+                if not embed:  # X-Frame-Options has no "anyone": embeds rely on the CSP
+                    headers.setdefault("X-Frame-Options", "DENY")
                 headers.setdefault("Referrer-Policy", "same-origin")
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def is_data_path(path: str) -> bool:
+    """The JSON/CSV API: page twins, exports, OONI's aggregation, the OpenAPI document."""
+    return path.endswith((".json", ".csv")) or path.startswith("/api/")
+
+
+class ReadOnlyCors:
+    """Read-only CORS on the JSON API (Starlette's CORSMiddleware: any origin, GET and HEAD,
+    no credentials), so a newsroom's page can fetch the data; HTML pages and the editor area get
+    no CORS headers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        from starlette.middleware.cors import CORSMiddleware
+
+        self.app = app
+        self.cors = CORSMiddleware(
+            app, allow_origins=["*"], allow_methods=["GET", "HEAD"], allow_credentials=False
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and is_data_path(scope["path"]):
+            await self.cors(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
