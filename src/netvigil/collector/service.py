@@ -191,9 +191,9 @@ class _Submissions:
         ):
             await self.app(scope, receive, send)
             return
+        extra: list[tuple[bytes, bytes]] = []
         try:
             uid = await self._submit(scope, receive, path[8:])
-            extra: list[tuple[bytes, bytes]] = []
             status, body = 200, orjson.dumps({"measurement_uid": uid})
         except Rejected as exc:
             status, body = exc.status, _error_body(exc.status, exc.field, exc.message)
