@@ -26,6 +26,7 @@ from netvigil.cli import (
     probe,
     serve,
     signals,
+    upload,
     verdict,
 )
 from netvigil.cli._context import err_console
@@ -98,6 +99,7 @@ for _module in (
     impact,
     serve,
     collector,
+    upload,
 ):
     _module.register(app)
 
