@@ -25,6 +25,7 @@ from netvigil.cli import (
     lab,
     probe,
     serve,
+    service,
     signals,
     upload,
     verdict,
@@ -100,6 +101,7 @@ for _module in (
     serve,
     collector,
     upload,
+    service,
 ):
     _module.register(app)
 
