@@ -105,3 +105,31 @@ def test_kill9_mid_submission_loses_no_acknowledged_measurement_and_doubles_none
         assert max(counts.values()) == 1, counts.most_common(3)
     finally:
         second.stop()
+
+
+def test_several_server_processes_share_one_drainer_and_store_everything_once(
+    tmp_path: Path,
+) -> None:
+    collector = CollectorProcess(
+        tmp_path / "c", env={"NETVIGIL_COLLECTOR__RATE_LIMIT_SUBMIT": ""}, args=["--workers", "2"]
+    ).start()
+    try:
+        with httpx.Client(base_url=collector.url, timeout=30) as client:
+            batch = measurements(client, 200)
+        local = threading.local()
+
+        def send(m: dict[str, Any]) -> str:
+            if not hasattr(local, "client"):
+                local.client = httpx.Client(base_url=collector.url, timeout=30)
+            answer = local.client.post(f"/report/{m['report_id']}", content=submission(m))
+            assert answer.status_code == 200, answer.text
+            uid: str = answer.json()["measurement_uid"]
+            return uid
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            uids = set(pool.map(send, batch + batch[:20]))  # 20 sent twice
+        assert len(uids) == 200
+        collector.wait_stored(uids)
+        assert sorted(collector.stored_uids()) == sorted(uids)
+    finally:
+        collector.stop()

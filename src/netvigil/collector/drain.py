@@ -161,6 +161,8 @@ def hold_lock(directory: Path, stop: Callable[[], bool]) -> int:
     while True:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())  # who drains (for people and the bench)
             return fd
         except BlockingIOError:
             if stop():

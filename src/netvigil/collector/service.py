@@ -349,6 +349,52 @@ def drainer_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+class DrainerProcess:
+    """The drainer in a process of its own (a fresh interpreter: no copy of the event loop)."""
+
+    def __init__(self, settings: Settings) -> None:
+        context = mp.get_context("spawn")
+        self._stop = context.Event()
+        self.process = context.Process(
+            target=run_drainer,
+            args=(drainer_options(settings), self._stop),
+            name="netvigil-drainer",
+            daemon=True,
+        )
+        self.process.start()
+
+    def stop(self) -> None:
+        """Let it drain what is journaled, then end."""
+        self._stop.set()
+        self.process.join(timeout=120)
+
+
+def start_drainer(settings: Settings) -> DrainerProcess:
+    return DrainerProcess(settings)
+
+
+SETTINGS_ENV = "NETVIGIL_COLLECTOR_SETTINGS"
+WORKER_APP = "netvigil.collector:app_from_parent"  # what `--workers N` processes import
+
+
+def worker_environment(settings: Settings) -> dict[str, str]:
+    """Settled before the workers start: the report key (one for all of them)."""
+    load_report_key(settings.report_key_path)
+    return {SETTINGS_ENV: settings.model_dump_json()}
+
+
+def app_from_parent() -> ASGIApp:
+    """One worker of ``netvigil collector --workers N``: its parent runs the drainer."""
+    import os
+
+    from netvigil._errors import ConfigError
+
+    raw = os.environ.get(SETTINGS_ENV)
+    if raw is None:
+        raise ConfigError(f"{SETTINGS_ENV} is unset: start workers through `netvigil collector`")
+    return create_app(Settings.model_validate_json(raw), drain=False)
+
+
 def create_app(
     settings: Settings, *, drain: bool = True, fallback: ASGIApp | None = None
 ) -> ASGIApp:
@@ -360,26 +406,14 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         collector.journal = Journal(settings.journal_dir, settings.collector.segment_bytes)
-        process, stop = None, None
-        if drain:
-            context = mp.get_context("spawn")  # a fresh interpreter: no copy of the event loop
-            stop = context.Event()
-            process = context.Process(
-                target=run_drainer,
-                args=(drainer_options(settings), stop),
-                name="netvigil-drainer",
-                daemon=True,
-            )
-            process.start()
-        app.state.drainer = process
+        drainer = start_drainer(settings) if drain else None
         try:
             yield
         finally:
             journal, collector.journal = collector.journal, None
             journal.close()
-            if process is not None and stop is not None:
-                stop.set()
-                process.join(timeout=60)
+            if drainer is not None:
+                drainer.stop()
 
     routes: list[BaseRoute] = [
         Route("/report", open_report, methods=["POST"]),
