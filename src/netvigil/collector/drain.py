@@ -25,6 +25,7 @@ from typing import Any
 
 import orjson
 
+from netvigil._errors import StoreError
 from netvigil.collector.journal import Record, finished, fsync_dir, scan, segments
 from netvigil.ingest import Line, Rules, analyze_lines
 from netvigil.store import AnalyticalStore, open_store
@@ -189,10 +190,20 @@ def run_drainer(options: dict[str, Any], stop_event: Any = None, poll: float = 0
     store = open_store(options["store_url"], lock_timeout=options["lock_timeout"])
     rules = Rules.load(options.get("fingerprints"), options.get("ip_table"))
     drainer = Drainer(directory, store, rules, batch=options["batch"], delay=options["delay"])
+    pause = poll
     try:
         while not stop():
-            if not drainer.step():
-                time.sleep(poll)
+            try:
+                committed = drainer.step()
+                pause = poll
+            except (StoreError, OSError) as exc:
+                # The store's lock held too long by another writer, a full disk: what was read
+                # stays in the buffer and is committed on a later try; the journal keeps it all.
+                log.error("drainer: %s; trying again in %.0f s", exc, min(pause * 2, 30.0))
+                pause = min(pause * 2, 30.0)
+                committed = 0
+            if not committed:
+                time.sleep(pause)
         if stop_event is not None and stop_event.is_set():
             drainer.drain_all()  # a clean stop leaves nothing behind
     finally:

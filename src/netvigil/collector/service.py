@@ -11,6 +11,7 @@ hash, in memory), never written to the journal, the store or a log (uvicorn's ac
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import multiprocessing as mp
@@ -353,11 +354,15 @@ class DrainerProcess:
     """The drainer in a process of its own (a fresh interpreter: no copy of the event loop)."""
 
     def __init__(self, settings: Settings) -> None:
-        context = mp.get_context("spawn")
-        self._stop = context.Event()
-        self.process = context.Process(
+        self._context = mp.get_context("spawn")
+        self._options = drainer_options(settings)
+        self._stop = self._context.Event()
+        self.start()
+
+    def start(self) -> None:
+        self.process = self._context.Process(
             target=run_drainer,
-            args=(drainer_options(settings), self._stop),
+            args=(self._options, self._stop),
             name="netvigil-drainer",
             daemon=True,
         )
@@ -368,9 +373,21 @@ class DrainerProcess:
         self._stop.set()
         self.process.join(timeout=120)
 
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
 
 def start_drainer(settings: Settings) -> DrainerProcess:
     return DrainerProcess(settings)
+
+
+async def _watch(drainer: DrainerProcess) -> None:
+    """Start the drainer again if it dies (the journal keeps everything meanwhile)."""
+    while True:
+        await asyncio.sleep(2)
+        if not drainer.alive():
+            log.error("the drainer exited (code %s); starting it again", drainer.process.exitcode)
+            drainer.start()
 
 
 SETTINGS_ENV = "NETVIGIL_COLLECTOR_SETTINGS"
@@ -407,9 +424,12 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         collector.journal = Journal(settings.journal_dir, settings.collector.segment_bytes)
         drainer = start_drainer(settings) if drain else None
+        watch = asyncio.create_task(_watch(drainer)) if drainer else None
         try:
             yield
         finally:
+            if watch is not None:
+                watch.cancel()
             journal, collector.journal = collector.journal, None
             journal.close()
             if drainer is not None:
