@@ -8,7 +8,7 @@ helpers) with a durable intake journal drained into the store. See docs/collecto
 
 from __future__ import annotations
 
-from netvigil.collector.drain import Drainer, run_drainer
+from netvigil.collector.drain import Drainer, drainer_options, run_drainer, start_drainer
 from netvigil.collector.journal import Journal
 from netvigil.collector.reports import ReportKeys, load_report_key
 from netvigil.collector.service import (
@@ -16,8 +16,6 @@ from netvigil.collector.service import (
     WORKER_APP,
     app_from_parent,
     create_app,
-    drainer_options,
-    start_drainer,
     worker_environment,
 )
 
