@@ -120,7 +120,7 @@ def offline_spool(path: Path, count: int) -> list[bytes]:
 
 def upload(spool: Path, url: str, *extra: str, **env: str) -> tuple[int, str]:
     result = CliRunner().invoke(
-        app, ["upload", "--no-progress", "--spool", str(spool), "--collector", url, *extra], env=env
+        app, ["upload", "--no-progress", str(spool), "--collector", url, *extra], env=env
     )
     return result.exit_code, " ".join(result.output.split())
 
@@ -186,6 +186,7 @@ def test_an_upload_killed_mid_way_resumes_and_stores_each_measurement_once(
     env = {k: v for k, v in os.environ.items() if not k.startswith("NETVIGIL_")}
     env["NETVIGIL_DATA_DIR"] = str(tmp_path / "probe-data")
     env["NETVIGIL_PROBE__UPLOAD_CONCURRENCY"] = "1"
+    env["NETVIGIL_PROBE__SPOOL"] = str(spool)  # --spool: the probe's spool
     command = [
         sys.executable,
         "-m",
@@ -194,7 +195,6 @@ def test_an_upload_killed_mid_way_resumes_and_stores_each_measurement_once(
         "--no-progress",
         "--once",
         "--spool",
-        str(spool),
         "--collector",
         collector.url,
     ]
