@@ -12,7 +12,6 @@ from netvigil.collector.drain import Drainer, drainer_options, run_drainer, star
 from netvigil.collector.journal import Journal
 from netvigil.collector.reports import ReportKeys, load_report_key
 from netvigil.collector.service import (
-    PATHS,
     WORKER_APP,
     app_from_parent,
     create_app,
@@ -20,7 +19,6 @@ from netvigil.collector.service import (
 )
 
 __all__ = [
-    "PATHS",
     "WORKER_APP",
     "Drainer",
     "Journal",

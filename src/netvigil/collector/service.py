@@ -47,8 +47,6 @@ from netvigil.collector.submission import Rejected, decode_body
 
 log = logging.getLogger("netvigil.collector")
 SUPPORTED_FORMATS = ["json"]
-# The paths the collector answers when it shares a server with the web site.
-PATHS = ("/report", "/api/v1/check-in", "/api/v1/test-helpers")
 
 
 def _json(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
