@@ -343,7 +343,7 @@ def main() -> None:
         print(
             f"CPU per measurement while accepting: collector "
             f"{sum(v for p, v in used.items() if p != drainer) * per:.0f} us, "
-            f"drainer {used.get(drainer, 0) * per:.0f} us, "
+            f"drainer {used.get(drainer or -1, 0) * per:.0f} us, "
             f"this client {mine * per:.0f} us"
         )
         drained = wait_stored(work / "store", len(flood_requests), proc)
@@ -351,6 +351,18 @@ def main() -> None:
         print(
             f"in the store (raw + observations + verdicts) {drained:.2f} s after the last 200: "
             f"{len(flood_requests) / total:,.0f} measurements/s end to end"
+        )
+        if drainer is not None:
+            spent = cpu_of([drainer]).get(drainer, 0.0) - before.get(drainer, 0.0)
+            cost = spent * per
+            print(
+                f"drainer: {cost:.0f} us CPU per measurement (ingest's analysis + store commits), "
+                f"{1e6 / cost:,.0f} measurements/s per core"
+            )
+        server = sum(v for p, v in used.items() if p != drainer) * per
+        print(
+            f"CPU ceiling on 2 free cores (client elsewhere): "
+            f"{2e6 / (server + (cost if drainer else 0)):,.0f} measurements/s accepted and drained"
         )
         latencies = sorted(asyncio.run(paced(port, paced_requests, args.rate, args.connections)))
         p50 = latencies[len(latencies) // 2] * 1000
