@@ -56,6 +56,10 @@ class Submissions:
     def __init__(self, app: ASGIApp, collector: Collector) -> None:
         self.app = app
         self.collector = collector
+        # Bytes of request bodies held at once, by all requests: many clients sending 16 MiB
+        # bodies together must not exhaust memory (a busy collector answers 503; OONI's probes
+        # retry that like a network error).
+        self.inflight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
@@ -103,19 +107,27 @@ class Submissions:
                 raise Rejected(413, "body", f"body larger than {cap} bytes")
             if name == b"content-encoding":
                 encoding = value.decode("latin-1")
+        budget = collector.settings.collector.max_inflight_bytes
         chunks: list[bytes] = []
         size, more = 0, True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise _Disconnected
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > cap:
-                raise Rejected(413, "body", f"body larger than {cap} bytes")
-            chunks.append(chunk)
-            more = message.get("more_body", False)
-        accepted = parse_submission(decode_body(b"".join(chunks), encoding, cap), report)
+        try:
+            while more:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise _Disconnected
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > cap:
+                    raise Rejected(413, "body", f"body larger than {cap} bytes")
+                if self.inflight + len(chunk) > budget:
+                    raise Rejected(503, "body", "the collector is busy; retry later")
+                self.inflight += len(chunk)
+                chunks.append(chunk)
+                more = message.get("more_body", False)
+            body = b"".join(chunks)
+        finally:
+            self.inflight -= sum(map(len, chunks))
+        accepted = parse_submission(decode_body(body, encoding, cap), report)
         if collector.journal is None:
             raise Rejected(503, "journal", "the collector is starting or stopping; retry")
         try:
