@@ -1,11 +1,11 @@
-"""What hangs off an incident: episodes with daily windows, evidence, private sources, legal
-instruments and the legal basis linking them."""
+"""What hangs off an incident: episodes with daily windows, evidence, private sources, and the
+legal basis linking it to legal instruments (policy records, :mod:`netvigil.policy`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from netvigil._errors import InputError, UnknownEntityError
 from netvigil.incidents import audit
 from netvigil.incidents._base import TrackerBase, incident_row, load_options
-from netvigil.incidents.fields import coerce_instrument_fields
 from netvigil.incidents.model import (
     EVIDENCE_KINDS,
     DailyWindow,
@@ -22,9 +21,11 @@ from netvigil.incidents.model import (
     Incident,
     IncidentSource,
     LegalBasis,
-    LegalInstrument,
 )
 from netvigil.incidents.roles import Actor, guard_published, require
+
+if TYPE_CHECKING:
+    from netvigil.policy.model import Instrument
 
 
 def _check_episode(
@@ -272,40 +273,36 @@ class TrackerAttachments(TrackerBase):
 
         return self._write(work)
 
-    def add_legal_instrument(self, data: Mapping[str, Any], actor: Actor) -> LegalInstrument:
-        require(actor, "editor", "add legal instruments")
-        values = coerce_instrument_fields(data)
+    # Legal instruments are policy records (netvigil.policy: history, provisions, statements);
+    # these three keep the tracker's own callers (``incidents law add``, legal-basis pickers).
 
-        def work(s: Session) -> LegalInstrument:
-            law = LegalInstrument(**values)
-            s.add(law)
-            s.flush()
-            audit.append(
-                s,
-                actor=actor.name,
-                action="create",
-                entity="legal_instrument",
-                entity_id=law.id,
-                detail={"fields": values},
-            )
-            return law
+    def add_legal_instrument(self, data: Mapping[str, Any], actor: Actor) -> Instrument:
+        """Record an instrument from the tracker's old fields (name, kind, jurisdiction,
+        articles, adopted_on, in_force_on, repealed_on, links, summary); see
+        :func:`netvigil.policy.legacy.instrument_from_legacy`."""
+        from netvigil.policy.legacy import instrument_from_legacy
+        from netvigil.policy.records import PolicyRecords
+        from netvigil.policy.repository import Policy
 
-        return self._write(work)
+        policy = Policy(self)  # type: ignore[arg-type]
+        summary = policy.import_records(
+            PolicyRecords(instruments=(instrument_from_legacy(data),)),
+            actor,
+            source="legal instrument",
+        )
+        return policy.get_instrument(summary.ids["instruments"][0], public=False)
 
-    def get_legal_instrument(self, instrument_id: int, *, public: bool) -> LegalInstrument:
-        """The instrument (laws are public either way; its incidents: :meth:`incidents_under`)."""
-        with self.session() as s:
-            law = s.get(LegalInstrument, instrument_id)
-            if law is None:
-                raise UnknownEntityError("legal instrument", str(instrument_id))
-            return law
+    def get_legal_instrument(self, instrument_id: int, *, public: bool) -> Instrument:
+        """The instrument (published only when ``public``); see :meth:`incidents_under`."""
+        from netvigil.policy.repository import Policy
 
-    def list_legal_instruments(self, jurisdiction: str | None = None) -> list[LegalInstrument]:
-        query = select(LegalInstrument).order_by(LegalInstrument.jurisdiction, LegalInstrument.name)
-        if jurisdiction:
-            query = query.where(LegalInstrument.jurisdiction == jurisdiction)
-        with self.session() as s:
-            return list(s.scalars(query))
+        return Policy(self).get_instrument(instrument_id, public=public)  # type: ignore[arg-type]
+
+    def list_legal_instruments(self, jurisdiction: str | None = None) -> list[Instrument]:
+        """Published instruments, optionally of one jurisdiction."""
+        from netvigil.policy.repository import Policy
+
+        return Policy(self).list_instruments(public=True, jurisdiction=jurisdiction)  # type: ignore[arg-type]
 
     def incidents_under(self, instrument_id: int, *, public: bool) -> list[Incident]:
         """Incidents that cite the instrument as their legal basis."""
@@ -335,7 +332,9 @@ class TrackerAttachments(TrackerBase):
         def work(s: Session) -> LegalBasis:
             incident = incident_row(s, incident_id)
             guard_published(incident, actor)
-            if s.get(LegalInstrument, instrument_id) is None:
+            from netvigil.policy.model import Instrument
+
+            if s.get(Instrument, instrument_id) is None:
                 raise UnknownEntityError("legal instrument", str(instrument_id))
             link = LegalBasis(
                 incident_id=incident_id, instrument_id=instrument_id, articles=articles, note=note

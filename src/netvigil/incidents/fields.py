@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from netvigil._errors import InputError
-from netvigil.incidents.model import INSTRUMENT_KINDS, STATUSES, STOP_COLUMNS, STOP_DATE_COLUMNS
+from netvigil.incidents.model import STATUSES, STOP_COLUMNS, STOP_DATE_COLUMNS
 from netvigil.models import countries
 
 TEXT_FIELDS = frozenset(
@@ -124,40 +124,4 @@ def coerce_incident_fields(data: Mapping[str, Any]) -> dict[str, Any]:
         out["country_code"] = country_code_for(out["country"])
     if out.get("start_date") and "report_year" not in out:
         out["report_year"] = out["start_date"].year
-    return out
-
-
-INSTRUMENT_FIELDS = frozenset(
-    {
-        "name",
-        "kind",
-        "jurisdiction",
-        "articles",
-        "status",
-        "adopted_on",
-        "in_force_on",
-        "repealed_on",
-        "links",
-        "summary",
-    }
-)
-
-
-def coerce_instrument_fields(data: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for field, value in data.items():
-        if field not in INSTRUMENT_FIELDS:
-            raise InputError("not a legal instrument field", field=field)
-        if field in {"adopted_on", "in_force_on", "repealed_on"}:
-            out[field] = _date(value, field)
-        elif field == "links":
-            out[field] = _list(value, field)
-        else:
-            text = None if value is None else str(value).strip()
-            out[field] = text or None
-    for required in ("name", "kind", "jurisdiction"):
-        if not out.get(required):
-            raise InputError("is required", field=required)
-    if out["kind"] not in INSTRUMENT_KINDS:
-        raise InputError(f"expected one of {', '.join(INSTRUMENT_KINDS)}", field="kind")
     return out

@@ -33,7 +33,9 @@ The public record of internet shutdowns and censorship incidents documented by n
 
 Every public page is also available as JSON by adding `.json` to its path
 (`/incidents/42` and `/incidents/42.json`), and any filtered incident list as CSV
-(`/incidents.csv?country=IN`). Errors always have the shape
+(`/incidents.csv?country=IN`). Policy records: `/legal` (laws and treaties with their
+history), `/responses` (platform responses, transparency figures), `/statements` (joint
+statements and open letters with signatories). Errors always have the shape
 `{"error": {"status": 404, "message": "..."}}`. Only published incidents are public.
 """
 
@@ -59,11 +61,13 @@ def create_app(settings: Settings, *, tracker: Tracker | None = None) -> FastAPI
 
     from netvigil.web._editor import router as editor_router
     from netvigil.web._editor_parts import router as parts_router
+    from netvigil.web._policy import install as install_policy
     from netvigil.web._public import router as public_router
 
     app.include_router(public_router)
     app.include_router(editor_router)
     app.include_router(parts_router)
+    install_policy(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _mount_docs(app)
     _problems.install(app)

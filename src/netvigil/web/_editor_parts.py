@@ -22,8 +22,9 @@ from netvigil._errors import InputError
 from netvigil.incidents import ADMIN_ONLY_STATUSES, TRANSITIONS, Actor
 from netvigil.incidents.evidence import EvidenceFiles, is_sha256, measurement_verdict
 from netvigil.incidents.hours import timezone_of
-from netvigil.incidents.model import INSTRUMENT_KINDS, Evidence, Incident
+from netvigil.incidents.model import Evidence, Incident
 from netvigil.incidents.serialise import instrument_dict, private_dict
+from netvigil.policy.vocab import INSTRUMENT_KINDS
 from netvigil.web._auth import check_csrf, require_editor, require_viewer
 from netvigil.web._render import render
 
@@ -305,6 +306,8 @@ async def link_law(
                     "kind": form.get("kind") or "law",
                     "jurisdiction": form.get("jurisdiction") or "",
                     "links": form.get("link") or None,
+                    # An editor records a draft; an admin publishes policy records.
+                    "status": "published" if user.role == "admin" else "draft",
                 },
                 user,
             )

@@ -1,4 +1,5 @@
-"""Public pages: incident list, incident, countries, legal instruments; each also ``.json``.
+"""Public pages: incident list, incident, countries; each also ``.json`` (policy records:
+``_policy``).
 
 Every view builds one dict from the tracker's *public* serialisers and hands it to
 :func:`render`; the HTML template and the JSON twin therefore show the same data. Only published
@@ -287,28 +288,11 @@ def countries(request: Request) -> Response:
 
 @_twin("/countries/{code}", "country", "One country")
 def country(request: Request, code: str) -> Response:
-    """A country's published incidents per year, latest incidents and legal instruments."""
+    """A country's published incidents per year, latest incidents, and its policy records:
+    legal instruments, platform responses and statements (netvigil.policy)."""
+    from netvigil.web._policy import country_section
+
     data = tracker_api.country(request.app.state.tracker, code, _page_language(request))
+    data["policy"] = country_section(request.app.state.policy, data["country"]["code"])
     data["json_url"] = f"/countries/{data['country']['code']}.json"
     return render(request, "country.html", data)
-
-
-@_twin("/legal", "legal_instruments", "Legal instruments")
-def legal_instruments(
-    request: Request,
-    jurisdiction: str | None = Query(None, description="ISO code or body, e.g. IN or UN"),
-) -> Response:
-    """Laws, emergency regulations, cybercrime laws and treaties used to order shutdowns."""
-    data = {
-        "legal_instruments": tracker_api.legal_instruments(request.app.state.tracker, jurisdiction),
-        "json_url": "/legal.json",
-    }
-    return render(request, "legal_list.html", data)
-
-
-@_twin("/legal/{instrument_id:int}", "legal_instrument", "One legal instrument")
-def legal_instrument(request: Request, instrument_id: int) -> Response:
-    """A legal instrument and the published incidents that invoke it."""
-    data = tracker_api.legal_instrument(request.app.state.tracker, instrument_id)
-    data["json_url"] = f"/legal/{instrument_id}.json"
-    return render(request, "legal.html", data)

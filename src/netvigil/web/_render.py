@@ -20,7 +20,7 @@ from jinja2.runtime import Context
 from starlette.requests import Request
 from starlette.responses import Response
 
-from netvigil.web._i18n import LANG_COOKIE, LANGUAGES, Catalogues, choose_language
+from netvigil.web._i18n import BCP47, LANG_COOKIE, LANGUAGES, Catalogues, choose_language
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -91,6 +91,7 @@ def page_context(request: Request, data: Mapping[str, Any]) -> dict[str, Any]:
         "page": data,
         "lang": lang,
         "languages": LANGUAGES,
+        "bcp47": BCP47,
         "csrf_token": csrf_token,
         "user": getattr(request.state, "user", None),
         "editor_area": request.url.path.startswith(("/editor", "/login")),
@@ -106,9 +107,11 @@ def render(
     *,
     csv_rows: Iterable[Mapping[str, Any]] | None = None,
     csv_columns: Sequence[str] = (),
+    csv_bom: bool = False,
     status_code: int = 200,
 ) -> Response:
-    """The response for ``data`` in the format the URL asks for."""
+    """The response for ``data`` in the format the URL asks for (``csv_bom``: start the CSV with
+    a UTF-8 byte-order mark, so spreadsheets read non-Latin text right)."""
     fmt = output_format(request)
     if fmt == "json":
         # orjson: the serialisers already give JSON types; jsonable_encoder's generic walk was
@@ -123,7 +126,8 @@ def render(
             from fastapi import HTTPException
 
             raise HTTPException(404, "no CSV form of this page")
-        return csv_response(csv_rows, csv_columns)
+        filename = request.url.path.strip("/").replace("/", "-") or "export.csv"
+        return csv_response(csv_rows, csv_columns, filename=filename, bom=csv_bom)
     templates: Jinja2Templates = request.app.state.templates
     response = templates.TemplateResponse(
         request, template, page_context(request, data), status_code=status_code
@@ -158,8 +162,16 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def csv_response(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> Response:
+def csv_response(
+    rows: Iterable[Mapping[str, Any]],
+    columns: Sequence[str],
+    *,
+    filename: str = "incidents.csv",
+    bom: bool = False,
+) -> Response:
     buf = io.StringIO()
+    if bom:
+        buf.write("\ufeff")
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(columns)
     for row in rows:
@@ -167,5 +179,5 @@ def csv_response(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> R
     return Response(
         buf.getvalue(),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="incidents.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

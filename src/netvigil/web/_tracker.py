@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from netvigil._errors import UnknownEntityError
-from netvigil.incidents import IncidentFilter, Tracker, instrument_dict, public_dict, vocab
+from netvigil.incidents import IncidentFilter, Tracker, public_dict, vocab
 from netvigil.incidents.model import STOP_COLUMNS, AuditEntry, Incident
 from netvigil.incidents.repository import COUNTED
 from netvigil.incidents.serialise import OUTAGE_FIELDS
@@ -206,18 +206,7 @@ def country(tracker: Tracker, code: str, lang: str = "en") -> dict[str, Any]:
         "country": {"code": code, "name": country_name(code, lang), "incident_count": total},
         "by_year": by_year,
         "incidents": [public_dict(inc) for inc in latest],
-        "legal_instruments": [instrument_dict(li) for li in tracker.list_legal_instruments(code)],
     }
-
-
-def legal_instruments(tracker: Tracker, jurisdiction: str | None) -> list[dict[str, Any]]:
-    return [instrument_dict(li) for li in tracker.list_legal_instruments(jurisdiction)]
-
-
-def legal_instrument(tracker: Tracker, instrument_id: int) -> dict[str, Any]:
-    law = tracker.get_legal_instrument(instrument_id, public=True)
-    incidents = tracker.incidents_under(instrument_id, public=True)
-    return {"instrument": instrument_dict(law), "incidents": [public_dict(i) for i in incidents]}
 
 
 # --- one incident per shutdown, and its impact (netvigil.impact) ---
