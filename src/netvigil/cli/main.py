@@ -15,6 +15,7 @@ from netvigil._settings import load_settings
 from netvigil.cli import (
     agg,
     analyze,
+    collector,
     config,
     detect,
     helper,
@@ -25,7 +26,9 @@ from netvigil.cli import (
     policy,
     probe,
     serve,
+    service,
     signals,
+    upload,
     verdict,
 )
 from netvigil.cli._context import err_console
@@ -98,6 +101,9 @@ for _module in (
     policy,
     impact,
     serve,
+    collector,
+    upload,
+    service,
 ):
     _module.register(app)
 
