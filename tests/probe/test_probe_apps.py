@@ -30,7 +30,7 @@ def loopback_catalogue(world: World, path: Path) -> Path:
     shipped = DEFAULT_PATH.read_text(encoding="utf-8")
     head = shipped[: shipped.index("[services.telegram]")]
     q = json.dumps
-    comp = "components = [{ name = %s, key = %s, reads = %s, condition = \"-\" }%s]"
+    comp = 'components = [{ name = %s, key = %s, reads = %s, condition = "-" }%s]'
     http_component = ', { name = "http", key = "telegram_http_blocking", reads = "flag", '
     http_component += 'condition = "-" }'
     path.write_text(
@@ -78,9 +78,7 @@ def test_an_unknown_test_lists_the_app_tests_too(world: World, tmp_path: Path) -
         assert name in result.output
 
 
-def test_a_tor_target_list_that_does_not_parse_names_its_line(
-    world: World, tmp_path: Path
-) -> None:
+def test_a_tor_target_list_that_does_not_parse_names_its_line(world: World, tmp_path: Path) -> None:
     bad = tmp_path / "targets.json"
     bad.write_text('{\n  "a": {"address": "192.0.2.9:9001", "protocol": "or_port"}\n  "b": {}\n}\n')
     result, measured = _probe(world, tmp_path, "--test", "tor", "--tor-targets", str(bad))
