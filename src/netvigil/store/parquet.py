@@ -76,6 +76,7 @@ from netvigil.store.protocol import (
     EventFeed,
     EventUpsert,
     Staged,
+    VerdictFeed,
 )
 
 if TYPE_CHECKING:
@@ -511,6 +512,45 @@ class ParquetStore:
                 measurement_uids=uids,
             )
         )[0]
+
+    def verdicts_committed(
+        self,
+        *,
+        after: int = 0,
+        generation: str | None = None,
+        columns: Iterable[str] | None = None,
+        max_rows: int | None = None,
+    ) -> VerdictFeed:
+        import duckdb
+
+        chosen = None if columns is None else list(columns)
+        for attempt in range(3):
+            self._refresh()
+            live = self.tiers()["verdicts"]
+            restarted = generation is not None and generation != live
+            start = 0 if restarted else after
+            by_seq: dict[int, list[str]] = {}
+            for name, seq in self._live("verdicts").items():
+                if seq > start:
+                    by_seq.setdefault(seq, []).append(name)
+            cursor, complete, files, rows = self._log.seq, True, [], 0
+            seqs = sorted(by_seq)
+            for i, seq in enumerate(seqs):
+                files += by_seq[seq]
+                rows += self._log.rows.get(seq, {}).get("verdicts", 0)
+                if max_rows is not None and rows >= max_rows and i + 1 < len(seqs):
+                    cursor, complete = seq, False
+                    break
+            try:
+                table = parquet_read.verdicts_of_files(
+                    [self.root / f for f in sorted(files)], chosen
+                )
+            except duckdb.IOException as exc:  # a rebuild finished under us: read again
+                if attempt == 2:
+                    raise StoreError(f"cannot read store {self.root}: {exc}") from exc
+                continue
+            return VerdictFeed(table, cursor, live, complete, restarted)
+        raise AssertionError("unreachable")
 
     def signals(
         self,
