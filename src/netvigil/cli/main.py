@@ -15,6 +15,7 @@ from netvigil._settings import load_settings
 from netvigil.cli import (
     agg,
     analyze,
+    collector,
     config,
     detect,
     helper,
@@ -96,6 +97,7 @@ for _module in (
     incidents,
     impact,
     serve,
+    collector,
 ):
     _module.register(app)
 
