@@ -54,7 +54,8 @@ def measurement(kind: str, network: str, host: str, at: int, serial: int) -> byt
         probe_asn=asn,
         measurement_start_time=stamp,
         test_start_time=stamp,
-        report_id=f"{stamp[:10].replace('-', '')}T000000Z_webconnectivity_{cc}_{asn[2:]}_n1_{serial:016x}",
+        report_id=f"{stamp[:10].replace('-', '')}T000000Z_webconnectivity_{cc}_{asn[2:]}_n1_"
+        f"{serial:016x}",
     )
     return json.dumps(m).encode()
 
@@ -97,3 +98,71 @@ class World:
 def world(tmp: Path, **settings: object) -> World:
     chosen = {"bin_seconds": 10, "grace_seconds": 5, "volume_window_seconds": 10, **settings}
     return World(str(tmp / "store"), tmp / "pipeline", PipelineSettings(**chosen))  # type: ignore[arg-type]
+
+
+def story_rows(base: int, bins: int = 30) -> list[tuple[str, str, str, int]]:
+    """A little of everything, over ``bins`` bins of 10 s from ``base``: DNS blocking in A from
+    bin 6, Telegram down for all in bins 10-17, network C silent in bins 14-21."""
+    rows = []
+    for b in range(bins):
+        for net in "ABC":
+            if net == "C" and 14 <= b < 22:
+                continue
+            for host in ("news.example", "signal.org", "web.telegram.org"):
+                kind = "ok"
+                if net == "A" and host == "news.example" and b >= 6:
+                    kind = "dns"
+                if host == "web.telegram.org" and 10 <= b < 18:
+                    kind = "down"
+                rows.append((kind, net, host, base + 10 * b + 2))
+    return rows
+
+
+def _pause(where: str, ready: Path) -> None:
+    """Make this process stop at ``where`` in its first round that gets there, say so in
+    ``ready``, and wait to be killed: half-way through its first commit (a signal source),
+    before its events are committed, or after them, before its state is saved."""
+    import time as _time
+
+    from netvigil.pipeline import state as state_module
+    from netvigil.store import parquet
+    from storekit import pause_in_commit
+
+    def stop(*_: object, **__: object) -> None:
+        ready.write_text(where)
+        while True:
+            _time.sleep(3600)
+
+    if where == "signals":
+        pause_in_commit("embedded", "half-line", ready)
+    elif where == "events":
+        parquet.ParquetStore.upsert_events = stop  # type: ignore[assignment,method-assign]
+    elif where == "state":
+        state_module.StateFile.save = stop  # type: ignore[assignment,method-assign]
+
+
+def main() -> None:
+    """``python tests/pipelinekit.py --now T [--pause-at WHERE --ready FILE] -- pipeline run ...``:
+    the real command at a fixed time, stopped at a chosen point (for the kill -9 tests)."""
+    import argparse
+    import sys
+
+    argv = sys.argv[1:]
+    cut = argv.index("--")
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pause-at", choices=("events", "state", "signals"))
+    parser.add_argument("--ready", type=Path)
+    parser.add_argument("--now", type=float, required=True, help="the clock, fixed")
+    args = parser.parse_args(argv[:cut])
+    if args.pause_at is not None:
+        _pause(args.pause_at, args.ready)
+    import time as _time
+
+    _time.time = lambda: args.now  # the pipeline's clock (and the store's commit times)
+    from netvigil.cli.main import app
+
+    app(args=argv[cut + 1 :], prog_name="netvigil")
+
+
+if __name__ == "__main__":
+    main()

@@ -95,7 +95,7 @@ class LabSettings(BaseModel):
 class PipelineSettings(BaseModel):
     """The continuous pipeline (`netvigil pipeline run`, docs/pipeline.md)."""
 
-    bin_seconds: int = Field(default=60, ge=1, le=86400)  # width of the signals' and detectors' bins
+    bin_seconds: int = Field(default=60, ge=1, le=86400)  # width of the signals' and detectors' bin
     # A bin is stepped this long after it ends: measurements arrive after their start time
     # (runtime, upload). Later ones are late data: the detectors re-run from a checkpoint.
     grace_seconds: float = Field(default=30.0, ge=0)
@@ -200,7 +200,8 @@ class Settings(BaseSettings):
     @property
     def pipeline_dir(self) -> Path:
         return self.pipeline.state_dir or self.data_dir / "pipeline"
-=======
+
+    @property
     def journal_dir(self) -> Path:
         return self.collector.journal_dir or self.data_dir / "collector" / "journal"
 

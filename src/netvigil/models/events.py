@@ -3,9 +3,9 @@
 One frozen record for every kind so that the tracker, alerts and the web read one shape: an
 ``outage`` (a network or place cut off), a ``blocking`` (a domain or service blocked in one network)
 and a ``platform_outage`` (a service or domain down from everywhere, the control included: not
-censorship). ``end`` is ``None`` while the event is ongoing. ``detected_at`` is the first moment the detector could have
-reported the event (its confirmation bin), which is what detection delay is measured against;
-``start`` is the estimated onset, which may be earlier.
+censorship). ``end`` is ``None`` while the event is ongoing. ``detected_at`` is the first moment
+the detector could have reported the event (its confirmation bin), which is what detection delay
+is measured against; ``start`` is the estimated onset, which may be earlier.
 """
 
 from __future__ import annotations

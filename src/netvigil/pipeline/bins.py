@@ -111,9 +111,7 @@ def _networks(cc: Any, asn: Any) -> tuple[str, ...]:
     return str(country), str(network)
 
 
-def count(
-    rows: Iterable[Mapping[str, Any]], width: int, targets: Targets
-) -> dict[int, BinCounts]:
+def count(rows: Iterable[Mapping[str, Any]], width: int, targets: Targets) -> dict[int, BinCounts]:
     """Verdict rows (``COLUMNS``) -> counts per bin start."""
     bins: dict[int, BinCounts] = defaultdict(BinCounts)
     for row in rows:
@@ -187,7 +185,9 @@ def points(bins: Mapping[int, BinCounts], starts: Sequence[int] | None = None) -
             out.append(SignalPoint(kind, code, "measurements", t, float(n)))
             out.append(SignalPoint(kind, code, "ok_share", t, b.ok[entity] / n))
             if kind in ("country", "asn"):
-                out.append(SignalPoint(kind, code, "usable_measurements", t, float(b.usable[entity])))
+                out.append(
+                    SignalPoint(kind, code, "usable_measurements", t, float(b.usable[entity]))
+                )
             elif b.judged[entity]:
                 share = b.down[entity] / b.judged[entity]
                 out.append(SignalPoint(kind, code, "down_share", t, share))

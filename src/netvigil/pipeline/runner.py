@@ -1,4 +1,4 @@
-"""The continuous pipeline: new verdicts in the store -> per-bin signals -> live detectors -> events.
+"""The continuous pipeline: new verdicts in the store -> per-bin signals -> detectors -> events.
 
 Each :meth:`Pipeline.tick`:
 
@@ -113,7 +113,7 @@ class Pipeline:
         state_file: StateFile,
         *,
         store_label: str,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -121,7 +121,7 @@ class Pipeline:
         self.window = max(1, -(-settings.volume_window_seconds // self.width))
         self.targets = binning.Targets(catalogue)
         self.state_file = state_file
-        self.clock = clock
+        self.clock = clock or time.time
         loaded = state_file.load()
         if loaded is not None and (loaded.bin != self.width or loaded.window != self.window):
             loaded = None  # other bins: the detectors start again (the store keeps the events)
