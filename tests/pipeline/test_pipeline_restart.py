@@ -72,9 +72,9 @@ def test_kill_9_mid_round_then_restart_equals_an_uninterrupted_run(
     ]
 
     ready = tmp_path / "ready"
+    pause = ["--now", str(now), "--pause-at", where, "--ready", str(ready)]
     proc = subprocess.Popen(
-        [sys.executable, str(KIT), "--now", str(now), "--pause-at", where, "--ready",
-         str(ready), "--", *_command(killed)],  # fmt: skip
+        [sys.executable, str(KIT), *pause, "--", *_command(killed)],
         env=_environment(killed),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
