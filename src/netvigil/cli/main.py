@@ -27,6 +27,7 @@ from netvigil.cli import (
     probe,
     serve,
     signals,
+    upload,
     verdict,
 )
 from netvigil.cli._context import err_console
@@ -100,6 +101,7 @@ for _module in (
     impact,
     serve,
     collector,
+    upload,
 ):
     _module.register(app)
 

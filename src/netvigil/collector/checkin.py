@@ -7,8 +7,8 @@ manual run, 100 for a timed run on a charging device or a computer, 20 on batter
 helpers, and a report id per test. Each URL is weighted (country list 4, global 1) and drawn
 without replacement in random order (Efraimidis-Spirakis keys), so a timed run mostly tests what
 matters locally (about 59% of the URLs for Hong Kong's 631 against the global 1,722), still
-samples the global list, and successive runs cover different URLs. ``network`` (probe_asn) goes into the report
-ids; Citizen Lab publishes no per-network lists.
+samples the global list, and successive runs cover different URLs. ``network`` (probe_asn) goes
+into the report ids; Citizen Lab publishes no per-network lists.
 """
 
 from __future__ import annotations
