@@ -107,4 +107,29 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"next bin    {iso(from_epoch(state.stepped))}")
         typer.echo(f"checkpoints {', '.join(iso(from_epoch(c.at)) for c in state.checkpoints)}")
 
+    @group.command("events")
+    def events_cmd(
+        ctx: typer.Context,
+        store_url: Annotated[str | None, typer.Option("--store", help=STORE_HELP)] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    ) -> None:
+        """The events in the store, latest version of each, in the order they last changed.
+
+        Example: netvigil pipeline events --store netvigil-observe/store --json
+        """
+        import orjson
+
+        from netvigil.cli._context import store_of
+        from netvigil.pipeline.service import describe
+
+        with store_of(ctx, store_url, writable=False) as store:
+            feed = store.events()
+        for stored in feed.events:
+            if as_json:
+                typer.echo(orjson.dumps(stored.event.to_json()).decode())
+            else:
+                typer.echo(describe(stored.event))
+        if not as_json:
+            err_console.print(f"{len(feed.events)} event(s)")
+
     app.add_typer(group)

@@ -3,14 +3,18 @@
 A bin is ``[t, t + bin)`` of ``measurement_start_time`` (what the measurement says, not when it
 arrived), ``t`` a multiple of the bin width since the epoch. Per bin:
 
-* **networks** (``country:XX``, ``asn:ASn``): measurements, *usable* ones (not ``failure``) and ok;
+* **networks** (``country:XX``, ``asn:ASn``): measurements, *usable* ones and ok. Usable: judged
+  (not ``failure``) and, for web tests, judged against the control: a probe that reached neither
+  the sites nor the test helper (a network cut off) gets ``blocking: false, accessible: true``
+  from OONI's rules (``wc.dns.no_control.v1``), which says nothing about the network;
 * **targets**: what a measurement is about: the service of the catalogue its test measures
   (``telegram``) or whose website it fetched (``web_connectivity`` of ``signal.org`` ->
   ``service:signal``, ``Catalogue.of_domain``), else its domain (``domain:news.example``);
   measurements, ok, and *down*: web_connectivity found it unreachable and so did the control
   (OONI's "website down": blocking false, accessible false);
 * **blocking scopes** (``country:XX/asn:ASn/<target>``): blocked (anomaly, confirmed) and judged
-  (blocked or ok and not down; failures and down measurements are no evidence of censorship).
+  (blocked or ok and not down; measurements that are not usable or down are no evidence of
+  censorship).
 
 Signal names follow ``detect.own_signals`` (``measurements``, ``ok_share``, ``<service>.reachable``,
 ``domain:<host>.ok_share``) plus ``usable_measurements`` and, for targets, ``down_share``. A probe's
@@ -27,6 +31,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from netvigil._errors import InputError
+from netvigil.analysis.rules import LEGACY, WC
 from netvigil.detect.live import Tally
 from netvigil.models.catalogue import Catalogue
 from netvigil.models.entities import Entity
@@ -41,7 +46,10 @@ COLUMNS = (
     "outcome",
     "blocking",
     "accessible",
+    "rule_id",
 )
+# Verdicts decided without the control's answer: the probe could not reach the test helper.
+NO_CONTROL = frozenset({WC.NO_CONTROL, WC.DNS_NO_CONTROL, LEGACY.CONTROL_UNREACHABLE})
 WEB_TESTS = frozenset({"web_connectivity"})
 BLOCKED = frozenset({"anomaly", "confirmed"})
 
@@ -117,7 +125,7 @@ def count(rows: Iterable[Mapping[str, Any]], width: int, targets: Targets) -> di
     for row in rows:
         b = bins[bin_of(epoch(row["measurement_start_time"]), width)]
         outcome = row["outcome"]
-        usable = outcome != "failure"
+        usable = outcome != "failure" and row.get("rule_id") not in NO_CONTROL
         ok = outcome == "ok"
         target = targets.of(row["test_name"], row.get("domain"))
         down = (

@@ -66,7 +66,7 @@ def run_forever(
 def _say(report: TickReport, quiet: bool, echo: Callable[[str], None]) -> None:
     for event in report.events:
         echo(describe(event))
-    if not quiet and (report.read or report.stepped or report.replayed):
+    if not quiet and (report.stepped or report.replayed):
         late = f", {report.replayed} re-run for late data" if report.replayed else ""
         echo(
             f"read {report.read} verdicts, stepped {report.stepped} bins{late}, wrote "

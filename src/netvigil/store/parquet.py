@@ -459,22 +459,25 @@ class ParquetStore:
 
         The reader is kept while nothing new is committed (DuckDB caches the files' metadata
         on it). A file deleted under a reader (a finished rebuild, replaced signals) makes the
-        query fail: it is run again on a fresh snapshot.
+        query fail, or the reader's views when it is being opened: both are run again on a
+        fresh snapshot.
         """
         import duckdb
 
-        for attempt in range(3):
+        attempts = 5
+        for attempt in range(attempts):
             self._refresh()
             key = (self._log.seq, self._log.offset, tuple(sorted(self.tiers().items())))
-            if self._reader is None or self._reader[0] != key:
-                self._close_reader()
-                files = self._snapshot()
-                self._reader = (key, parquet_read.open_reader(self.root, files, self._log.at))
             try:
+                if self._reader is None or self._reader[0] != key:
+                    self._close_reader()
+                    files = self._snapshot()
+                    reader = parquet_read.open_reader(self.root, files, self._log.at)
+                    self._reader = (key, reader)
                 return query(self._reader[1]), int(key[0])
             except duckdb.IOException as exc:
                 self._close_reader()
-                if attempt == 2:
+                if attempt == attempts - 1:
                     raise StoreError(f"cannot read store {self.root}: {exc}") from exc
         raise AssertionError("unreachable")
 
