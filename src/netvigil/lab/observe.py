@@ -216,7 +216,8 @@ def start_observatory(lab: Lab, conf: ObserveSettings, procs: Processes) -> None
                 "--poll", "0.5"]  # fmt: skip
     procs.start("pipeline", pipeline, _base_env(work, work / "data"), None)
     for net in NETWORKS:
-        procs.start(f"probe-{net.letter}", _probe_argv(conf), _probe_env(lab, conf, net), net.client)
+        env = _probe_env(lab, conf, net)
+        procs.start(f"probe-{net.letter}", _probe_argv(conf), env, net.client)
 
 
 def _probe_argv(conf: ObserveSettings) -> list[str]:

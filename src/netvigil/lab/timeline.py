@@ -8,15 +8,8 @@ from typing import Any
 
 import orjson
 from rich.console import Console
-from rich.table import Table
 
-from netvigil.lab.observe import ObserveSettings, Story, StepResult, censorship_events
-
-
-def _at(epoch: float | None, t0: float) -> str:
-    if epoch is None:
-        return "-"
-    return f"{time.strftime('%H:%M:%S', time.gmtime(epoch))} ({epoch - t0:+.0f} s)"
+from netvigil.lab.observe import ObserveSettings, StepResult, Story, censorship_events
 
 
 def rows(story: Story) -> list[dict[str, Any]]:
@@ -53,51 +46,46 @@ def _delay(epoch: float | None, r: StepResult) -> float | None:
     return None if epoch is None else round(epoch - r.t0, 1)
 
 
+def _plus(epoch: float | None, t0: float) -> str:
+    return "-" if epoch is None else f"{epoch - t0:+.0f} s"
+
+
 def print_story(story: Story, conf: ObserveSettings, *, as_json: bool) -> None:
-    console = Console()
-    table = Table(title="the story's timeline (UTC; delays from each step's T0)")
-    for column in ("step", "what happened (T0)", "first measurement", "verdict stored",
-                   "event", "event"):  # fmt: skip
-        table.add_column(column, overflow="fold")
+    console = Console(highlight=False, soft_wrap=True)
+    say = console.print
+    say("\nThe story's timeline (UTC; each delay from the step's T0):")
     for r in story.results:
-        table.add_row(
-            r.step.key,
-            f"{r.step.title}\n{_at(r.t0, r.t0)}",
-            _at(r.first, r.t0),
-            _at(r.verdict, r.t0),
-            _at(r.event, r.t0),
-            f"{r.step.kind}\n{r.step.entity}",
+        say(f"\n{r.step.key:<3} {r.step.title}")
+        say(
+            f"    T0 {time.strftime('%H:%M:%S', time.gmtime(r.t0))}"
+            f" | first measurement showing it {_plus(r.first, r.t0)}"
+            f" | its verdict stored {_plus(r.verdict, r.t0)}"
+            f" | event {_plus(r.event, r.t0)}"
         )
-    console.print(table)
-    for r in story.results:
+        say(f"    event: {r.step.kind} {r.step.entity}")
         if r.stopped is not None:
             end = "-" if r.ended is None else f"{r.ended - r.stopped:+.0f} s"
-            extra = ""
-            if r.step.key == "c":
-                extra = f"; {r.gap} measurements made during the shutdown arrived after it"
-            console.print(
-                f"{r.step.key}: undone at {_at(r.stopped, r.t0)}; the event ended {end} after"
-                f"{extra}",
-                highlight=False,
+            say(f"    undone {_plus(r.stopped, r.t0)}; the event ended {end} after that")
+        if r.step.key == "c":
+            say(
+                f"    {r.gap} measurements made during the shutdown reached the store after "
+                "it, in the bins they were made in (the detection came first, from the "
+                "missing volume)"
             )
+    say("")
     if any(r.step.key == "b" for r in story.results):
         wrong = censorship_events(story, "telegram")
-        verdict = "none (as it must be)" if not wrong else f"{len(wrong)}: WRONG"
-        console.print(f"blocking events about Telegram in any network: {verdict}", highlight=False)
-    console.print(
-        f"compressed time: probes every {conf.interval:g} s and pipeline bins of {conf.bin} s "
-        f"(a deployment: probes every 1-15 min, bins of 60 s); {story.verdicts} verdicts in all",
-        highlight=False,
+        verdict = "none, as it must be" if not wrong else f"{len(wrong)}: WRONG"
+        say(f"Blocking events about Telegram in any network during its outage: {verdict}.")
+    say(
+        f"Compressed time: probes every {conf.interval:g} s and pipeline bins of {conf.bin} s "
+        f"stand for a deployment's probes every 1-15 minutes and bins of 60 s; "
+        f"{story.verdicts} verdicts in all."
     )
     store, data = conf.workdir / "store", conf.workdir / "data"
-    console.print(
-        f"\nThe data it made is in {conf.workdir}. The events:\n"
-        f"  netvigil pipeline events --store {store}\n"
-        f"Open the site on it:\n"
-        f"  NETVIGIL_STORE={store} NETVIGIL_DATA_DIR={data} netvigil serve --insecure-cookies\n"
-        "  (then http://127.0.0.1:8000/)",
-        highlight=False,
-        soft_wrap=True,
-    )
+    say(f"\nThe data it made is in {conf.workdir}. Its events:")
+    say(f"  netvigil pipeline events --store {store}")
+    say("Open the site on it (then http://127.0.0.1:8000/):")
+    say(f"  NETVIGIL_STORE={store} NETVIGIL_DATA_DIR={data} netvigil serve --insecure-cookies")
     if as_json:
         console.print_json(orjson.dumps(rows(story)).decode())
