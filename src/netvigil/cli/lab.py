@@ -185,7 +185,9 @@ def observe_command(
     grace: float = typer.Option(3.0, min=0.0, help="s a bin waits for its data."),
     window: int = typer.Option(10, min=1, help="s of own volume per window."),
     step: list[str] = typer.Option([], "--step", help="Only these steps (a1, a2, b, c)."),
-    as_json: bool = typer.Option(False, "--json", help="Also print the timeline as JSON."),
+    as_json: bool = typer.Option(
+        False, "--json", help="The timeline as JSON on stdout (the text goes to stderr)."
+    ),
 ) -> None:
     """The observatory in the lab: three censored networks, the collector, the pipeline, a story.
 

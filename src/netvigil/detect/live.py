@@ -86,6 +86,9 @@ class Volume(msgspec.Struct):
     score: float = 0.0  # alert area: relative drop (%) x minutes, as IODA's
     back_run: int = 0
     back_since: int | None = None
+    # Runs of the bin's own count (not the window's), which date the change to the bin:
+    low_from: int | None = None  # first bin of the current run of low bins
+    high_from: int | None = None  # while open: first bin of the current run of normal bins
 
 
 class LiveState(msgspec.Struct):
@@ -104,6 +107,7 @@ class Tally:
     """What the detectors need of one closed bin (``pipeline.bins`` builds it from verdicts)."""
 
     usable: Mapping[str, int] = field(default_factory=dict)  # network entity -> usable in window
+    usable_bin: Mapping[str, int] = field(default_factory=dict)  # ... in this bin alone
     blocked: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # scope -> (hits, judged)
     down: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # target -> (down, judged)
     down_networks: Mapping[str, frozenset[str]] = field(default_factory=dict)  # target -> nets
@@ -156,7 +160,8 @@ def step(state: LiveState, t: int, tally: Tally) -> list[Decision]:
     for net in tally.usable:
         state.volume.setdefault(net, Volume())
     for net, vol in state.volume.items():
-        out += _volume(vol, t, tally.usable.get(net, 0), state, net)
+        alone = tally.usable_bin.get(net, 0)
+        out += _volume(vol, t, tally.usable.get(net, 0), alone, state, net)
     return out
 
 
@@ -203,7 +208,10 @@ def _rate(
     return [decision]
 
 
-def _volume(v: Volume, t: int, x: int, state: LiveState, net: str) -> list[Decision]:
+def _volume(
+    v: Volume, t: int, x: int, alone: int, state: LiveState, net: str
+) -> list[Decision]:
+    """``x``: usable measurements of the window ending with bin ``t``; ``alone``: of ``t``."""
     if v.warm < WARM_BINS:
         v.level = (v.level * v.warm + x) / (v.warm + 1)
         v.warm += 1
@@ -213,6 +221,17 @@ def _volume(v: Volume, t: int, x: int, state: LiveState, net: str) -> list[Decis
         return []
     ratio = x / v.level
     low = ratio < 1.0 - VOLUME.min_drop
+    # The window lags the bins by up to window - 1 bins: the bin's own count says which bin a
+    # drop or a return began in (onset and end are dated by it).
+    own = alone * state.window / v.level
+    if own < 1.0 - VOLUME.min_drop:
+        v.low_from = t if v.low_from is None else v.low_from
+    else:
+        v.low_from = None
+    if own >= 1.0 - VOLUME.min_drop / 2:
+        v.high_from = t if v.high_from is None else v.high_from
+    else:
+        v.high_from = None
     if v.onset is None:
         was = max(v.g) > 0
         for i, r1 in enumerate((shallow_r1(VOLUME.min_drop), DEEP_R1)):
@@ -228,8 +247,9 @@ def _volume(v: Volume, t: int, x: int, state: LiveState, net: str) -> list[Decis
         v.score += max(0.0, 1.0 - ratio) * 100.0 * state.bin / 60.0
         lasted = t - (v.since if v.since is not None else t) + state.bin
         if max(v.g) >= VOLUME.evidence and low and lasted >= CONFIRM_BINS * state.bin:
-            v.onset, v.detected, v.g, v.back_run = v.since, t, [0.0, 0.0], 0
-            assert v.onset is not None
+            since = v.since if v.since is not None else t
+            v.onset = since if v.low_from is None else min(since, v.low_from)
+            v.detected, v.g, v.back_run = t, [0.0, 0.0], 0
             return [_outages(net, v.onset, None, t, v.score)]
         return []
     v.score += max(0.0, 1.0 - ratio) * 100.0 * state.bin / 60.0
@@ -242,6 +262,8 @@ def _volume(v: Volume, t: int, x: int, state: LiveState, net: str) -> list[Decis
     if v.back_run < CLOSE_BINS:
         return []
     onset, end = v.onset, v.back_since if v.back_since is not None else t
+    if v.high_from is not None:
+        end = max(onset + state.bin, min(end, v.high_from))
     v.onset, v.since, v.back_run, v.back_since = None, None, 0, None
     return [_outages(net, onset, end, v.detected, v.score)]
 

@@ -3,6 +3,7 @@ verdict, the event, and the delay of each from T0; then how to open the data it 
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import Any
 
@@ -51,7 +52,8 @@ def _plus(epoch: float | None, t0: float) -> str:
 
 
 def print_story(story: Story, conf: ObserveSettings, *, as_json: bool) -> None:
-    console = Console(highlight=False, soft_wrap=True)
+    """The timeline for people (on stderr when ``as_json``: stdout then holds the JSON only)."""
+    console = Console(highlight=False, soft_wrap=True, stderr=as_json)
     say = console.print
     say("\nThe story's timeline (UTC; each delay from the step's T0):")
     for r in story.results:
@@ -88,4 +90,4 @@ def print_story(story: Story, conf: ObserveSettings, *, as_json: bool) -> None:
     say("Open the site on it (then http://127.0.0.1:8000/):")
     say(f"  NETVIGIL_STORE={store} NETVIGIL_DATA_DIR={data} netvigil serve --insecure-cookies")
     if as_json:
-        console.print_json(orjson.dumps(rows(story)).decode())
+        sys.stdout.write(orjson.dumps(rows(story)).decode() + "\n")

@@ -174,6 +174,7 @@ def tally(bins: Mapping[int, BinCounts], t: int, width: int, window: int) -> Tal
             usable.update(past.usable)
     return Tally(
         usable=dict(usable),
+        usable_bin=dict(now.usable),
         blocked={s: (now.blocked[s], n) for s, n in now.scoped.items()},
         down={s: (now.down[s], n) for s, n in now.judged.items()},
         down_networks={s: frozenset(n) for s, n in now.down_networks.items()},
