@@ -25,7 +25,7 @@ def test_a_probe_that_reached_no_test_helper_is_not_usable_volume() -> None:
         _row("news.example", "ok", "wc.dns.no_control.v1", "false", True),
         _row("news.example", "failure", "wc.control.missing.v1", "None", None),
     ]
-    [(t, b)] = count(rows, 10, Targets(load_catalogue())).items()
+    [b] = count(rows, 10, Targets(load_catalogue())).values()
     assert b.total["asn:AS64496"] == 3 and b.usable["asn:AS64496"] == 1
     assert b.scoped["country:XA/asn:AS64496/domain:news.example"] == 1  # only the judged one
 

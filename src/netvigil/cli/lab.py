@@ -185,6 +185,12 @@ def observe_command(
     grace: float = typer.Option(3.0, min=0.0, help="s a bin waits for its data."),
     window: int = typer.Option(10, min=1, help="s of own volume per window."),
     step: list[str] = typer.Option([], "--step", help="Only these steps (a1, a2, b, c)."),
+    warm_bins: int = typer.Option(
+        4, min=0, help="Bins of every network's data before the first step (own volume)."
+    ),
+    step_timeout: float = typer.Option(
+        150.0, min=10.0, help="s after which a step whose event has not come fails."
+    ),
     as_json: bool = typer.Option(
         False, "--json", help="The timeline as JSON on stdout (the text goes to stderr)."
     ),
@@ -215,7 +221,14 @@ def observe_command(
     work = workdir.resolve()
     prepare_workdir(work)
     conf = ObserveSettings(
-        work, interval, bin_seconds, grace, window, steps=tuple(s.lower() for s in step)
+        work,
+        interval,
+        bin_seconds,
+        grace,
+        window,
+        warm_bins=warm_bins,
+        step_timeout=step_timeout,
+        steps=tuple(s.lower() for s in step),
     )
     started = time.time()
 
