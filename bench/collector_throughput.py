@@ -204,6 +204,21 @@ def stored_rows(store: Path) -> int:
     return total
 
 
+def cmd(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except FileNotFoundError:
+        return ""
+
+
+def drainer_pid(journal: Path) -> int | None:
+    """The drainer's pid, which it writes into the journal's drain.lock."""
+    try:
+        return int((journal / "drain.lock").read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -224,6 +239,14 @@ def cpu_of(pids: list[int]) -> dict[int, float]:
             out[pid] = cpu_seconds(pid)
         except (FileNotFoundError, ProcessLookupError):
             continue
+    return out
+
+
+def family(pid: int) -> list[int]:
+    """``pid`` and all its descendants."""
+    out = [pid]
+    for child in children(pid):
+        out += family(child)
     return out
 
 
@@ -261,6 +284,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--rate", type=float, default=500.0)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--workers", type=int, default=1, help="collector server processes")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     if args.quick:
@@ -280,7 +304,16 @@ def main() -> None:
         NETVIGIL_COLLECTOR__RATE_LIMIT_CHECK_IN="",
     )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "netvigil", "collector", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "netvigil",
+            "collector",
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+        ],
         env=env,
         cwd=work,
         stderr=subprocess.DEVNULL,
@@ -291,21 +324,26 @@ def main() -> None:
         paced_count = int(args.rate * args.seconds)
         paced_requests = requests_for(port, paced_count, seed=2)
         size = sum(len(b) for _, b in flood_requests) / len(flood_requests)
-        print(f"{len(flood_requests)} measurements, {size / 1000:.1f} KB average body")
-        pids = [proc.pid, *children(proc.pid)]
+        print(
+            f"{len(flood_requests)} measurements, {size / 1000:.1f} KB average body, "
+            f"collector --workers {args.workers}, load average before: {os.getloadavg()[0]:.2f}"
+        )
+        pids = family(proc.pid)
         before, mine = cpu_of(pids), time.process_time()
         seconds = asyncio.run(flood(port, flood_requests, args.connections))
         after, mine = cpu_of(pids), time.process_time() - mine
         rate = len(flood_requests) / seconds
         used = {pid: after.get(pid, 0) - before.get(pid, 0) for pid in pids}
+        drainer = drainer_pid(work / "collector" / "journal")
         print(
             f"accepted durably: {rate:,.0f} measurements/s ({rate * size / 1e6:.1f} MB/s), "
             f"{args.connections} connections, {seconds:.2f} s"
         )
         per = 1e6 / len(flood_requests)
         print(
-            f"CPU per measurement while accepting: collector {used[proc.pid] * per:.0f} us, "
-            f"drainer {sum(v for p, v in used.items() if p != proc.pid) * per:.0f} us, "
+            f"CPU per measurement while accepting: collector "
+            f"{sum(v for p, v in used.items() if p != drainer) * per:.0f} us, "
+            f"drainer {used.get(drainer or -1, 0) * per:.0f} us, "
             f"this client {mine * per:.0f} us"
         )
         drained = wait_stored(work / "store", len(flood_requests), proc)
@@ -313,6 +351,18 @@ def main() -> None:
         print(
             f"in the store (raw + observations + verdicts) {drained:.2f} s after the last 200: "
             f"{len(flood_requests) / total:,.0f} measurements/s end to end"
+        )
+        if drainer is not None:
+            spent = cpu_of([drainer]).get(drainer, 0.0) - before.get(drainer, 0.0)
+            cost = spent * per
+            print(
+                f"drainer: {cost:.0f} us CPU per measurement (ingest's analysis + store commits), "
+                f"{1e6 / cost:,.0f} measurements/s per core"
+            )
+        server = sum(v for p, v in used.items() if p != drainer) * per
+        print(
+            f"CPU ceiling on 2 free cores (client elsewhere): "
+            f"{2e6 / (server + (cost if drainer else 0)):,.0f} measurements/s accepted and drained"
         )
         latencies = sorted(asyncio.run(paced(port, paced_requests, args.rate, args.connections)))
         p50 = latencies[len(latencies) // 2] * 1000
@@ -322,10 +372,12 @@ def main() -> None:
             f"p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {latencies[-1] * 1000:.1f} ms"
         )
         wait_stored(work / "store", len(flood_requests) + paced_count, proc)
-        print(f"peak RSS: collector {peak_rss_mb(proc.pid):.0f} MB", end="")
-        for child in children(proc.pid):
-            print(f", drainer (pid {child}) {peak_rss_mb(child):.0f} MB", end="")
-        print()
+        servers = [p for p in family(proc.pid) if p != drainer and "resource_tracker" not in cmd(p)]
+        print(
+            "peak RSS: "
+            + ", ".join(f"server {p} {peak_rss_mb(p):.0f} MB" for p in servers)
+            + (f", drainer {peak_rss_mb(drainer):.0f} MB" if drainer else "")
+        )
     finally:
         proc.terminate()
         proc.wait(timeout=60)

@@ -44,6 +44,7 @@ class CollectorProcess:
     data_dir: Path
     port: int = field(default_factory=free_port)
     env: dict[str, str] = field(default_factory=dict)
+    args: list[str] = field(default_factory=list)  # more options of `netvigil collector`
     proc: subprocess.Popen[bytes] | None = None
     log: Path | None = None
 
@@ -75,7 +76,15 @@ class CollectorProcess:
         self.log = self.data_dir / f"collector-{self.port}.log"
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "netvigil", "collector", "--port", str(self.port)],
+                [
+                    sys.executable,
+                    "-m",
+                    "netvigil",
+                    "collector",
+                    "--port",
+                    str(self.port),
+                    *self.args,
+                ],
                 env=self.environment(),
                 stdout=log,
                 stderr=subprocess.STDOUT,

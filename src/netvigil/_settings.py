@@ -117,6 +117,8 @@ class CollectorSettings(BaseModel):
     report_key: Path | None = None  # default <data_dir>/collector/report.key
     journal_dir: Path | None = None  # fsync'd intake journal; default <data_dir>/collector/journal
     max_body_bytes: int = Field(default=16 << 20, ge=1024)  # per submission, after decoding
+    # Request bodies held at once by all submissions; past it a submission gets a 503 (retried).
+    max_inflight_bytes: int = Field(default=512 << 20, ge=1024)
     # Per-client limits (`limits` notation, ';' between several); the client's address is only
     # held in memory, as a keyed hash, for the window. "" turns a limit off.
     rate_limit_submit: str = "100/second;6000/minute"

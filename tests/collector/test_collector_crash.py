@@ -8,6 +8,8 @@ while other submissions are in flight.
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -105,3 +107,49 @@ def test_kill9_mid_submission_loses_no_acknowledged_measurement_and_doubles_none
         assert max(counts.values()) == 1, counts.most_common(3)
     finally:
         second.stop()
+
+
+def test_several_server_processes_share_one_drainer_and_store_everything_once(
+    tmp_path: Path,
+) -> None:
+    collector = CollectorProcess(
+        tmp_path / "c", env={"NETVIGIL_COLLECTOR__RATE_LIMIT_SUBMIT": ""}, args=["--workers", "2"]
+    ).start()
+    try:
+        with httpx.Client(base_url=collector.url, timeout=30) as client:
+            batch = measurements(client, 200)
+        local = threading.local()
+
+        def send(m: dict[str, Any]) -> str:
+            if not hasattr(local, "client"):
+                local.client = httpx.Client(base_url=collector.url, timeout=30)
+            answer = local.client.post(f"/report/{m['report_id']}", content=submission(m))
+            assert answer.status_code == 200, answer.text
+            uid: str = answer.json()["measurement_uid"]
+            return uid
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            uids = set(pool.map(send, batch + batch[:20]))  # 20 sent twice
+        assert len(uids) == 200
+        collector.wait_stored(uids)
+        assert sorted(collector.stored_uids()) == sorted(uids)
+    finally:
+        collector.stop()
+
+
+def test_a_dead_drainer_is_started_again_and_drains_what_waited(tmp_path: Path) -> None:
+    collector = CollectorProcess(tmp_path / "c").start()
+    try:
+        with httpx.Client(base_url=collector.url, timeout=30) as client:
+            first, second = measurements(client, 2)
+            answer = client.post(f"/report/{first['report_id']}", content=submission(first))
+            collector.wait_stored({answer.json()["measurement_uid"]})
+            lock = collector.journal / "drain.lock"
+            old = int(lock.read_text())
+            os.kill(old, signal.SIGKILL)
+            answer = client.post(f"/report/{second['report_id']}", content=submission(second))
+            assert answer.status_code == 200  # journaled while no drainer runs
+        collector.wait_stored({answer.json()["measurement_uid"]})
+        assert int(lock.read_text()) != old
+    finally:
+        collector.stop()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -120,3 +122,60 @@ def test_a_segment_still_written_is_read_but_never_deleted(tmp_path: Path) -> No
 
     asyncio.run(run())
     assert oct(os.stat(journal).st_mode)[-3:] == "700"
+
+
+def test_bodies_held_at_once_are_bounded_and_the_excess_gets_a_503(tmp_path: Path) -> None:
+    """Two clients trickling bodies at once: the second passes the in-flight budget."""
+    from netvigil._settings import load_settings
+    from netvigil.collector.intake import Submissions
+    from netvigil.collector.service import Collector
+
+    settings = load_settings(
+        data_dir=tmp_path, collector={"max_inflight_bytes": 100_000, "rate_limit_submit": ""}
+    )
+    collector = Collector.build(settings)
+    report = collector.keys.issue("web_connectivity", "IT", "AS137", datetime.now(UTC))
+    intake = Submissions(app=None, collector=collector)  # type: ignore[arg-type]
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": f"/report/{report}",
+        "headers": [],
+        "client": ("127.0.0.1", 1),
+    }
+
+    async def run() -> list[int]:
+        first_held = asyncio.Event()
+        release = asyncio.Event()
+        statuses: list[int] = []
+
+        def receiver(hold: bool) -> Any:
+            sent = 0
+
+            async def receive() -> dict[str, Any]:
+                nonlocal sent
+                sent += 1
+                if sent == 1:
+                    return {"type": "http.request", "body": b" " * 60_000, "more_body": True}
+                if hold:
+                    first_held.set()
+                    await release.wait()
+                return {"type": "http.request", "body": b"{}", "more_body": False}
+
+            return receive
+
+        async def sender(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                statuses.append(message["status"])
+
+        first = asyncio.create_task(intake(scope, receiver(True), sender))
+        await first_held.wait()  # 60 kB held by the first request
+        await intake(scope, receiver(False), sender)  # would hold 120 kB: refused
+        assert intake.inflight == 60_000
+        release.set()
+        await first
+        assert intake.inflight == 0
+        return statuses
+
+    statuses = asyncio.run(run())
+    assert statuses == [503, 400]  # the second refused as busy; the first read whole (bad JSON)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from netvigil.cli._context import settings_of
@@ -16,6 +18,9 @@ def register(app: typer.Typer) -> None:
         host: str | None = typer.Option(None, "--host", help="Address to listen on."),
         port: int | None = typer.Option(None, "--port", help="TCP port (collector.port)."),
         store: str | None = typer.Option(None, "--store", help="Store URL (default: `store`)."),
+        workers: int = typer.Option(
+            1, "--workers", min=1, max=64, help="Server processes (each journals on its own)."
+        ),
         no_drain: bool = typer.Option(
             False,
             "--no-drain",
@@ -32,10 +37,19 @@ def register(app: typer.Typer) -> None:
         Example: netvigil collector --host 0.0.0.0 --port 8100
 
         Example: NETVIGIL_COLLECTOR__TEST_LISTS=test-lists/lists netvigil collector
+
+        Example: netvigil collector --workers 2
         """
+        import os
+
         import uvicorn
 
-        from netvigil.collector import create_app
+        from netvigil.collector import (
+            WORKER_APP,
+            create_app,
+            start_drainer,
+            worker_environment,
+        )
 
         settings = settings_of(ctx)
         conf = settings.collector.model_copy(
@@ -46,13 +60,23 @@ def register(app: typer.Typer) -> None:
             updates["store"] = store
         settings = settings.model_copy(update=updates)
         typer.echo(f"netvigil collector on http://{conf.host}:{conf.port}/", err=True)
-        uvicorn.run(
-            create_app(settings, drain=not no_drain),
-            host=conf.host,
-            port=conf.port,
-            log_level="warning",
-            access_log=False,  # the client's address is never logged
-            proxy_headers=False,
-            server_header=False,
-            timeout_keep_alive=30,
-        )
+        common: dict[str, Any] = {
+            "host": conf.host,
+            "port": conf.port,
+            "log_level": "warning",
+            "access_log": False,  # the client's address is never logged
+            "proxy_headers": False,
+            "server_header": False,
+            "timeout_keep_alive": 30,
+        }
+        if workers == 1:
+            uvicorn.run(create_app(settings, drain=not no_drain), **common)
+            return
+        # Several processes, each with its own journal file; one drainer, run from here.
+        os.environ.update(worker_environment(settings))
+        drainer = None if no_drain else start_drainer(settings)
+        try:
+            uvicorn.run(WORKER_APP, factory=True, workers=workers, **common)
+        finally:
+            if drainer is not None:
+                drainer.stop()

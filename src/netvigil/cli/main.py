@@ -26,6 +26,7 @@ from netvigil.cli import (
     pipeline,
     probe,
     serve,
+    service,
     signals,
     upload,
     verdict,
@@ -102,6 +103,7 @@ for _module in (
     serve,
     collector,
     upload,
+    service,
 ):
     _module.register(app)
 

@@ -94,28 +94,29 @@ def register(app: typer.Typer) -> None:
     @app.command("upload")
     def upload(
         ctx: typer.Context,
+        files: list[Path] = typer.Argument(
+            None, help="JSONL files the probe wrote (--output); default: the probe's spool."
+        ),
+        spool: bool = typer.Option(False, "--spool", help="Also upload the probe's spool."),
         collector: str | None = typer.Option(
             None, "--collector", help="Collector URL (default: probe.collector_url)."
-        ),
-        spool: Path | None = typer.Option(
-            None, "--spool", help="The spool to send (default: the probe's spool)."
         ),
         once: bool = typer.Option(
             False, "--once", help="One attempt: do not wait through the back-off."
         ),
         no_progress: bool = typer.Option(False, "--no-progress", help="No progress bar."),
     ) -> None:
-        """Send the measurements of the probe's spool that the collector has not acknowledged.
+        """Send the measurements the collector has not acknowledged yet.
 
         OONI's retry rule: up to 3 immediate retries on network errors, then waits of 15
         minutes (probe.upload_backoff) doubling up to 6 hours, until everything is sent
         (--once: stop after the first failed attempt). Resumable (what was acknowledged is
-        remembered in <spool>.upload/) and idempotent (a measurement sent twice is stored
+        remembered in <file>.upload/) and idempotent (a measurement sent twice is stored
         once). Exit code 5 when measurements are left.
 
-        Example: netvigil upload --collector https://collector.example.org
+        Example: netvigil upload --spool --collector https://collector.example.org
 
-        Example: netvigil upload --spool lab.jsonl --collector http://127.0.0.1:8100 --once
+        Example: netvigil upload lab.jsonl --collector http://127.0.0.1:8100 --once
         """
         from netvigil._errors import ConfigError
 
@@ -125,17 +126,22 @@ def register(app: typer.Typer) -> None:
             raise ConfigError(
                 "no collector to upload to", hint="pass --collector URL or set probe.collector_url"
             )
-        path = spool or settings.spool_path
-        report = run_upload(
-            path,
-            url,
-            settings.probe,
-            wait=not once,
-            respect_backoff=False,
-            show_progress=not no_progress and err_console.is_terminal,
-        )
-        for problem in report.problems:
-            err_console.print(f"refused: {problem}", markup=False, highlight=False)
-        err_console.print(summary_line(report, path), markup=False, highlight=False)
-        if report.left:
+        paths = list(files or [])
+        if spool or not paths:
+            paths.append(settings.spool_path)
+        left = 0
+        for path in paths:
+            report = run_upload(
+                path,
+                url,
+                settings.probe,
+                wait=not once,
+                respect_backoff=False,
+                show_progress=not no_progress and err_console.is_terminal,
+            )
+            for problem in report.problems:
+                err_console.print(f"refused: {problem}", markup=False, highlight=False)
+            err_console.print(summary_line(report, path), markup=False, highlight=False)
+            left += report.left
+        if left:
             raise typer.Exit(5)

@@ -8,18 +8,26 @@ helpers) with a durable intake journal drained into the store. See docs/collecto
 
 from __future__ import annotations
 
-from netvigil.collector.drain import Drainer, run_drainer
+from netvigil.collector.drain import Drainer, drainer_options, run_drainer, start_drainer
 from netvigil.collector.journal import Journal
 from netvigil.collector.reports import ReportKeys, load_report_key
-from netvigil.collector.service import PATHS, create_app, drainer_options
+from netvigil.collector.service import (
+    WORKER_APP,
+    app_from_parent,
+    create_app,
+    worker_environment,
+)
 
 __all__ = [
-    "PATHS",
+    "WORKER_APP",
     "Drainer",
     "Journal",
     "ReportKeys",
+    "app_from_parent",
     "create_app",
     "drainer_options",
     "load_report_key",
     "run_drainer",
+    "start_drainer",
+    "worker_environment",
 ]

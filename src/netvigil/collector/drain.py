@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import multiprocessing as mp
 import os
 import time
 from collections.abc import Callable
@@ -25,6 +26,8 @@ from typing import Any
 
 import orjson
 
+from netvigil._errors import StoreError
+from netvigil._settings import Settings
 from netvigil.collector.journal import Record, finished, fsync_dir, scan, segments
 from netvigil.ingest import Line, Rules, analyze_lines
 from netvigil.store import AnalyticalStore, open_store
@@ -161,6 +164,8 @@ def hold_lock(directory: Path, stop: Callable[[], bool]) -> int:
     while True:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())  # who drains (for people and the bench)
             return fd
         except BlockingIOError:
             if stop():
@@ -187,12 +192,66 @@ def run_drainer(options: dict[str, Any], stop_event: Any = None, poll: float = 0
     store = open_store(options["store_url"], lock_timeout=options["lock_timeout"])
     rules = Rules.load(options.get("fingerprints"), options.get("ip_table"))
     drainer = Drainer(directory, store, rules, batch=options["batch"], delay=options["delay"])
+    pause = poll
     try:
         while not stop():
-            if not drainer.step():
-                time.sleep(poll)
+            try:
+                committed = drainer.step()
+                pause = poll
+            except (StoreError, OSError) as exc:
+                # The store's lock held too long by another writer, a full disk: what was read
+                # stays in the buffer and is committed on a later try; the journal keeps it all.
+                log.error("drainer: %s; trying again in %.0f s", exc, min(pause * 2, 30.0))
+                pause = min(pause * 2, 30.0)
+                committed = 0
+            if not committed:
+                time.sleep(pause)
         if stop_event is not None and stop_event.is_set():
             drainer.drain_all()  # a clean stop leaves nothing behind
     finally:
         store.close()
         os.close(lock)
+
+
+def drainer_options(settings: Settings) -> dict[str, Any]:
+    """What :func:`run_drainer` needs, as picklable values."""
+    return {
+        "journal_dir": str(settings.journal_dir),
+        "store_url": settings.store_url,
+        "lock_timeout": settings.store_lock_timeout,
+        "fingerprints": settings.analysis.fingerprints,
+        "ip_table": str(settings.analysis.ip_table) if settings.analysis.ip_table else None,
+        "batch": settings.collector.drain_batch,
+        "delay": settings.collector.drain_delay,
+    }
+
+
+class DrainerProcess:
+    """The drainer in a process of its own (a fresh interpreter: no copy of the event loop)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._context = mp.get_context("spawn")
+        self._options = drainer_options(settings)
+        self._stop = self._context.Event()
+        self.start()
+
+    def start(self) -> None:
+        self.process = self._context.Process(
+            target=run_drainer,
+            args=(self._options, self._stop),
+            name="netvigil-drainer",
+            daemon=True,
+        )
+        self.process.start()
+
+    def stop(self) -> None:
+        """Let it drain what is journaled, then end."""
+        self._stop.set()
+        self.process.join(timeout=120)
+
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
+
+def start_drainer(settings: Settings) -> DrainerProcess:
+    return DrainerProcess(settings)

@@ -12,7 +12,6 @@ country, network and test name in the id cannot be changed without the key.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import re
@@ -58,7 +57,7 @@ class ReportKeys:
         self.collector = collector
 
     def _tag(self, head: str) -> str:
-        return hmac.new(self._key, head.encode(), hashlib.sha256).hexdigest()[: 2 * _TAG_BYTES]
+        return hmac.digest(self._key, head.encode(), "sha256")[:_TAG_BYTES].hex()
 
     def issue(self, test_name: str, probe_cc: str, probe_asn: str, now: datetime) -> str:
         stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")

@@ -11,9 +11,9 @@ hash, in memory), never written to the journal, the store or a log (uvicorn's ac
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-import multiprocessing as mp
 import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -26,13 +26,14 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from netvigil import __version__
 from netvigil._settings import Settings
 from netvigil.collector.checkin import CHECK_IN_TESTS, TestLists, helpers_conf, url_limit
-from netvigil.collector.drain import run_drainer
-from netvigil.collector.journal import Journal, JournalError
+from netvigil.collector.drain import DrainerProcess, start_drainer
+from netvigil.collector.intake import Limited, Submissions, error_body, limited_body
+from netvigil.collector.journal import Journal
 from netvigil.collector.ratelimit import ClientLimits
 from netvigil.collector.reports import (
     PROBE_ASN,
@@ -42,12 +43,10 @@ from netvigil.collector.reports import (
     ReportKeys,
     load_report_key,
 )
-from netvigil.collector.submission import Rejected, decode_body, parse_submission
+from netvigil.collector.submission import Rejected, decode_body
 
 log = logging.getLogger("netvigil.collector")
 SUPPORTED_FORMATS = ["json"]
-# The paths the collector answers when it shares a server with the web site.
-PATHS = ("/report", "/api/v1/check-in", "/api/v1/test-helpers")
 
 
 def _json(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -57,15 +56,11 @@ def _json(value: Any, status: int = 200, headers: dict[str, str] | None = None) 
     )
 
 
-def _error_body(status: int, field: str, message: str) -> bytes:
-    return orjson.dumps({"error": {"status": status, "field": field, "message": message}})
-
-
 def error_response(status: int, field: str, message: str, retry_after: int = 0) -> Response:
     headers = {"Cache-Control": "no-store"}
     if retry_after:
         headers["Retry-After"] = str(retry_after)
-    body = _error_body(status, field, message)
+    body = error_body(status, field, message)
     return Response(body, status, headers, media_type="application/json")
 
 
@@ -103,12 +98,7 @@ def _throttle(request: Request, group: str) -> None:
     verdict = collector.limits.hit(group, address)
     if not verdict.allowed:
         setting = "rate_limit_submit" if group == "submit" else "rate_limit_check_in"
-        raise _Limited(verdict.retry_after, setting, verdict.limit)
-
-
-class _Limited(Exception):
-    def __init__(self, retry_after: int, setting: str, limit: str) -> None:
-        self.retry_after, self.setting, self.limit = retry_after, setting, limit
+        raise Limited(verdict.retry_after, setting, verdict.limit)
 
 
 async def _body(request: Request, cap: int) -> bytes:  # the calls other than submissions
@@ -166,92 +156,6 @@ async def open_report(request: Request) -> Response:
             "supported_formats": SUPPORTED_FORMATS,
         }
     )
-
-
-class _Submissions:
-    """``POST /report/{report_id}`` in plain ASGI, in front of the Starlette app.
-
-    The hot path: at thousands of submissions a second, Starlette's request and response
-    objects and its middleware stack cost more CPU than checking and journaling the measurement
-    (measured with bench/collector_throughput.py), so this one call skips them. Everything else
-    goes to the app.
-    """
-
-    def __init__(self, app: ASGIApp, collector: Collector) -> None:
-        self.app = app
-        self.collector = collector
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path: str = scope.get("path", "")
-        if (
-            scope["type"] != "http"
-            or scope["method"] != "POST"
-            or not path.startswith("/report/")
-            or "/" in path[8:]
-        ):
-            await self.app(scope, receive, send)
-            return
-        extra: list[tuple[bytes, bytes]] = []
-        try:
-            uid = await self._submit(scope, receive, path[8:])
-            status, body = 200, orjson.dumps({"measurement_uid": uid})
-        except Rejected as exc:
-            status, body = exc.status, _error_body(exc.status, exc.field, exc.message)
-        except _Limited as exc:
-            status, body = 429, _limited_body(exc)
-            extra = [(b"retry-after", str(exc.retry_after).encode())]
-        except _Disconnected:
-            return
-        headers = [
-            (b"content-type", b"application/json"),
-            (b"cache-control", b"no-store"),
-            (b"content-length", str(len(body)).encode()),
-            *extra,
-        ]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
-
-    async def _submit(self, scope: Scope, receive: Receive, report_id: str) -> str:
-        collector = self.collector
-        client = scope.get("client")
-        verdict = collector.limits.hit("submit", client[0] if client else "")
-        if not verdict.allowed:
-            raise _Limited(verdict.retry_after, "rate_limit_submit", verdict.limit)
-        report = collector.keys.check(report_id)
-        if report is None:
-            raise Rejected(404, "report_id", "unknown report id (not issued by this collector)")
-        cap = collector.settings.collector.max_body_bytes
-        encoding = None
-        for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > cap:
-                raise Rejected(413, "body", f"body larger than {cap} bytes")
-            if name == b"content-encoding":
-                encoding = value.decode("latin-1")
-        chunks: list[bytes] = []
-        size, more = 0, True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise _Disconnected
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > cap:
-                raise Rejected(413, "body", f"body larger than {cap} bytes")
-            chunks.append(chunk)
-            more = message.get("more_body", False)
-        accepted = parse_submission(decode_body(b"".join(chunks), encoding, cap), report)
-        if collector.journal is None:
-            raise Rejected(503, "journal", "the collector is starting or stopping; retry")
-        try:
-            await collector.journal.append(accepted.content)
-        except JournalError as exc:
-            log.error("%s", exc)
-            raise Rejected(503, "journal", "cannot store measurements now; retry later") from exc
-        return accepted.uid
-
-
-class _Disconnected(Exception):
-    """The client went away before sending its whole body."""
 
 
 async def close_report(request: Request) -> Response:
@@ -320,15 +224,10 @@ async def _rejected(request: Request, exc: Exception) -> Response:
     return error_response(exc.status, exc.field, exc.message)
 
 
-def _limited_body(exc: _Limited) -> bytes:
-    message = f"rate limit exceeded ({exc.limit} per client); retry after {exc.retry_after} s"
-    return _error_body(429, f"collector.{exc.setting}", message)
-
-
 async def _limited(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, _Limited)
+    assert isinstance(exc, Limited)
     headers = {"Retry-After": str(exc.retry_after), "Cache-Control": "no-store"}
-    return Response(_limited_body(exc), 429, headers, media_type="application/json")
+    return Response(limited_body(exc), 429, headers, media_type="application/json")
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -337,16 +236,35 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, field, str(exc.detail))
 
 
-def drainer_options(settings: Settings) -> dict[str, Any]:
-    return {
-        "journal_dir": str(settings.journal_dir),
-        "store_url": settings.store_url,
-        "lock_timeout": settings.store_lock_timeout,
-        "fingerprints": settings.analysis.fingerprints,
-        "ip_table": str(settings.analysis.ip_table) if settings.analysis.ip_table else None,
-        "batch": settings.collector.drain_batch,
-        "delay": settings.collector.drain_delay,
-    }
+async def _watch(drainer: DrainerProcess) -> None:
+    """Start the drainer again if it dies (the journal keeps everything meanwhile)."""
+    while True:
+        await asyncio.sleep(2)
+        if not drainer.alive():
+            log.error("the drainer exited (code %s); starting it again", drainer.process.exitcode)
+            drainer.start()
+
+
+SETTINGS_ENV = "NETVIGIL_COLLECTOR_SETTINGS"
+WORKER_APP = "netvigil.collector:app_from_parent"  # what `--workers N` processes import
+
+
+def worker_environment(settings: Settings) -> dict[str, str]:
+    """Settled before the workers start: the report key (one for all of them)."""
+    load_report_key(settings.report_key_path)
+    return {SETTINGS_ENV: settings.model_dump_json()}
+
+
+def app_from_parent() -> ASGIApp:
+    """One worker of ``netvigil collector --workers N``: its parent runs the drainer."""
+    import os
+
+    from netvigil._errors import ConfigError
+
+    raw = os.environ.get(SETTINGS_ENV)
+    if raw is None:
+        raise ConfigError(f"{SETTINGS_ENV} is unset: start workers through `netvigil collector`")
+    return create_app(Settings.model_validate_json(raw), drain=False)
 
 
 def create_app(
@@ -360,26 +278,17 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         collector.journal = Journal(settings.journal_dir, settings.collector.segment_bytes)
-        process, stop = None, None
-        if drain:
-            context = mp.get_context("spawn")  # a fresh interpreter: no copy of the event loop
-            stop = context.Event()
-            process = context.Process(
-                target=run_drainer,
-                args=(drainer_options(settings), stop),
-                name="netvigil-drainer",
-                daemon=True,
-            )
-            process.start()
-        app.state.drainer = process
+        drainer = start_drainer(settings) if drain else None
+        watch = asyncio.create_task(_watch(drainer)) if drainer else None
         try:
             yield
         finally:
+            if watch is not None:
+                watch.cancel()
             journal, collector.journal = collector.journal, None
             journal.close()
-            if process is not None and stop is not None:
-                stop.set()
-                process.join(timeout=60)
+            if drainer is not None:
+                drainer.stop()
 
     routes: list[BaseRoute] = [
         Route("/report", open_report, methods=["POST"]),
@@ -394,9 +303,9 @@ def create_app(
         lifespan=lifespan,
         exception_handlers={
             Rejected: _rejected,
-            _Limited: _limited,
+            Limited: _limited,
             HTTPException: _http_error,
         },
     )
     app.state.collector = collector
-    return _Submissions(app, collector)
+    return Submissions(app, collector)

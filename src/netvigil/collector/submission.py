@@ -143,8 +143,10 @@ def check_envelope(m: dict[str, Any], report: ReportId) -> None:
             f"{m['test_name']!r} disagrees with the report id, opened for {report.test!r}",
         )
     start = m["measurement_start_time"]
-    try:
-        datetime.strptime(start, "%Y-%m-%d %H:%M:%S")
+    try:  # fromisoformat (C) checks the calendar; the shape is checked first, as it is lenient
+        if len(start) != 19 or start[10] != " " or start[4] != "-":
+            raise ValueError(start)
+        datetime.fromisoformat(start)
     except ValueError:
         raise Rejected(
             400,
