@@ -161,3 +161,19 @@ def test_late_blocking_evidence_lands_in_its_own_bins(tmp_path: Path) -> None:
     assert [(e.entity, e.start.timestamp(), e.end is not None) for e in blocking] == [
         ("country:XB/asn:AS64497/domain:news.example", T0 + 60, True)
     ]
+
+
+def test_data_older_than_the_pipeline_still_counts(tmp_path: Path) -> None:
+    # The pipeline started (and ticked) before any probe had uploaded: the first uploads are
+    # of measurements made before it started.
+    w = world(tmp_path)
+    pipeline = w.pipeline()
+    w.now = T0 + 300
+    assert pipeline.tick().events == ()
+    rows = [("dns" if b >= 6 else "ok", "A", "news.example", T0 + 10 * b + 2) for b in range(20)]
+    w.commit(rows)
+    w.now = T0 + 310
+    written = pipeline.tick().events
+    assert [(e.kind, e.entity, e.start.timestamp()) for e in written if e.kind == "blocking"] == [
+        ("blocking", "country:XA/asn:AS64496/domain:news.example", T0 + 60)
+    ]

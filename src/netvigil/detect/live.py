@@ -101,6 +101,10 @@ class LiveState(msgspec.Struct):
     platform: dict[str, Rate] = {}
     measuring: dict[str, dict[str, int]] = {}  # platform target -> network -> last bin seen
 
+    def known(self) -> bool:
+        """Whether any series has been seen (an empty state is the same at every bin)."""
+        return bool(self.volume or self.blocking or self.platform)
+
 
 @dataclass(frozen=True)
 class Tally:

@@ -156,8 +156,15 @@ class Pipeline:
             first = min((b for b in touched if b >= horizon), default=until)
             st.stepped = max(horizon, min(first, until))
             st.live = live.dumps(live.new_state(width, self.window))
-        oldest = st.checkpoints[0].at if st.checkpoints else st.stepped
-        late = sorted(b for b in touched if oldest <= b < st.stepped)
+            st.checkpoints = [Checkpoint(st.stepped, st.live)]
+        late = sorted(b for b in touched if horizon <= b < st.stepped)
+        genesis = st.checkpoints[0]
+        if late and late[0] < genesis.at and not live.loads(genesis.live).known():
+            # Before the first data the detectors know nothing: their empty state holds at any
+            # earlier bin, so data older than the pipeline (within the horizon) still counts.
+            st.checkpoints[0] = Checkpoint(late[0], genesis.live)
+        oldest = st.checkpoints[0].at
+        late = [b for b in late if b >= oldest]
         if restarted:  # every verdict may have changed (a rebuild): re-run the whole horizon
             late = [oldest] if oldest < st.stepped else []
         start, state = st.stepped, live.loads(st.live)
