@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -85,9 +86,11 @@ def print_story(story: Story, conf: ObserveSettings, *, as_json: bool) -> None:
         f"{story.verdicts} verdicts in all."
     )
     store, data = conf.workdir / "store", conf.workdir / "data"
+    beside = Path(sys.executable).parent / "netvigil"  # the netvigil of this installation
+    netvigil = str(beside) if beside.exists() else "netvigil"
     say(f"\nThe data it made is in {conf.workdir}. Its events:")
-    say(f"  netvigil pipeline events --store {store}")
+    say(f"  {netvigil} pipeline events --store {store}")
     say("Open the site on it (then http://127.0.0.1:8000/):")
-    say(f"  NETVIGIL_STORE={store} NETVIGIL_DATA_DIR={data} netvigil serve --insecure-cookies")
+    say(f"  NETVIGIL_STORE={store} NETVIGIL_DATA_DIR={data} {netvigil} serve --insecure-cookies")
     if as_json:
         sys.stdout.write(orjson.dumps(rows(story)).decode() + "\n")
