@@ -100,6 +100,21 @@ class LabSettings(BaseModel):
     ooni_scenarios: Path | None = None  # OONI's QA scenarios dir, for expected verdicts
 
 
+class PipelineSettings(BaseModel):
+    """The continuous pipeline (`netvigil pipeline run`, docs/pipeline.md)."""
+
+    bin_seconds: int = Field(default=60, ge=1, le=86400)  # width of the signals' and detectors' bin
+    # A bin is stepped this long after it ends: measurements arrive after their start time
+    # (runtime, upload). Later ones are late data: the detectors re-run from a checkpoint.
+    grace_seconds: float = Field(default=30.0, ge=0)
+    # Own volume is counted over this window (at least the probes' interval, or every bin
+    # between two probe runs would look like silence).
+    volume_window_seconds: int = Field(default=300, ge=1)
+    horizon_hours: float = Field(default=48.0, gt=0)  # how late data may arrive and still count
+    poll_seconds: float = Field(default=5.0, gt=0)  # how often the store is asked for news
+    state_dir: Path | None = None  # default <data_dir>/pipeline
+
+
 class CollectorSettings(BaseModel):
     """The collector (`netvigil collector`, `netvigil serve --collector`): docs/collector.md."""
 
@@ -161,6 +176,7 @@ class Settings(BaseSettings):
     helper: HelperSettings = Field(default_factory=HelperSettings)
     lab: LabSettings = Field(default_factory=LabSettings)
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
+    pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     collector: CollectorSettings = Field(default_factory=CollectorSettings)
 
@@ -190,6 +206,10 @@ class Settings(BaseSettings):
     def evidence_dir(self) -> Path:
         """Where evidence documents are stored, by SHA-256 (netvigil.incidents.evidence)."""
         return self.data_dir / "evidence"
+
+    @property
+    def pipeline_dir(self) -> Path:
+        return self.pipeline.state_dir or self.data_dir / "pipeline"
 
     @property
     def journal_dir(self) -> Path:

@@ -26,6 +26,11 @@ def register(app: typer.Typer) -> None:
             "--no-drain",
             help="Only journal submissions; another collector on the same journal drains it.",
         ),
+        with_pipeline: bool = typer.Option(
+            False,
+            "--pipeline",
+            help="Also run the continuous pipeline (docs/pipeline.md) in a process beside.",
+        ),
     ) -> None:
         """Collect measurements: open report, submit, close, check-in, test helpers.
 
@@ -39,6 +44,8 @@ def register(app: typer.Typer) -> None:
         Example: NETVIGIL_COLLECTOR__TEST_LISTS=test-lists/lists netvigil collector
 
         Example: netvigil collector --workers 2
+
+        Example: netvigil collector --pipeline
         """
         import os
 
@@ -69,14 +76,21 @@ def register(app: typer.Typer) -> None:
             "server_header": False,
             "timeout_keep_alive": 30,
         }
-        if workers == 1:
-            uvicorn.run(create_app(settings, drain=not no_drain), **common)
-            return
-        # Several processes, each with its own journal file; one drainer, run from here.
-        os.environ.update(worker_environment(settings))
-        drainer = None if no_drain else start_drainer(settings)
+        from netvigil.pipeline.service import PipelineProcess
+
+        pipeline = PipelineProcess(settings, settings.store_url) if with_pipeline else None
         try:
-            uvicorn.run(WORKER_APP, factory=True, workers=workers, **common)
+            if workers == 1:
+                uvicorn.run(create_app(settings, drain=not no_drain), **common)
+                return
+            # Several processes, each with its own journal file; one drainer, run from here.
+            os.environ.update(worker_environment(settings))
+            drainer = None if no_drain else start_drainer(settings)
+            try:
+                uvicorn.run(WORKER_APP, factory=True, workers=workers, **common)
+            finally:
+                if drainer is not None:
+                    drainer.stop()
         finally:
-            if drainer is not None:
-                drainer.stop()
+            if pipeline is not None:
+                pipeline.stop()
