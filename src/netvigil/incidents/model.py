@@ -372,6 +372,4 @@ class AuditEntry(Base):
 # The policy tables share this metadata (one database, one migration chain) and LegalBasis points
 # at their Instrument: import them once this module's classes exist. netvigil.policy's __init__
 # imports nothing, so this cannot loop back into a half-built module.
-# The alerting tables (netvigil.notify's subscriptions and delivery log) share it too.
-from netvigil.incidents import notify_tables as _notify_tables  # noqa: E402, F401
 from netvigil.policy import model as _policy_model  # noqa: E402, F401

@@ -57,16 +57,29 @@ def create_app(settings: Settings, *, tracker: Tracker | None = None) -> FastAPI
     app.state.templates = build_templates(catalogues)
     app.state.csrf = CsrfGuard(secret)
     app.state.throttle = LoginThrottle()
-    app.state.tracker = tracker if tracker is not None else open_tracker(settings.tracker_url)
+    app.state.tracker = (
+        tracker
+        if tracker is not None
+        else open_tracker(
+            settings.tracker_url,
+            single_person_publication=settings.incidents.single_person_publication,
+        )
+    )
 
+    from netvigil.web._drafts import router as drafts_router
     from netvigil.web._editor import router as editor_router
     from netvigil.web._editor_parts import router as parts_router
+    from netvigil.web._feeds import router as feeds_router
+    from netvigil.web._notify import router as notify_router
     from netvigil.web._policy import install as install_policy
     from netvigil.web._public import router as public_router
 
     app.include_router(public_router)
     app.include_router(editor_router)
     app.include_router(parts_router)
+    app.include_router(notify_router)
+    app.include_router(feeds_router)
+    app.include_router(drafts_router)
     install_policy(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _mount_docs(app)

@@ -1,7 +1,7 @@
 """Alert channels: one module each (``webhook``, ``email``); the Atom feeds are pulled, not
 sent (:mod:`netvigil.notify.feeds`). A channel sends one delivery of the log (its payload is
-Alertmanager's webhook format, :mod:`netvigil.notify.payload`) and raises :class:`DeliveryError` when it could
-not; ``permanent`` failures are not retried.
+Alertmanager's webhook format, :mod:`netvigil.notify.payload`) and raises
+:class:`DeliveryError` when it could not; ``permanent`` failures are not retried.
 
 A new channel is a module here with a class implementing :class:`Channel`, registered by its
 name in :func:`netvigil.notify.dispatcher.default_channels`.
