@@ -22,6 +22,7 @@ from netvigil.cli import (
     incidents,
     ingest,
     lab,
+    notify,
     policy,
     probe,
     serve,
@@ -97,6 +98,7 @@ for _module in (
     incidents,
     policy,
     impact,
+    notify,
     serve,
 ):
     _module.register(app)
