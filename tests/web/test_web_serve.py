@@ -90,8 +90,9 @@ def test_hostile_text_is_escaped_not_executed(client: TestClient, seeded: Seeded
         seeded.editor,
     )
     tracker.attach_evidence(incident.id, "url", "javascript:alert(2)", seeded.editor)
-    for status in ("corroborated", "verified", "published"):
-        tracker.set_status(incident.id, status, seeded.admin)
+    for status in ("corroborated", "verified"):  # four eyes: another verifies
+        tracker.set_status(incident.id, status, seeded.editor)
+    tracker.set_status(incident.id, "published", seeded.admin)
     page = client.get(f"/incidents/{incident.id}").text
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
