@@ -161,7 +161,11 @@ def api_subscribe(
     domain:lihkg.com), kinds, a minimum score, and a channel: ``webhook`` (``url``, optional
     ``secret`` for the X-Netvigil-Signature-256 HMAC), ``email`` (``email``) or ``atom`` (its own
     feed). The answer has the subscription's feed and unsubscribe links."""
-    row = _subscriptions(request).create(_checked(request, body), owner)
+    try:
+        checked = _checked(request, body)
+    except InputError as exc:  # an unknown entity too: the request is bad (400), not a 404
+        raise HTTPException(400, exc.render()) from None
+    row = _subscriptions(request).create(checked, owner)
     return JSONResponse(public_view(row, base_url=_base(request)), status_code=201)
 
 
