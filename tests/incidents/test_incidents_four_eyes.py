@@ -31,7 +31,10 @@ def test_the_verifier_cannot_publish(tracker: Tracker, people: dict[str, Actor])
     assert published.status == "published" and not published.self_published
     entry = tracker.audit_entries(1)[0]
     assert (entry.actor, entry.detail["to"], entry.detail["four_eyes"]) == (
-        "second@example.org", "published", True)  # fmt: skip
+        "second@example.org",
+        "published",
+        True,
+    )
     assert public_dict(tracker.get_incident(incident_id, public=True))["four_eyes"] is True
 
 
@@ -55,10 +58,14 @@ def test_single_person_override_is_audited_and_shown(db_url: str, tmp_path: Path
         assert published.self_published
         entry = tracker.audit_entries(1)[0]
         assert (entry.actor, entry.detail["to"], entry.detail["four_eyes"]) == (
-            "alone@example.org", "published", False)  # fmt: skip
+            "alone@example.org",
+            "published",
+            False,
+        )
         assert tracker.verify_audit().ok
-        settings = load_settings(data_dir=tmp_path / "data", db=db_url,
-                                 incidents={"single_person_publication": True})  # fmt: skip
+        settings = load_settings(
+            data_dir=tmp_path / "data", db=db_url, incidents={"single_person_publication": True}
+        )
         client = TestClient(create_app(settings, tracker=tracker))
         page = client.get(f"/incidents/{incident_id}").text
         assert 'id="single-person"' in page and "same person" in page

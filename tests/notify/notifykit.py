@@ -71,9 +71,8 @@ def store_with(
 ) -> tuple[str, list[dict[str, Any]]]:
     """A store at ``path`` holding ``lines`` (analysed as ingest does) and ``events``; returns its
     URL and the verdict rows of the lines."""
-    from storekit import batch_of
-
     from netvigil.store import open_store
+    from storekit import batch_of
 
     url = str(path)
     with open_store(url) as store:
@@ -248,8 +247,9 @@ def notify_settings(tmp: Path, **notify: Any) -> Settings:
         "webhook_allow": LOOPBACK,
         **notify,
     }
-    return load_settings(data_dir=tmp / "data", db=f"sqlite:///{tmp / 'tracker.sqlite'}",
-                         notify=values)  # fmt: skip
+    return load_settings(
+        data_dir=tmp / "data", db=f"sqlite:///{tmp / 'tracker.sqlite'}", notify=values
+    )
 
 
 def subscribe(

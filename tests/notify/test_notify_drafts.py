@@ -35,10 +35,15 @@ def _drafts(tracker: Tracker) -> list[dict]:  # type: ignore[type-arg]
 
 def test_event_opens_a_draft_with_evidence_and_updates_it(tmp_path: Path) -> None:
     lines = [
-        measurement("dnsBlockingNXDOMAIN", cc="HK", asn="AS4760", url="https://lihkg.com/",
-                    when=T0 + dt.timedelta(minutes=m))
+        measurement(
+            "dnsBlockingNXDOMAIN",
+            cc="HK",
+            asn="AS4760",
+            url="https://lihkg.com/",
+            when=T0 + dt.timedelta(minutes=m),
+        )
         for m in (3, 9)
-    ]  # fmt: skip
+    ]
     url, verdicts = store_with(tmp_path / "store", lines, [blocking(start=T0)])
     settings = notify_settings(tmp_path)
     clock = ManualClock(T0 + dt.timedelta(minutes=10))
@@ -86,15 +91,23 @@ def test_event_opens_a_draft_with_evidence_and_updates_it(tmp_path: Path) -> Non
         assert draft["outage"]["end_at"].startswith("2024-06-04T14:00")
         # Another entity, or a time that does not overlap, is another draft.
         later = T0 + dt.timedelta(days=3)
-        upsert(url, [outage("HK", start=T0), blocking(start=later, end=later + dt.timedelta(hours=1))])
+        upsert(
+            url, [outage("HK", start=T0), blocking(start=later, end=later + dt.timedelta(hours=1))]
+        )
         run(tick_and_settle(n))
         assert len(_drafts(tracker)) == 3
 
 
 def test_dismiss_merge_and_take_forward(tmp_path: Path) -> None:
-    url, _ = store_with(tmp_path / "store", (), [
-        blocking("lihkg.com", start=T0), blocking("hkcnews.com", start=T0), outage("HK", start=T0),
-    ])  # fmt: skip
+    url, _ = store_with(
+        tmp_path / "store",
+        (),
+        [
+            blocking("lihkg.com", start=T0),
+            blocking("hkcnews.com", start=T0),
+            outage("HK", start=T0),
+        ],
+    )
     settings = notify_settings(tmp_path)
     with Tracker(settings.tracker_url) as tracker:
         run(tick_and_settle(notifier(settings, tracker, url, ManualClock(T0))))
@@ -106,7 +119,10 @@ def test_dismiss_merge_and_take_forward(tmp_path: Path) -> None:
         tracker.dismiss(a, "a probe on a captive portal, not censorship", ed)
         entry = tracker.audit_entries(1)[0]
         assert (entry.action, entry.detail["to"], entry.detail["note"]) == (
-            "status", "dismissed", "a probe on a captive portal, not censorship")  # fmt: skip
+            "status",
+            "dismissed",
+            "a probe on a captive portal, not censorship",
+        )
         assert private_dict(tracker.get_incident(a, public=False))["dismissed_reason"]
         # A dismissed draft is not touched by later versions of its event.
         upsert(url, [blocking("lihkg.com", start=T0, end=T0 + dt.timedelta(hours=2))])
@@ -118,7 +134,8 @@ def test_dismiss_merge_and_take_forward(tmp_path: Path) -> None:
         merged = private_dict(tracker.merge_drafts(c, b, ed))
         assert sum(e["kind"] == "event" for e in merged["evidence"]) == 2
         assert private_dict(tracker.get_incident(b, public=False))["dismissed_reason"] == (
-            f"merged into #{c}")  # fmt: skip
+            f"merged into #{c}"
+        )
         # Taken forward: corroborated, verified (by the editor), published by someone else.
         tracker.set_status(c, "corroborated", ed)
         tracker.set_status(c, "verified", ed)
@@ -131,8 +148,9 @@ def test_dismiss_merge_and_take_forward(tmp_path: Path) -> None:
 
 
 def test_evidence_entered_by_hand_is_checked(tmp_path: Path) -> None:
-    line = measurement("dnsBlockingNXDOMAIN", cc="HK", asn="AS4760", url="https://lihkg.com/",
-                       when=T0)  # fmt: skip
+    line = measurement(
+        "dnsBlockingNXDOMAIN", cc="HK", asn="AS4760", url="https://lihkg.com/", when=T0
+    )
     event = blocking(start=T0)
     url, [verdict] = store_with(tmp_path / "store", [line], [event])
     uid = verdict["measurement_uid"]

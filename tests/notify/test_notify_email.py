@@ -57,21 +57,35 @@ def test_alert_email_has_text_html_evidence_and_one_click_unsubscribe(
 ) -> None:
     inbox, port = smtp
     lines = [
-        measurement("dnsBlockingNXDOMAIN", cc="HK", asn="AS4760", url="https://lihkg.com/",
-                    when=T0 + dt.timedelta(minutes=m))
+        measurement(
+            "dnsBlockingNXDOMAIN",
+            cc="HK",
+            asn="AS4760",
+            url="https://lihkg.com/",
+            when=T0 + dt.timedelta(minutes=m),
+        )
         for m in (3, 9)
-    ]  # fmt: skip
+    ]
     url, verdicts = store_with(tmp_path / "store", lines, [blocking(start=T0)])
     settings = notify_settings(
         tmp_path,
         group_wait=0,
-        smtp={"host": "127.0.0.1", "port": port, "starttls": False,
-              "from_address": "alerts@observatory.example.org"},
-    )  # fmt: skip
+        smtp={
+            "host": "127.0.0.1",
+            "port": port,
+            "starttls": False,
+            "from_address": "alerts@observatory.example.org",
+        },
+    )
     clock = ManualClock(T0 + dt.timedelta(minutes=10))
     with Tracker(settings.tracker_url) as tracker:
-        sub = subscribe(tracker, settings.notify, entities="domain:lihkg.com", channel="email",
-                        email="desk@newsroom.example")  # fmt: skip
+        sub = subscribe(
+            tracker,
+            settings.notify,
+            entities="domain:lihkg.com",
+            channel="email",
+            email="desk@newsroom.example",
+        )
         n = notifier(settings, tracker, url, clock)
         run(tick_and_settle(n))
         assert [d.status for d in n.ledger.deliveries()] == ["sent"]
@@ -111,11 +125,18 @@ def test_alert_email_has_text_html_evidence_and_one_click_unsubscribe(
 def test_zh_hant_email(tmp_path: Path, smtp: tuple[Inbox, int]) -> None:
     inbox, port = smtp
     url, _ = store_with(tmp_path / "store", (), [outage("HK", start=T0)])
-    settings = notify_settings(tmp_path, group_wait=0,
-                               smtp={"host": "127.0.0.1", "port": port, "starttls": False})  # fmt: skip
+    settings = notify_settings(
+        tmp_path, group_wait=0, smtp={"host": "127.0.0.1", "port": port, "starttls": False}
+    )
     with Tracker(settings.tracker_url) as tracker:
-        subscribe(tracker, settings.notify, entities="country:HK", channel="email",
-                  email="desk@newsroom.example", language="zh_Hant")  # fmt: skip
+        subscribe(
+            tracker,
+            settings.notify,
+            entities="country:HK",
+            channel="email",
+            email="desk@newsroom.example",
+            language="zh_Hant",
+        )
         run(tick_and_settle(notifier(settings, tracker, url, ManualClock(T0))))
     [message] = inbox.messages
     assert message["Subject"].startswith("[netvigil] 警報")
@@ -176,8 +197,9 @@ def test_starttls_with_credentials_and_a_refused_recipient(tmp_path: Path) -> No
         return AuthResult(success=auth.login == b"mailer" and auth.password == b"s3cret-pass")
 
     class Refusing(Inbox):
-        async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                              options: Any) -> str:  # fmt: skip
+        async def handle_RCPT(
+            self, server: Any, session: Any, envelope: Any, address: str, options: Any
+        ) -> str:
             if address.startswith("gone@"):
                 return "550 5.1.1 no such mailbox"
             envelope.rcpt_tos.append(address)
@@ -186,22 +208,44 @@ def test_starttls_with_credentials_and_a_refused_recipient(tmp_path: Path) -> No
     inbox = Refusing()
     port = free_port()
     controller = Controller(
-        inbox, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True,
-        authenticator=authenticator, auth_required=True,
-    )  # fmt: skip
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=context,
+        require_starttls=True,
+        authenticator=authenticator,
+        auth_required=True,
+    )
     controller.start()
     try:
         url, _ = store_with(tmp_path / "store", (), [outage("HK", start=T0)])
         settings = notify_settings(
-            tmp_path, group_wait=0,
-            smtp={"host": "127.0.0.1", "port": port, "starttls": True, "username": "mailer",
-                  "password": "s3cret-pass", "ca_bundle": str(cert)},
-        )  # fmt: skip
+            tmp_path,
+            group_wait=0,
+            smtp={
+                "host": "127.0.0.1",
+                "port": port,
+                "starttls": True,
+                "username": "mailer",
+                "password": "s3cret-pass",
+                "ca_bundle": str(cert),
+            },
+        )
         with Tracker(settings.tracker_url) as tracker:
-            subscribe(tracker, settings.notify, entities="country:HK", channel="email",
-                      email="desk@newsroom.example")  # fmt: skip
-            subscribe(tracker, settings.notify, entities="country:HK", channel="email",
-                      email="gone@newsroom.example")  # fmt: skip
+            subscribe(
+                tracker,
+                settings.notify,
+                entities="country:HK",
+                channel="email",
+                email="desk@newsroom.example",
+            )
+            subscribe(
+                tracker,
+                settings.notify,
+                entities="country:HK",
+                channel="email",
+                email="gone@newsroom.example",
+            )
             n = notifier(settings, tracker, url, ManualClock(T0))
             run(tick_and_settle(n))
             rows = {d.subscription_id: d for d in n.ledger.deliveries()}

@@ -48,8 +48,12 @@ def test_unknown_or_malformed_entity(entities: str, message: str) -> None:
 def test_every_entity_kind_is_accepted_and_normalised() -> None:
     request = _check(entities="country:hk asn:4760 region:1473 service:Telegram domain:LIHKG.com")
     assert request.entities == (
-        "country:HK", "asn:AS4760", "region:1473", "service:telegram", "domain:lihkg.com"
-    )  # fmt: skip
+        "country:HK",
+        "asn:AS4760",
+        "region:1473",
+        "service:telegram",
+        "domain:lihkg.com",
+    )
 
 
 @pytest.mark.parametrize(
@@ -89,19 +93,25 @@ def test_internal_destination_only_when_allow_listed() -> None:
         allow_networks(["not-a-network"])
 
 
-@pytest.mark.parametrize("email", ["", "desk", "desk@", "@example.org", "a b@example.org",
-                                   "desk@example.org\r\nBcc: x@y.z"])  # fmt: skip
+@pytest.mark.parametrize(
+    "email",
+    ["", "desk", "desk@", "@example.org", "a b@example.org", "desk@example.org\r\nBcc: x@y.z"],
+)
 def test_bad_email_address(email: str) -> None:
     with pytest.raises(InputError) as info:
-        check_request({"entities": "country:HK", "channel": "email", "email": email},
-                      allow=NO_ALLOW)  # fmt: skip
+        check_request(
+            {"entities": "country:HK", "channel": "email", "email": email}, allow=NO_ALLOW
+        )
     assert info.value.field == "email" and "is not an email address" in info.value.render()
 
 
 def test_email_needs_a_configured_server() -> None:
     with pytest.raises(InputError, match="not configured"):
-        check_request({"entities": "country:HK", "channel": "email", "email": "a@example.org"},
-                      allow=NO_ALLOW, email_enabled=False)  # fmt: skip
+        check_request(
+            {"entities": "country:HK", "channel": "email", "email": "a@example.org"},
+            allow=NO_ALLOW,
+            email_enabled=False,
+        )
 
 
 @pytest.mark.parametrize("score", ["-1", "nan", "inf", "lots", [1]])
@@ -136,8 +146,12 @@ def test_api_with_bearer_tokens(tmp_path: Path) -> None:
         bad = client.get("/api/subscriptions", headers={"Authorization": "Bearer nope"})
         assert bad.status_code == 401 and bad.json()["error"]["status"] == 401
 
-        body = {"entities": ["country:HK", "service:telegram"], "kinds": ["outage"],
-                "min_score": 10, "channel": "atom"}  # fmt: skip
+        body = {
+            "entities": ["country:HK", "service:telegram"],
+            "kinds": ["outage"],
+            "min_score": 10,
+            "channel": "atom",
+        }
         made = client.post("/api/subscriptions", json=body, headers=auth)
         assert made.status_code == 201, made.text
         view = made.json()
@@ -165,7 +179,9 @@ def test_api_with_bearer_tokens(tmp_path: Path) -> None:
         assert client.get("/api/subscriptions", headers=auth).json()["subscriptions"] == []
         subs.revoke_token(other_row.id, admin)
         assert client.get("/api/subscriptions", headers=theirs).status_code == 401
-        entries = [e for e in tracker.audit_entries(50) if e.entity in ("subscription", "api_token")]
+        entries = [
+            e for e in tracker.audit_entries(50) if e.entity in ("subscription", "api_token")
+        ]
         assert {e.action for e in entries} >= {"create", "unsubscribe", "revoke"}
         # Tokens are kept as SHA-256 only.
         from netvigil.incidents.notify_tables import ApiToken
@@ -184,8 +200,14 @@ def test_editor_area_subscribe_and_unsubscribe(tmp_path: Path) -> None:
         client = TestClient(create_app(settings, tracker=tracker))
         page = client.get("/login").text
         token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-        client.post("/login", data={"username": "viewer@example.org",
-                                    "password": "viewer-password", "csrf_token": token})  # fmt: skip
+        client.post(
+            "/login",
+            data={
+                "username": "viewer@example.org",
+                "password": "viewer-password",
+                "csrf_token": token,
+            },
+        )
         page = client.get("/editor/subscriptions")
         assert page.status_code == 200
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]

@@ -33,11 +33,26 @@ from netvigil.models.events import iso
 
 SECRET = "a-shared-secret-of-some-length"
 AM_FIELDS = {
-    "version", "groupKey", "truncatedAlerts", "status", "receiver", "groupLabels",
-    "commonLabels", "commonAnnotations", "externalURL", "alerts",
-}  # fmt: skip
-ALERT_FIELDS = {"status", "labels", "annotations", "startsAt", "endsAt", "generatorURL",
-                "fingerprint"}  # fmt: skip
+    "version",
+    "groupKey",
+    "truncatedAlerts",
+    "status",
+    "receiver",
+    "groupLabels",
+    "commonLabels",
+    "commonAnnotations",
+    "externalURL",
+    "alerts",
+}
+ALERT_FIELDS = {
+    "status",
+    "labels",
+    "annotations",
+    "startsAt",
+    "endsAt",
+    "generatorURL",
+    "fingerprint",
+}
 
 
 @pytest.fixture
@@ -53,12 +68,14 @@ def _lines() -> list[bytes]:
     at = [T0 + dt.timedelta(minutes=m) for m in (2, 7, 12)]
     url = "https://lihkg.com/"
     return [
-        measurement("successWithHTTPS", cc="HK", asn="AS4760", url=url,
-                    when=T0 - dt.timedelta(minutes=30)),
+        measurement(
+            "successWithHTTPS", cc="HK", asn="AS4760", url=url, when=T0 - dt.timedelta(minutes=30)
+        ),
         *(measurement("dnsBlockingNXDOMAIN", cc="HK", asn="AS4760", url=url, when=w) for w in at),
-        measurement("dnsBlockingNXDOMAIN", cc="HK", asn="AS4760", url="https://other.example/",
-                    when=at[0]),
-    ]  # fmt: skip
+        measurement(
+            "dnsBlockingNXDOMAIN", cc="HK", asn="AS4760", url="https://other.example/", when=at[0]
+        ),
+    ]
 
 
 def test_payload_is_alertmanager_v4_with_evidence_and_signature(
@@ -66,14 +83,23 @@ def test_payload_is_alertmanager_v4_with_evidence_and_signature(
 ) -> None:
     event = blocking(start=T0)
     url, verdicts = store_with(tmp_path / "store", _lines(), [event])
-    blocked = {v["measurement_uid"] for v in verdicts
-               if v["domain"] == "lihkg.com" and v["outcome"] in ("anomaly", "confirmed")}  # fmt: skip
+    blocked = {
+        v["measurement_uid"]
+        for v in verdicts
+        if v["domain"] == "lihkg.com" and v["outcome"] in ("anomaly", "confirmed")
+    }
     assert len(blocked) == 3, verdicts  # the fixtures' verdicts, read back from the store
     settings = notify_settings(tmp_path)
     clock = ManualClock(T0 + dt.timedelta(minutes=15))
     with Tracker(settings.tracker_url) as tracker:
-        sub = subscribe(tracker, settings.notify, entities="country:HK", channel="webhook",
-                        url=receiver.url, secret=SECRET)  # fmt: skip
+        sub = subscribe(
+            tracker,
+            settings.notify,
+            entities="country:HK",
+            channel="webhook",
+            url=receiver.url,
+            secret=SECRET,
+        )
         n = notifier(settings, tracker, url, clock)
         report = run(tick_and_settle(n))
         assert report.events == 1 and report.alerts == 1
@@ -84,11 +110,11 @@ def test_payload_is_alertmanager_v4_with_evidence_and_signature(
     expected = "sha256=" + hmac.new(SECRET.encode(), got.body, hashlib.sha256).hexdigest()
     assert got.headers["x-netvigil-signature-256"] == expected
     body = got.json()
-    assert AM_FIELDS <= set(body) and body["version"] == "4" and body["status"] == "firing"
+    assert set(body) >= AM_FIELDS and body["version"] == "4" and body["status"] == "firing"
     assert body["receiver"] == f"netvigil-subscription-{sub.id}"
     assert body["groupLabels"] == {"alertname": "NetvigilBlocking", "country": "HK"}
     [alert] = body["alerts"]
-    assert ALERT_FIELDS <= set(alert)
+    assert set(alert) >= ALERT_FIELDS
     assert alert["endsAt"] == "0001-01-01T00:00:00Z" and alert["startsAt"] == iso(T0)
     assert alert["labels"]["event_id"] == event.event_id
     scope = {"country": "HK", "asn": "AS4760", "domain": "lihkg.com"}
@@ -115,8 +141,14 @@ def test_outage_alert_carries_people_affected_and_cost_so_far(
     settings = notify_settings(tmp_path, group_wait=0)
     clock = ManualClock(T0 + dt.timedelta(hours=2))
     with Tracker(settings.tracker_url) as tracker:
-        subscribe(tracker, settings.notify, entities="country:HK", kinds="outage",
-                  channel="webhook", url=receiver.url)  # fmt: skip
+        subscribe(
+            tracker,
+            settings.notify,
+            entities="country:HK",
+            kinds="outage",
+            channel="webhook",
+            url=receiver.url,
+        )
         run(tick_and_settle(notifier(settings, tracker, url, clock)))
     [alert] = receiver.payloads()[0]["alerts"]
     impact = alert["evidence"]["impact"]
@@ -138,8 +170,9 @@ def test_grouping_and_resolved_notice_follow_alertmanager_timers(
     settings = notify_settings(tmp_path)  # 30 s / 5 min / 4 h: the defaults
     clock = ManualClock(T0)
     with Tracker(settings.tracker_url) as tracker:
-        subscribe(tracker, settings.notify, entities="country:HK", channel="webhook",
-                  url=receiver.url)  # fmt: skip
+        subscribe(
+            tracker, settings.notify, entities="country:HK", channel="webhook", url=receiver.url
+        )
         n = notifier(settings, tracker, url, clock)
         run(tick_and_settle(n))
         clock.advance(10)
@@ -149,7 +182,9 @@ def test_grouping_and_resolved_notice_follow_alertmanager_timers(
         run(tick_and_settle(n))
         assert len(receiver.received) == 1
         assert {x["labels"]["domain"] for x in receiver.payloads()[0]["alerts"]} == {
-            "lihkg.com", "hkcnews.com"}  # fmt: skip
+            "lihkg.com",
+            "hkcnews.com",
+        }
         c = blocking("standnews.com", start=T0 + dt.timedelta(minutes=1))
         clock.advance(30)
         upsert(url, [c])
@@ -170,8 +205,11 @@ def test_grouping_and_resolved_notice_follow_alertmanager_timers(
         run(tick_and_settle(n))
         third = receiver.payloads()[2]
         statuses = {x["labels"]["domain"]: x["status"] for x in third["alerts"]}
-        assert statuses == {"lihkg.com": "resolved", "hkcnews.com": "firing",
-                            "standnews.com": "firing"}  # fmt: skip
+        assert statuses == {
+            "lihkg.com": "resolved",
+            "hkcnews.com": "firing",
+            "standnews.com": "firing",
+        }
         resolved = next(x for x in third["alerts"] if x["status"] == "resolved")
         assert resolved["endsAt"] == iso(clock.now() - dt.timedelta(seconds=240))
         # Nothing changed: no notification until the repeat interval; then the firing ones.
@@ -182,12 +220,16 @@ def test_grouping_and_resolved_notice_follow_alertmanager_timers(
         run(tick_and_settle(n))
         assert len(receiver.received) == 4
         repeat = receiver.payloads()[3]
-        assert {x["labels"]["domain"] for x in repeat["alerts"]} == {"hkcnews.com",
-                                                                    "standnews.com"}  # fmt: skip
+        assert {x["labels"]["domain"] for x in repeat["alerts"]} == {"hkcnews.com", "standnews.com"}
         # Everything ends: one resolved notice, then the group is over and stays silent.
         clock.advance(60)
-        upsert(url, [blocking("hkcnews.com", start=T0, end=clock.now()),
-                     blocking("standnews.com", start=c.start, end=clock.now())])  # fmt: skip
+        upsert(
+            url,
+            [
+                blocking("hkcnews.com", start=T0, end=clock.now()),
+                blocking("standnews.com", start=c.start, end=clock.now()),
+            ],
+        )
         for _ in range(3):
             clock.advance(300)
             run(tick_and_settle(n))
@@ -206,8 +248,9 @@ def test_receiver_down_then_back_gets_each_notification_once_in_order(
     clock = ManualClock(T0)
     receiver.stop()  # connection refused from the start
     with Tracker(settings.tracker_url) as tracker:
-        subscribe(tracker, settings.notify, entities="asn:AS4760", channel="webhook",
-                  url=receiver.url)  # fmt: skip
+        subscribe(
+            tracker, settings.notify, entities="asn:AS4760", channel="webhook", url=receiver.url
+        )
         n = notifier(settings, tracker, url, clock)
         waits = []
         for _ in range(6):  # 30 s group wait, then failures with growing back-off
@@ -242,8 +285,13 @@ def test_restart_neither_loses_nor_repeats(tmp_path: Path, receiver: WebhookRece
     clock = ManualClock(T0)
     receiver.status = 503  # the first process's attempt fails: planned, not delivered
     with Tracker(settings.tracker_url) as tracker:
-        subscribe(tracker, settings.notify, entities="domain:lihkg.com", channel="webhook",
-                  url=receiver.url)  # fmt: skip
+        subscribe(
+            tracker,
+            settings.notify,
+            entities="domain:lihkg.com",
+            channel="webhook",
+            url=receiver.url,
+        )
         first = notifier(settings, tracker, url, clock)
         run(tick_and_settle(first))
         clock.advance(30)
@@ -277,8 +325,9 @@ def test_a_hung_receiver_delays_no_one_else(tmp_path: Path) -> None:
         clock = ManualClock(T0)
         with Tracker(settings.tracker_url) as tracker:
             for r in (slow, fast):
-                subscribe(tracker, settings.notify, entities="country:HK", channel="webhook",
-                          url=r.url)  # fmt: skip
+                subscribe(
+                    tracker, settings.notify, entities="country:HK", channel="webhook", url=r.url
+                )
             n = notifier(settings, tracker, url, clock)
 
             async def scenario() -> None:
