@@ -150,7 +150,7 @@ def api_subscribe(
                 "kinds": ["outage", "blocking_began", "blocking_ended", "platform_outage"],
                 "min_score": 0,
                 "channel": "webhook",
-                "url": "https://alerts.example.org/netvigil",
+                "url": "https://alerts.newsroom.example/netvigil",
                 "secret": "a-long-shared-secret-for-hmac",
             }
         ],
