@@ -46,6 +46,14 @@ class ProbeSettings(BaseModel):
     # servers on 127.0.0.1 turn this on.
     connect_loopback: bool = False
     spool: Path | None = None  # JSONL spool; default <data_dir>/spool/measurements.jsonl
+    # A collector (OONI's probe-services API) to submit to and to check in with; None: none.
+    collector_url: str | None = None
+    # OONI's retry rule: after 3 immediate retries on network errors, wait this long, doubling
+    # after each failed attempt up to upload_backoff_max. Lower than 900 s only for tests.
+    upload_backoff: float = Field(default=900.0, gt=0)
+    upload_backoff_max: float = Field(default=6 * 3600.0, gt=0)
+    upload_timeout: float = Field(default=60.0, gt=0)  # s per HTTP request to the collector
+    upload_concurrency: int = Field(default=4, ge=1, le=64)  # submissions in flight at once
 
     @field_validator("probe_cc")
     @classmethod
@@ -82,6 +90,44 @@ class LabSettings(BaseModel):
 
     prefix: str = "nv"  # namespace and interface names start with this
     ooni_scenarios: Path | None = None  # OONI's QA scenarios dir, for expected verdicts
+
+
+class PipelineSettings(BaseModel):
+    """The continuous pipeline (`netvigil pipeline run`, docs/pipeline.md)."""
+
+    bin_seconds: int = Field(default=60, ge=1, le=86400)  # width of the signals' and detectors' bin
+    # A bin is stepped this long after it ends: measurements arrive after their start time
+    # (runtime, upload). Later ones are late data: the detectors re-run from a checkpoint.
+    grace_seconds: float = Field(default=30.0, ge=0)
+    # Own volume is counted over this window (at least the probes' interval, or every bin
+    # between two probe runs would look like silence).
+    volume_window_seconds: int = Field(default=300, ge=1)
+    horizon_hours: float = Field(default=48.0, gt=0)  # how late data may arrive and still count
+    poll_seconds: float = Field(default=5.0, gt=0)  # how often the store is asked for news
+    state_dir: Path | None = None  # default <data_dir>/pipeline
+
+
+class CollectorSettings(BaseModel):
+    """The collector (`netvigil collector`, `netvigil serve --collector`): docs/collector.md."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8100, ge=1, le=65535)
+    name: str = Field(default="1", pattern=r"^[0-9a-z]{1,16}$")  # the n<name> of report ids
+    # Signs report ids (HMAC): collectors sharing a store share it; generated if absent.
+    report_key: Path | None = None  # default <data_dir>/collector/report.key
+    journal_dir: Path | None = None  # fsync'd intake journal; default <data_dir>/collector/journal
+    max_body_bytes: int = Field(default=16 << 20, ge=1024)  # per submission, after decoding
+    # Per-client limits (`limits` notation, ';' between several); the client's address is only
+    # held in memory, as a keyed hash, for the window. "" turns a limit off.
+    rate_limit_submit: str = "100/second;6000/minute"
+    rate_limit_check_in: str = "60/minute"
+    drain_batch: int = Field(default=2000, ge=1)  # measurements per store commit (at most)
+    drain_delay: float = Field(default=1.0, ge=0)  # s a measurement waits for a fuller commit
+    segment_bytes: int = Field(default=64 << 20, ge=1 << 16)  # journal file rotation
+    # Citizen Lab test lists for check-in; default analysis.test_lists.
+    test_lists: Path | None = None
+    # Control test helpers given to probes (check-in, /api/v1/test-helpers): (address, type).
+    web_connectivity_helpers: list[str] = Field(default_factory=lambda: ["https://0.th.ooni.org"])
 
 
 class AnalysisSettings(BaseModel):
@@ -162,7 +208,9 @@ class Settings(BaseSettings):
     helper: HelperSettings = Field(default_factory=HelperSettings)
     lab: LabSettings = Field(default_factory=LabSettings)
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
+    pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    collector: CollectorSettings = Field(default_factory=CollectorSettings)
     incidents: IncidentsSettings = Field(default_factory=IncidentsSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
 
@@ -192,6 +240,22 @@ class Settings(BaseSettings):
     def evidence_dir(self) -> Path:
         """Where evidence documents are stored, by SHA-256 (netvigil.incidents.evidence)."""
         return self.data_dir / "evidence"
+
+    @property
+    def pipeline_dir(self) -> Path:
+        return self.pipeline.state_dir or self.data_dir / "pipeline"
+
+    @property
+    def journal_dir(self) -> Path:
+        return self.collector.journal_dir or self.data_dir / "collector" / "journal"
+
+    @property
+    def report_key_path(self) -> Path:
+        return self.collector.report_key or self.data_dir / "collector" / "report.key"
+
+    @property
+    def test_lists_dir(self) -> Path | None:
+        return self.collector.test_lists or self.analysis.test_lists
 
     @property
     def spool_path(self) -> Path:

@@ -15,6 +15,7 @@ from netvigil._settings import load_settings
 from netvigil.cli import (
     agg,
     analyze,
+    collector,
     config,
     detect,
     helper,
@@ -23,10 +24,12 @@ from netvigil.cli import (
     ingest,
     lab,
     notify,
+    pipeline,
     policy,
     probe,
     serve,
     signals,
+    upload,
     verdict,
 )
 from netvigil.cli._context import err_console
@@ -95,11 +98,14 @@ for _module in (
     agg,
     signals,
     detect,
+    pipeline,
     incidents,
     policy,
     impact,
     notify,
     serve,
+    collector,
+    upload,
 ):
     _module.register(app)
 

@@ -28,6 +28,11 @@ def register(app: typer.Typer) -> None:
             max=64,
             help="Server processes (use the cores; the login throttle is counted per process).",
         ),
+        with_collector: bool = typer.Option(
+            False,
+            "--collector",
+            help="Also answer OONI's probe-services calls (the collector, docs/collector.md).",
+        ),
         insecure_cookies: bool = typer.Option(
             False,
             "--insecure-cookies",
@@ -39,6 +44,8 @@ def register(app: typer.Typer) -> None:
         Example: netvigil serve --port 8080 --db sqlite:///incidents.sqlite --insecure-cookies
 
         Example: netvigil serve --workers 2
+
+        Example: netvigil serve --collector --port 8080
         """
         import uvicorn
 
@@ -66,6 +73,18 @@ def register(app: typer.Typer) -> None:
             "log_level": "warning",
             "proxy_headers": False,
         }
+        if with_collector:
+            if workers != 1:
+                from netvigil._errors import InputError
+
+                raise InputError(
+                    "--collector runs in one process", hint="run `netvigil collector` beside it"
+                )
+            from netvigil.collector import create_app as collector_app
+
+            app = collector_app(settings, fallback=create_app(settings))
+            uvicorn.run(app, access_log=False, server_header=False, **common)
+            return
         if workers == 1:
             uvicorn.run(create_app(settings), **common)
             return

@@ -28,7 +28,7 @@ from netvigil.analysis.observations import ObservationColumns
 from netvigil.ingest.sources import Line, parse_line
 from netvigil.models.tables import RAW_SCHEMA, records_table, time_array
 from netvigil.models.verdicts import Verdict
-from netvigil.store.protocol import Batch, Staged
+from netvigil.store.protocol import TIERS, Batch, Staged
 
 # The probe's address is never stored (DESIGN.md, privacy): OONI publishes this placeholder.
 SCRUBBED_IP = "127.0.0.1"
@@ -216,6 +216,46 @@ def _binary_array(values: list[bytes]) -> Any:
     return pa.Array.from_buffers(
         pa.binary(), len(values), [None, offset_buffer, pa.py_buffer(b"".join(values))]
     )
+
+
+def analyze_lines(
+    source: str, lines: Iterable[Line], rules: Rules | None, chunk_lines: int = 500
+) -> ChunkResult:
+    """:func:`analyze_chunk` over any number of lines, ``chunk_lines`` at a time (the size the
+    analysis is fastest at), merged into one result: what the collector's drainer commits."""
+    merged = ChunkResult(source=source, batch=None)
+    parts: list[Batch] = []
+    pending: list[Line] = []
+
+    def run() -> None:
+        result = analyze_chunk(source, pending, rules)
+        merged.lines += result.lines
+        merged.input_bytes += result.input_bytes
+        merged.bad += result.bad
+        merged.analysis_errors += result.analysis_errors
+        merged.duplicates += result.duplicates
+        if result.batch is not None:
+            parts.append(result.batch)
+
+    for line in lines:
+        pending.append(line)
+        if len(pending) >= chunk_lines:
+            run()
+            pending = []
+    if pending:
+        run()
+    if parts:
+        merged.batch = Batch(*(_concat([getattr(b, tier) for b in parts]) for tier in TIERS))
+    return merged
+
+
+def _concat(tables: list[Any]) -> Any:
+    present = [t for t in tables if t is not None and t.num_rows]
+    if not present:
+        return None
+    if len(present) == 1:
+        return present[0]
+    return pa.concat_tables(present, promote_options="default")
 
 
 def raw_line_records(pairs: Iterable[tuple[str, bytes]]) -> Iterable[Line]:

@@ -58,11 +58,13 @@ class Report:
         helper_url: str,
         annotations: dict[str, str],
         now: float,
+        report_id: str | None = None,
     ) -> Report:
+        """``report_id``: the one a collector issued (check-in or POST /report), else our own."""
         return cls(
             nettest=nettest,
             vantage=vantage,
-            report_id=new_report_id(nettest.name, vantage, now),
+            report_id=report_id or new_report_id(nettest.name, vantage, now),
             test_start_time=ooni_time(now),
             helper_url=helper_url,
             annotations=annotations,

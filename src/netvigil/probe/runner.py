@@ -15,7 +15,7 @@ import ipaddress
 import ssl
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,8 +97,10 @@ async def run_probe(
     annotations: dict[str, str],
     concurrency: int,
     on_done: Callable[[Outcome], None] = lambda _: None,
+    report_ids: Mapping[str, str] | None = None,
 ) -> list[Outcome]:
-    """Run every nettest on ``targets`` (or once, without input), appending to ``spool``."""
+    """Run every nettest on ``targets`` (or once, without input), appending to ``spool``;
+    ``report_ids``: a collector's report id per test name (check-in), else the probe's own."""
     loop = asyncio.get_running_loop()
     loop.set_default_executor(ThreadPoolExecutor(max_workers=max(8, concurrency)))
     network = probe_network(probe)
@@ -106,7 +108,10 @@ async def run_probe(
     async with helper_client(network.tls, probe.control_timeout, concurrency) as client:
         session = Session(vantage, network, probe.helper_url, client)
         for test in nettests:
-            report = Report.open(test, vantage, probe.helper_url, annotations, time.time())
+            issued = (report_ids or {}).get(test.name)
+            report = Report.open(
+                test, vantage, probe.helper_url, annotations, time.time(), report_id=issued
+            )
             inputs: list[Target | None] = [None] if test.inputs is InputKind.NONE else list(targets)
             outcomes += await _run_report(
                 report, inputs, session, spool, probe.per_host, concurrency, on_done

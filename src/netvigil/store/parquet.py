@@ -76,6 +76,7 @@ from netvigil.store.protocol import (
     EventFeed,
     EventUpsert,
     Staged,
+    VerdictFeed,
 )
 
 if TYPE_CHECKING:
@@ -458,22 +459,25 @@ class ParquetStore:
 
         The reader is kept while nothing new is committed (DuckDB caches the files' metadata
         on it). A file deleted under a reader (a finished rebuild, replaced signals) makes the
-        query fail: it is run again on a fresh snapshot.
+        query fail, or the reader's views when it is being opened: both are run again on a
+        fresh snapshot.
         """
         import duckdb
 
-        for attempt in range(3):
+        attempts = 5
+        for attempt in range(attempts):
             self._refresh()
             key = (self._log.seq, self._log.offset, tuple(sorted(self.tiers().items())))
-            if self._reader is None or self._reader[0] != key:
-                self._close_reader()
-                files = self._snapshot()
-                self._reader = (key, parquet_read.open_reader(self.root, files, self._log.at))
             try:
+                if self._reader is None or self._reader[0] != key:
+                    self._close_reader()
+                    files = self._snapshot()
+                    reader = parquet_read.open_reader(self.root, files, self._log.at)
+                    self._reader = (key, reader)
                 return query(self._reader[1]), int(key[0])
             except duckdb.IOException as exc:
                 self._close_reader()
-                if attempt == 2:
+                if attempt == attempts - 1:
                     raise StoreError(f"cannot read store {self.root}: {exc}") from exc
         raise AssertionError("unreachable")
 
@@ -511,6 +515,45 @@ class ParquetStore:
                 measurement_uids=uids,
             )
         )[0]
+
+    def verdicts_committed(
+        self,
+        *,
+        after: int = 0,
+        generation: str | None = None,
+        columns: Iterable[str] | None = None,
+        max_rows: int | None = None,
+    ) -> VerdictFeed:
+        import duckdb
+
+        chosen = None if columns is None else list(columns)
+        for attempt in range(3):
+            self._refresh()
+            live = self.tiers()["verdicts"]
+            restarted = generation is not None and generation != live
+            start = 0 if restarted else after
+            by_seq: dict[int, list[str]] = {}
+            for name, seq in self._live("verdicts").items():
+                if seq > start:
+                    by_seq.setdefault(seq, []).append(name)
+            cursor, complete, files, rows = self._log.seq, True, [], 0
+            seqs = sorted(by_seq)
+            for i, seq in enumerate(seqs):
+                files += by_seq[seq]
+                rows += self._log.rows.get(seq, {}).get("verdicts", 0)
+                if max_rows is not None and rows >= max_rows and i + 1 < len(seqs):
+                    cursor, complete = seq, False
+                    break
+            try:
+                table = parquet_read.verdicts_of_files(
+                    [self.root / f for f in sorted(files)], chosen
+                )
+            except duckdb.IOException as exc:  # a rebuild finished under us: read again
+                if attempt == 2:
+                    raise StoreError(f"cannot read store {self.root}: {exc}") from exc
+                continue
+            return VerdictFeed(table, cursor, live, complete, restarted)
+        raise AssertionError("unreachable")
 
     def signals(
         self,
