@@ -194,7 +194,7 @@ def test_country_entity_and_subscription_feeds(world: World) -> None:
     network = _feed(world.client, "/feeds/entities/asn:AS4760.atom")
     assert {e.link for e in network.entries} >= {f"{BASE}/incidents/{world.published}"}
     assert world.client.get("/feeds/entities/planet:earth.atom").status_code == 404
-    assert world.client.get("/feeds/countries/XX.atom").status_code == 404
+    assert world.client.get("/feeds/countries/JJ.atom").status_code == 404
 
     atom_sub = world.subscriptions[0]
     own = _feed(world.client, f"/feeds/subscriptions/{atom_sub.feed_token}.atom")

@@ -29,7 +29,7 @@ def _check(**data: Any) -> Any:
     ("entities", "message"),
     [
         ("planet:earth", "must look like country:XX"),
-        ("country:XX", "unknown country 'XX'"),
+        ("country:JJ", "unknown country 'JJ'"),
         ("country:Hong Kong", "two letters"),
         ("asn:ASfoo", "must look like AS12345"),
         ("service:telegrm", "unknown service 'telegrm'"),
@@ -160,7 +160,7 @@ def test_api_with_bearer_tokens(tmp_path: Path) -> None:
         sid = view["id"]
 
         for wrong, field in (
-            ({**body, "entities": ["country:XX"]}, "entities"),
+            ({**body, "entities": ["country:JJ"]}, "entities"),
             ({**body, "channel": "webhook", "url": "http://127.0.0.1/"}, "url"),
             ({**body, "min_score": -3}, "min_score"),
             ({**body, "channel": "email", "email": "nope"}, "channel"),  # no SMTP configured
@@ -211,7 +211,7 @@ def test_editor_area_subscribe_and_unsubscribe(tmp_path: Path) -> None:
         page = client.get("/editor/subscriptions")
         assert page.status_code == 200
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-        form = {"csrf_token": csrf, "entities": "country:XX", "channel": "atom", "min_score": "0"}
+        form = {"csrf_token": csrf, "entities": "country:JJ", "channel": "atom", "min_score": "0"}
         refused = client.post("/editor/subscriptions", data=form)
         assert refused.status_code == 400 and "unknown country" in refused.text
         form["entities"] = "country:HK asn:AS4760"

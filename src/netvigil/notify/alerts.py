@@ -24,7 +24,7 @@ from typing import Any
 
 from netvigil._errors import InputError
 from netvigil.models.entities import Entity, parse_scope
-from netvigil.models.events import Event, iso
+from netvigil.models.events import RETRACTED, Event, iso
 
 ALERT_NAMES = {
     "outage": "NetvigilOutage",
@@ -34,7 +34,6 @@ ALERT_NAMES = {
 ZERO_TIME = "0001-01-01T00:00:00Z"  # Alertmanager's endsAt of a firing alert
 # Alerts of one subscription are grouped by these labels (Alertmanager's group_by).
 GROUP_BY: tuple[str, ...] = ("alertname", "country")
-RETRACTED = "retracted"  # the signal of an event later data showed never happened
 
 
 @dataclass(frozen=True)
@@ -52,6 +51,7 @@ def kind_of(event: Event) -> str:
 
 
 def is_retracted(event: Event) -> bool:
+    """An event later data showed never happened (the pipeline keeps it, as this version)."""
     return tuple(event.signals) == (RETRACTED,)
 
 

@@ -52,13 +52,25 @@ class Owner:
             raise ValueError("an owner is a user or a token")
 
 
+def user_assigned(code: str) -> bool:
+    """ISO 3166's user-assigned codes (AA, QM-QZ, XA-XZ, ZZ): OONI's ZZ, and the lab's networks
+    (XA, XB...) use them; a deployment may too."""
+    code = code.upper()
+    return code in ("AA", "ZZ") or (code[0] == "Q" and "M" <= code[1] <= "Z") or code[0] == "X"
+
+
+def known_country(code: str) -> bool:
+    from netvigil.models import countries
+
+    return countries.lookup(code) is not None or user_assigned(code)
+
+
 def check_entity(text: str) -> str:
     """One entity, normalised, that the catalogue knows; InputError / UnknownEntityError."""
-    from netvigil.models import countries
     from netvigil.models.catalogue import load_catalogue
 
     entity = Entity.parse(text)
-    if entity.kind == "country" and countries.lookup(entity.code) is None:
+    if entity.kind == "country" and not known_country(entity.code):
         raise UnknownEntityError("country", entity.code)
     if entity.kind == "service":
         load_catalogue().get(entity.code)  # UnknownEntityError with the closest names

@@ -24,7 +24,7 @@ from netvigil.models import countries
 from netvigil.notify import Subscriptions, check_entity
 from netvigil.notify import feeds as atom
 from netvigil.notify.notice import LABELS, as_text, notice
-from netvigil.notify.subscriptions import filter_of
+from netvigil.notify.subscriptions import filter_of, known_country
 from netvigil.web import _tracker as tracker_api
 from netvigil.web._auth import require_viewer
 from netvigil.web._render import render
@@ -68,15 +68,17 @@ def _entries(request: Request, events: list[Any], incidents: list[dict[str, Any]
 def country_feed(request: Request, code: str) -> Response:
     """Detected events and published incidents of one country (ISO code)."""
     found = countries.lookup(code) if len(code) == 2 else None
-    if found is None:
+    if found is None and not (len(code) == 2 and code.isalpha() and known_country(code)):
         raise HTTPException(404, f"unknown country {code!r}")
-    entity = f"country:{found.alpha_2}"
+    cc = found.alpha_2 if found is not None else code.upper()
+    entity = f"country:{cc}"
     events = atom.events_about(_stored_events(request), {entity})
     incidents = atom.incidents_about(request.app.state.tracker, [entity])
+    name = countries.display_name(cc) if found is not None else cc
     return _feed(
         request,
         feed_id=f"{request.app.state.settings.notify.base_url.rstrip('/')}/feeds/{entity}",
-        title=f"netvigil: {countries.display_name(found.alpha_2)}",
+        title=f"netvigil: {name}",
         entries=_entries(request, events, incidents),
     )
 
