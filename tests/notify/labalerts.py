@@ -154,10 +154,15 @@ def run_inside(args: argparse.Namespace) -> dict[str, Any]:
     work = Path(args.workdir).resolve()
     prepare_workdir(work)
     scale = 1.0 if args.real else args.scale
-    timing = REAL if args.real else COMPRESSED
+    timing = dict(REAL if args.real else COMPRESSED)
+    for key in ("interval", "bin", "grace", "window"):
+        if getattr(args, key) is not None:
+            timing[key] = getattr(args, key)
     arrivals = Arrivals()
     hook, controller, smtp_port, inbox = _receivers(arrivals)
     notify = {k: v / scale for k, v in NOTIFY_DEFAULTS.items()}
+    if args.group_wait is not None:
+        notify["group_wait"] = args.group_wait
     notify.update(
         base_url="http://127.0.0.1:8000", webhook_allow=["127.0.0.1/32"],
         poll_interval=0.5, retry_initial=max(1.0, 30.0 / scale), retry_max=60.0,
@@ -281,6 +286,11 @@ def main() -> int:
     )
     parser.add_argument("--real", action="store_true", help="a deployment's default settings")
     parser.add_argument("--step-timeout", type=float, default=180.0)
+    parser.add_argument("--interval", type=float, help="s between a probe's runs")
+    parser.add_argument("--bin", type=int, help="s per pipeline bin")
+    parser.add_argument("--grace", type=float, help="s a bin waits for late data")
+    parser.add_argument("--window", type=int, help="s of own volume per window")
+    parser.add_argument("--group-wait", type=float, help="the notifier's group wait, s")
     parser.add_argument("--json", required=True)
     args = parser.parse_args()
     if not sandbox.inside():
