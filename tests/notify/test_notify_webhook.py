@@ -347,3 +347,27 @@ def test_a_hung_receiver_delays_no_one_else(tmp_path: Path) -> None:
     finally:
         slow.stop()
         fast.stop()
+
+
+def test_a_new_subscriber_hears_of_what_is_going_on(
+    tmp_path: Path, receiver: WebhookReceiver
+) -> None:
+    """Subscribing during a shutdown: the ongoing event is notified (not the ended ones)."""
+    url, _ = store_with(
+        tmp_path / "store",
+        (),
+        [outage("HK", start=T0), blocking(start=T0 - dt.timedelta(days=1), end=T0)],
+    )
+    settings = notify_settings(tmp_path, group_wait=0)
+    clock = ManualClock(T0 + dt.timedelta(hours=1))
+    with Tracker(settings.tracker_url) as tracker:
+        n = notifier(settings, tracker, url, clock)
+        run(tick_and_settle(n))  # the cursor passes both events before anyone subscribed
+        subscribe(
+            tracker, settings.notify, entities="country:HK", channel="webhook", url=receiver.url
+        )
+        clock.advance(10)
+        run(tick_and_settle(n))
+        run(tick_and_settle(n))  # caught up once, not twice
+    [body] = receiver.payloads()
+    assert [a["labels"]["alertname"] for a in body["alerts"]] == ["NetvigilOutage"]

@@ -137,6 +137,12 @@ class Notifier:
         return report
 
     def _poll(self, store: AnalyticalStore, now: dt.datetime, report: TickReport) -> None:
+        fresh = self.ledger.new_subscriptions()
+        if fresh:
+            # A new subscriber hears of what is going on now (ongoing events), then of changes.
+            ongoing = [(e.event, e.revision) for e in store.events(since=now).events]
+            ongoing = [(e, r) for e, r in ongoing if e.end is None]
+            report.alerts += self.ledger.record(ongoing, None, now, only=fresh).alerts
         cursor = self.ledger.cursor()
         feed = store.events(changed_since=cursor)
         recent = now - HISTORY

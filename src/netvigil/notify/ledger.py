@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("netvigil.notify")
 CURSOR = "store_events"
+CAUGHT_UP = "caught_up:"  # + subscription id: told of what was going on when it was made
 
 
 def aware(moment: dt.datetime) -> dt.datetime:
@@ -127,31 +128,60 @@ class Ledger:
         return 0 if row is None else int(row.value)
 
     def record(
-        self, events: Sequence[tuple[Event, int]], cursor: int, now: dt.datetime
+        self,
+        events: Sequence[tuple[Event, int]],
+        cursor: int | None,
+        now: dt.datetime,
+        *,
+        only: Sequence[int] | None = None,
     ) -> Recorded:
-        """Alert states for ``events`` (each with its revision) and the new cursor, at once."""
+        """Alert states for ``events`` (each with its revision) and the new cursor, at once.
+        ``only``: for these subscriptions alone, marking them caught up (a new subscription
+        learns of the events already going on when it was made)."""
 
         def work(s: Session) -> Recorded:
-            subs = list(
-                s.scalars(
-                    select(Subscription).where(
-                        Subscription.active.is_(True), Subscription.channel != "atom"
-                    )
-                )
+            query = select(Subscription).where(
+                Subscription.active.is_(True), Subscription.channel != "atom"
             )
+            if only is not None:
+                query = query.where(Subscription.id.in_(list(only)))
+            subs = list(s.scalars(query))
             changed = 0
             for event, revision in events:
                 for sub in subs:
                     changed += self._record_one(s, sub, event, revision, now)
-            state = s.get(NotifyState, CURSOR)
-            if state is None:
-                s.add(NotifyState(name=CURSOR, value=cursor, updated_at=now))
-            elif cursor > state.value:
-                state.value, state.updated_at = cursor, now
-            return Recorded(len(events), changed, cursor)
+            if cursor is not None:
+                self._set(s, CURSOR, cursor, now)
+            for sub in subs if only is not None else ():
+                self._set(s, f"{CAUGHT_UP}{sub.id}", 1, now)
+            return Recorded(len(events), changed, cursor or 0)
 
         result: Recorded = self.tracker._write(work)
         return result
+
+    @staticmethod
+    def _set(s: Session, name: str, value: int, now: dt.datetime) -> None:
+        state = s.get(NotifyState, name)
+        if state is None:
+            s.add(NotifyState(name=name, value=value, updated_at=now))
+        elif value > state.value:
+            state.value, state.updated_at = value, now
+
+    def new_subscriptions(self) -> list[int]:
+        """Active subscriptions not yet told of the events already going on."""
+        with self.tracker.session() as s:
+            done = {
+                name.removeprefix(CAUGHT_UP)
+                for name in s.scalars(
+                    select(NotifyState.name).where(NotifyState.name.like(f"{CAUGHT_UP}%"))
+                )
+            }
+            ids = s.scalars(
+                select(Subscription.id).where(
+                    Subscription.active.is_(True), Subscription.channel != "atom"
+                )
+            )
+            return [i for i in ids if str(i) not in done]
 
     def _record_one(
         self, s: Session, sub: Subscription, event: Event, revision: int, now: dt.datetime
