@@ -28,10 +28,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 from netvigil.notify import grouping
 from netvigil.notify.alerts import alert_of, scope_of
 from netvigil.notify.channels import Channel, DeliveryError
+from netvigil.notify.deliveries import Job, RetryPolicy, delivery_key
 from netvigil.notify.destinations import allow_networks
 from netvigil.notify.drafts import SYSTEM_ACTOR, draft_of, signal_snapshot
 from netvigil.notify.evidence import evidence_of
-from netvigil.notify.ledger import Job, Ledger, PlannedGroup, RetryPolicy, delivery_key
+from netvigil.notify.ledger import Ledger, PlannedGroup
 from netvigil.notify.payload import event_from_json, notification
 
 if TYPE_CHECKING:

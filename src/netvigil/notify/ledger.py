@@ -18,8 +18,7 @@ nor repeats a notification:
 from __future__ import annotations
 
 import datetime as dt
-import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +34,7 @@ from netvigil.incidents.notify_tables import (
 from netvigil.notify import grouping
 from netvigil.notify.alerts import GROUP_BY, group_key, group_labels, labels_of, matches, status_of
 from netvigil.notify.alerts import fingerprint as fingerprint_of
+from netvigil.notify.deliveries import DeliveryLog, RetryPolicy, aware
 from netvigil.notify.subscriptions import filter_of
 
 if TYPE_CHECKING:
@@ -43,14 +43,8 @@ if TYPE_CHECKING:
     from netvigil.incidents import Tracker
     from netvigil.models.events import Event
 
-log = logging.getLogger("netvigil.notify")
 CURSOR = "store_events"
 CAUGHT_UP = "caught_up:"  # + subscription id: told of what was going on when it was made
-
-
-def aware(moment: dt.datetime) -> dt.datetime:
-    """SQLite gives naive datetimes back; they were stored as UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -74,39 +68,7 @@ class PlannedGroup:
     repeat: bool
 
 
-@dataclass(frozen=True)
-class Job:
-    """A delivery to attempt."""
-
-    delivery_id: int
-    key: str  # the delivery's id as receivers see it
-    subscription_id: int
-    channel: str
-    target: str | None
-    secret: str | None
-    language: str
-    notification: dict[str, Any]
-    attempts: int
-    planned_at: dt.datetime
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    initial: dt.timedelta = dt.timedelta(seconds=30)
-    maximum: dt.timedelta = dt.timedelta(minutes=30)
-    give_up: dt.timedelta = dt.timedelta(hours=24)
-
-    def wait(self, attempts: int) -> dt.timedelta:
-        """Exponential back-off after ``attempts`` failures: 30 s, 1 min, 2 min ... 30 min."""
-        wait: dt.timedelta = min(self.maximum, self.initial * (2 ** max(0, attempts - 1)))
-        return wait
-
-
-def delivery_key(subscription_id: int, group_id: int, flush: int) -> str:
-    return f"nv-s{subscription_id}-g{group_id}-f{flush}"
-
-
-class Ledger:
+class Ledger(DeliveryLog):
     def __init__(
         self,
         tracker: Tracker,
@@ -115,9 +77,8 @@ class Ledger:
         retry: RetryPolicy | None = None,
         group_by: Sequence[str] = GROUP_BY,
     ) -> None:
-        self.tracker = tracker
+        super().__init__(tracker, retry)
         self.timing = timing
-        self.retry = retry or RetryPolicy()
         self.group_by = tuple(group_by)
 
     # --- 1. events -> alert states -------------------------------------------------------------
@@ -330,87 +291,6 @@ class Ledger:
         result: int | None = self.tracker._write(work)
         return result
 
-    # --- 3. deliveries --------------------------------------------------------------------------
-
-    def jobs(self, now: dt.datetime, busy: set[int]) -> list[Job]:
-        """The oldest pending delivery of each subscription not ``busy``, if it is due."""
-        out: list[Job] = []
-        seen: set[int] = set(busy)
-        with self.tracker.session() as s:
-            rows = s.execute(
-                select(Delivery, Subscription)
-                .join(Subscription, Subscription.id == Delivery.subscription_id)
-                .where(Delivery.status == "pending")
-                .order_by(Delivery.id)
-            )
-            for delivery, sub in rows:
-                if sub.id in seen:
-                    continue
-                seen.add(sub.id)  # one at a time per receiver, in order
-                if aware(delivery.next_attempt_at) > now:
-                    continue
-                group = s.scalar(
-                    select(AlertGroup.id).where(
-                        AlertGroup.subscription_id == sub.id,
-                        AlertGroup.group_key == delivery.group_key,
-                    )
-                )
-                out.append(
-                    Job(
-                        delivery_id=delivery.id,
-                        key=delivery_key(sub.id, group or 0, delivery.flush),
-                        subscription_id=sub.id,
-                        channel=sub.channel,
-                        target=sub.target,
-                        secret=sub.secret,
-                        language=sub.language,
-                        notification=dict(delivery.notification),
-                        attempts=delivery.attempts,
-                        planned_at=aware(delivery.planned_at),
-                    )
-                )
-        return out
-
-    def delivered(self, job: Job, now: dt.datetime) -> None:
-        def work(s: Session) -> None:
-            row = s.get(Delivery, job.delivery_id)
-            if row is not None and row.status == "pending":
-                row.status, row.delivered_at = "sent", now
-                row.attempts += 1
-                row.last_error = None
-
-        self.tracker._write(work)
-        log.info("delivered %s (%s, attempt %d)", job.key, job.channel, job.attempts + 1)
-
-    def failed(self, job: Job, now: dt.datetime, error: str, *, permanent: bool) -> str:
-        """Record a failed attempt; returns the delivery's new status (pending or failed)."""
-
-        def work(s: Session) -> str:
-            row = s.get(Delivery, job.delivery_id)
-            if row is None or row.status != "pending":
-                return row.status if row is not None else "failed"
-            row.attempts += 1
-            row.last_error = error[:2000]
-            if permanent or now - aware(row.planned_at) >= self.retry.give_up:
-                row.status = "failed"
-            else:
-                row.next_attempt_at = now + self.retry.wait(row.attempts)
-            return str(row.status)
-
-        status: str = self.tracker._write(work)
-        if status == "failed":
-            log.error("delivery %s to %s failed for good: %s", job.key, job.channel, error)
-        else:
-            log.warning("delivery %s to %s failed, will retry: %s", job.key, job.channel, error)
-        return status
-
-    def deliveries(self, subscription_id: int | None = None) -> list[Delivery]:
-        query = select(Delivery).order_by(Delivery.id)
-        if subscription_id is not None:
-            query = query.where(Delivery.subscription_id == subscription_id)
-        with self.tracker.session() as s:
-            return list(s.scalars(query))
-
     def next_wakeup(self, now: dt.datetime) -> dt.datetime | None:
         """The earliest moment a group or a retry may become due (for the run loop's sleep)."""
         times: list[dt.datetime] = []
@@ -458,18 +338,3 @@ def _view(a: AlertState) -> grouping.AlertView:
 def _was_active(s: Session, group: AlertGroup) -> bool:
     """Whether the group had anything left to say before the alert now being recorded."""
     return any(_view(a).visible for a in _states(s, group) if a.notified_status is not None)
-
-
-def subscription_links(base_url: str, sub: Subscription) -> dict[str, str]:
-    base = base_url.rstrip("/")
-    return {
-        "unsubscribe_url": f"{base}/unsubscribe/{sub.unsubscribe_token}",
-        "feed_url": f"{base}/feeds/subscriptions/{sub.feed_token}.atom",
-    }
-
-
-def build_alerts(
-    events: Sequence[Mapping[str, Any]],
-    alert: Callable[[Mapping[str, Any]], dict[str, Any]],
-) -> list[dict[str, Any]]:
-    return [alert(e) for e in events]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from netvigil.notify.ledger import Job
+    from netvigil.notify.deliveries import Job
 
 
 class DeliveryError(Exception):

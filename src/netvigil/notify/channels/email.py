@@ -20,7 +20,7 @@ from netvigil.notify.messages import render_email
 
 if TYPE_CHECKING:
     from netvigil._settings import SmtpSettings
-    from netvigil.notify.ledger import Job
+    from netvigil.notify.deliveries import Job
 
 
 def message_of(job: Job, *, sender: str) -> EmailMessage:

@@ -25,7 +25,7 @@ from netvigil.notify.channels import DeliveryError
 from netvigil.notify.destinations import Network, parse_target, resolve
 
 if TYPE_CHECKING:
-    from netvigil.notify.ledger import Job
+    from netvigil.notify.deliveries import Job
 
 SIGNATURE_HEADER = "X-Netvigil-Signature-256"
 DELIVERY_HEADER = "X-Netvigil-Delivery"
