@@ -54,6 +54,14 @@ class ProbeSettings(BaseModel):
     upload_backoff_max: float = Field(default=6 * 3600.0, gt=0)
     upload_timeout: float = Field(default=60.0, gt=0)  # s per HTTP request to the collector
     upload_concurrency: int = Field(default=4, ge=1, le=64)  # submissions in flight at once
+    # The messaging and Tor tests (docs/probe.md, "Messaging apps and Tor"):
+    # IP -> ASN of DNS answers (.mmdb / CSV range table): recorded in every answer, and how
+    # facebook_messenger judges DNS (Facebook's AS32934); without it that judgement is null.
+    ip_table: Path | None = None
+    # PEM file of the CAs the signal test trusts instead of Signal's own (the lab's CA).
+    signal_ca: Path | None = None
+    # Tor targets in OONI's format (a JSON object of targets by id); `--tor-targets` too.
+    tor_targets: Path | None = None
 
     @field_validator("probe_cc")
     @classmethod

@@ -17,14 +17,17 @@ from netvigil.probe.nettests import DEFAULT, GROUPS, names
 
 if TYPE_CHECKING:
     from netvigil._settings import Settings
+    from netvigil.probe.apps import AppContext
     from netvigil.probe.inputs import Inputs
     from netvigil.probe.nettest import Nettest, VantagePoint
     from netvigil.probe.runner import Outcome
 
-HELP = f"""Measure whether URLs are blocked, and how (OONI Web Connectivity on real sockets).
+HELP = f"""Measure whether URLs, messaging apps or Tor are blocked, and how (OONI's tests).
 
-Each URL gets a system-resolver and a UDP DNS lookup, TCP connects, a TLS handshake for https, an
-HTTP GET following up to 10 redirects and a control request to the test helper; the OONI
+By default OONI's Web Connectivity: each URL gets a system-resolver and a UDP DNS lookup, TCP
+connects, a TLS handshake for https, an HTTP GET following up to 10 redirects and a control
+request to the test helper. The app tests (telegram, whatsapp, signal, facebook_messenger) take
+no input: their endpoints come from the service catalogue; tor measures --tor-targets. Each OONI
 measurement is appended to the spool (or --output) as soon as it completes.
 
 Nettests (--test NAME): {", ".join(names())}; the default is {DEFAULT}. Groups (--group NAME,
@@ -46,6 +49,10 @@ spooling while the collector or the network is out of reach, uploading when it i
 Example: netvigil probe --yes --upload https://collector.example.org
 
 Example: netvigil probe --yes --every 15m --jitter --upload https://collector.example.org
+
+Example: netvigil probe --yes --group im
+
+Example: netvigil probe --yes --test tor --tor-targets tor-targets.json
 """
 
 
@@ -115,7 +122,13 @@ def probe_command(
         help="Your public IP, only to look up cc/asn in probe.mmdb_path and to scrub it; "
         "never stored.",
     ),
+    tor_targets: Path | None = typer.Option(
+        None,
+        "--tor-targets",
+        help="The tor test's targets in OONI's JSON format (default: probe.tor_targets).",
+    ),
 ) -> None:
+    from netvigil.probe.apps import load_apps
     from netvigil.probe.consent import ensure_consent
     from netvigil.probe.schedule import parse_duration
     from netvigil.probe.vantage import vantage_point
@@ -127,6 +140,24 @@ def probe_command(
     inputs = _inputs(
         tests, urls or [], input_file, test_list, category, allow_empty=collector_url is not None
     )
+    # The app tests' catalogue, IP table, CAs and targets: checked before anything is measured.
+    apps = load_apps(
+        [t.name for t in tests],
+        catalogue=settings.catalogue,
+        ip_table=settings.probe.ip_table,
+        signal_ca=settings.probe.signal_ca,
+        tor_targets=tor_targets or settings.probe.tor_targets,
+    )
+    if (
+        apps is not None
+        and apps.asn_of is None
+        and any(t.name == "facebook_messenger" for t in tests)
+    ):
+        err_console.print(
+            "note: no probe.ip_table: facebook_messenger cannot judge DNS by ASN (its DNS keys "
+            "will be null)",
+            highlight=False,
+        )
     extra = _annotations(annotation)
     ensure_consent(
         settings.data_dir,
@@ -147,6 +178,7 @@ def probe_command(
         workers=concurrency or settings.probe.concurrency,
         show=not no_progress and err_console.is_terminal,
         as_json=as_json,
+        apps=apps,
     )
     if interval is None:
         outcomes = run.once(scheduled=False)
@@ -198,6 +230,7 @@ class _Run:
     workers: int
     show: bool
     as_json: bool
+    apps: AppContext | None = None
 
     def once(self, *, scheduled: bool) -> list[Outcome]:
         import asyncio
@@ -283,6 +316,7 @@ class _Run:
                         self.workers,
                         done,
                         report_ids=report_ids,
+                        apps=self.apps,
                     )
                 )
         except KeyboardInterrupt:

@@ -208,14 +208,28 @@ def incident_impact(
             "source": PLACES_SOURCE,
         }
     if f.extent_code == "service_based":
-        costed = load_catalogue().impact_names()
-        named = [s for s in f.services if s in costed]
+        catalogue = load_catalogue()
+        costed = {
+            name: service.impact_name
+            for name in f.services
+            if (service := catalogue.find(name)) is not None and service.impact_name
+        }
+        named = [costed[s] for s in f.services if s in costed]
         if not f.services:
             return _no("services_not_recorded")
         if not named:
             return _no("services_not_costed")
         blocks = [*known_blocks().get(f.country_code, ()), *tracker_blocks]
-        already = {b.service: b for b in blocks if b.since <= f.start_date and b.service in named}
+        # The table and the tracker name services in any of the catalogue's spellings.
+        def impact_name(name: str) -> str:
+            service = catalogue.find(name)
+            return service.impact_name if service and service.impact_name else name
+
+        already = {
+            impact_name(b.service): b
+            for b in blocks
+            if b.since <= f.start_date and impact_name(b.service) in named
+        }
         left = [s for s in named if s not in already]
         basis["services_already_blocked"] = [
             {"service": b.service, "since": b.since.isoformat(), "source": b.source}

@@ -12,35 +12,14 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from netvigil.models.catalogue import load_catalogue
 from netvigil.models.countries import display_name
 
 LANGS = ("en", "zh_Hant")
 MAX_AREA = 48  # characters of the area kept in a title; the page shows all of it
 
-# Service display names (the ids are netvigil's lower-case service names).
-SERVICE_NAMES = {
-    "facebook": "Facebook",
-    "messenger": "Messenger",
-    "twitter": "Twitter",
-    "whatsapp": "WhatsApp",
-    "instagram": "Instagram",
-    "telegram": "Telegram",
-    "youtube": "YouTube",
-    "signal": "Signal",
-    "skype": "Skype",
-    "viber": "Viber",
-    "tiktok": "TikTok",
-    "clubhouse": "Clubhouse",
-    "linkedin": "LinkedIn",
-    "wechat": "WeChat",
-    "vkontakte": "VKontakte",
-    "snapchat": "Snapchat",
-    "periscope": "Periscope",
-    "imo": "imo",
-    "zoom": "Zoom",
-    "teams": "Microsoft Teams",
-    "vpn": "VPNs",
-}
+# Service display names: the catalogue's labels (keys are the catalogue's service names).
+SERVICE_NAMES: dict[str, str] = load_catalogue().labels()
 
 _NETWORK_EN = {"mobile": "mobile internet", "broadband": "broadband internet"}
 _NETWORK_ZH = {"mobile": "行動網路", "broadband": "固網寬頻網路"}

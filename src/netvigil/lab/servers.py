@@ -68,6 +68,11 @@ def start_servers(lab: LabProcesses) -> None:
     lab.start("servers", "hang-up", [*web, "--port", str(HANG_UP_PORT), "--hang-up"])
     lab.start("servers", "block-page", [*web, "--port", str(BLOCK_PAGE_PORT), "--block-page"])
     ports = [80, 443, BLOCK_PAGE_PORT, HANG_UP_PORT, *(port for _, port in BAD_TLS.values())]
+    if plan.obfs4_port is not None:  # the app scenarios' Tor bridge
+        from netvigil.lab.obfs4_bridge import start_bridge
+
+        start_bridge(lab, plan.obfs4_port)
+        ports.append(plan.obfs4_port)
     wanted = [f"{proto}:{addr}:53" for _, addr, _ in RESOLVERS for proto in ("udp", "tcp")]
     lab.wait_listening("servers", [*wanted, *(f"tcp:0.0.0.0:{p}" for p in ports)])
 

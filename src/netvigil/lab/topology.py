@@ -41,12 +41,14 @@ from netvigil.lab.plan import (
     REFUSER_IP,
     SERVERS_IP,
     SITE_RANGE,
+    Down,
     LabPlan,
 )
 from netvigil.lab.servers import start_helper, start_servers
 from netvigil.lab.web_server import BLOCK_PAGE_PORT, HANG_UP_PORT
 
 RUN_ROOT = Path("/run/netvigil-lab")
+RST = ("--reject-with", "tcp-reset")
 NETNS_ETC = Path("/etc/netns")
 ROLES = ("client", "censor", "servers", "open")
 __all__ = ["Lab", "build", "running_lab", "start_helper", "teardown"]
@@ -249,6 +251,15 @@ def _servers_firewall(lab: Lab) -> None:
     rules += [
         f"-A INPUT -p tcp -d {addr} --dport 443 -j REJECT --reject-with tcp-reset".split()
         for addr in (GHOST_IP, REFUSER_IP)
+    ]
+    # The app scenarios: ports served by another of the lab's servers, and hosts that are down
+    # for everyone (a platform outage, refused for the probe and the test helper alike).
+    rules += [redirect(m.address, m.port, m.to) for m in lab.plan.port_maps]
+    rules += [
+        # by the connection's original address: REDIRECTed ports have a local one by now
+        [*f"-A INPUT -p tcp -m conntrack --ctorigdst {f.address} -j REJECT".split(), *RST]
+        for f in lab.plan.faults
+        if isinstance(f, Down)
     ]
     for rule in rules:
         _run(lab.exec_argv("servers", "iptables", "-w", *rule))

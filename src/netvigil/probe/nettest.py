@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import httpx
 
+    from netvigil.probe.apps import AppContext
     from netvigil.probe.fetch import Network
     from netvigil.probe.steps import Trace
 
@@ -55,6 +56,9 @@ class Session:
     network: Network  # timeouts, resolver, TLS trust, body cap, loopback policy
     helper_url: str
     client: httpx.AsyncClient  # for the test helper (only nettests that use one touch it)
+    # The messaging and Tor tests' catalogue, IP table, Signal CAs and tor targets (None when
+    # the run has none of those tests).
+    apps: AppContext | None = None
 
 
 @dataclass(frozen=True)

@@ -23,12 +23,14 @@ from typing import Any
 
 from netvigil._errors import ConfigError
 from netvigil._settings import ProbeSettings
+from netvigil.probe.apps import AppContext
 from netvigil.probe.control import helper_client
 from netvigil.probe.envelope import Report, measurement
 from netvigil.probe.fetch import Network, split_target
-from netvigil.probe.inputs import Target, split_endpoint
+from netvigil.probe.inputs import Target
 from netvigil.probe.nettest import InputKind, Nettest, Session, VantagePoint
 from netvigil.probe.spool import Spool
+from netvigil.probe.steps import split_endpoint
 
 
 @dataclass(frozen=True)
@@ -98,15 +100,19 @@ async def run_probe(
     concurrency: int,
     on_done: Callable[[Outcome], None] = lambda _: None,
     report_ids: Mapping[str, str] | None = None,
+    apps: AppContext | None = None,
 ) -> list[Outcome]:
-    """Run every nettest on ``targets`` (or once, without input), appending to ``spool``;
-    ``report_ids``: a collector's report id per test name (check-in), else the probe's own."""
+    """Run every nettest on ``targets`` (or once, without input), appending to ``spool``.
+
+    ``report_ids``: a collector's report id per test name (check-in), else the probe's own.
+    ``apps``: what the messaging and Tor tests read (``netvigil.probe.apps.load_apps``, loaded
+    by the caller before anything is measured)."""
     loop = asyncio.get_running_loop()
     loop.set_default_executor(ThreadPoolExecutor(max_workers=max(8, concurrency)))
     network = probe_network(probe)
     outcomes: list[Outcome] = []
     async with helper_client(network.tls, probe.control_timeout, concurrency) as client:
-        session = Session(vantage, network, probe.helper_url, client)
+        session = Session(vantage, network, probe.helper_url, client, apps)
         for test in nettests:
             issued = (report_ids or {}).get(test.name)
             report = Report.open(
