@@ -115,6 +115,7 @@ def impact_so_far(
     method; or ``{"reason": ...}`` saying why there is no estimate."""
     from netvigil._errors import NetvigilError
     from netvigil.impact import estimate
+    from netvigil.impact.blocking import blocking_impact
 
     parts = {p.kind: p.code for p in scope_of(event)}
     if is_retracted(event):
@@ -124,24 +125,31 @@ def impact_so_far(
     cc = parts.get("country")
     if cc is None:
         return {"reason": "No estimate: the event names no country."}
-    if "asn" in parts or "region" in parts:
-        return {
-            "reason": "No estimate: the share of the country's people in one network or region "
-            "is not known."
-        }
     hours = max((((event.end or now) - event.start).total_seconds()) / 3600, 1 / 60)
-    kwargs: dict[str, Any] = {"scope": "national", "shutdown_type": "full"}
-    if event.kind == "blocking":
-        found = (catalogue or load_catalogue()).find(parts.get("service", ""))
-        if found is None and "domain" in parts:
-            found = (catalogue or load_catalogue()).of_domain(parts["domain"])
-        if found is None or found.impact_name is None:
-            return {"reason": "No estimate: only major platforms have a cost model."}
-        kwargs = {"scope": "national", "shutdown_type": "service", "services": [found.name]}
     try:
-        result = estimate(cc, hours, on=event.start.date(), **kwargs)
+        if event.kind == "blocking":
+            # A blocked service, priced per service (the impact package's rule: one network's
+            # block is costed for the country, an upper bound said in its assumptions).
+            priced = blocking_impact(
+                event, until=max(now, event.start + dt.timedelta(minutes=1)), catalogue=catalogue
+            )
+            if priced is None:
+                return {
+                    "reason": "No estimate: only blocked services with a cost model (major "
+                    "platforms) are costed, not a domain or Tor."
+                }
+            result = priced
+        elif "asn" in parts or "region" in parts:
+            return {
+                "reason": "No estimate: the share of the country's people in one network or "
+                "region is not known."
+            }
+        else:
+            result = estimate(cc, hours, scope="national", shutdown_type="full",
+                              on=event.start.date())  # fmt: skip
     except NetvigilError as exc:
         return {"reason": f"No estimate: {exc.message}"}
+    hours = result.hours
     data = result.to_json_dict()
     return {
         "people_affected": data["people_affected"],
