@@ -157,6 +157,48 @@ class WebSettings(BaseModel):
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
 
 
+class IncidentsSettings(BaseModel):
+    """The incident tracker's workflow."""
+
+    # Four eyes: whoever verified an incident may not publish it. A one-person deployment can
+    # allow it here; each such publication is marked in the audit log and on the public page.
+    single_person_publication: bool = False
+
+
+class SmtpSettings(BaseModel):
+    """The mail server alerts are sent through (docs/notify.md)."""
+
+    host: str | None = None  # no host: email subscriptions are refused
+    port: int = Field(default=587, ge=1, le=65535)
+    starttls: bool = True  # upgrade with STARTTLS (port 587); false with implicit_tls or a relay
+    implicit_tls: bool = False  # TLS from the first byte (port 465)
+    username: str | None = None
+    password: str | None = None
+    from_address: str = "netvigil@localhost"
+    timeout: float = Field(default=30.0, gt=0)
+    ca_bundle: Path | None = None  # extra CA bundle to trust, else the system's
+
+
+class NotifySettings(BaseModel):
+    """Alerts: subscriptions, grouping and delivery (Alertmanager's semantics; docs/notify.md)."""
+
+    # The public site's address, for the links in alerts and feeds (event pages, unsubscribe).
+    base_url: str = "http://127.0.0.1:8000"
+    group_wait: float = Field(default=30.0, ge=0)  # s before a new group's first notification
+    group_interval: float = Field(default=300.0, ge=0)  # s between notifications of a group
+    repeat_interval: float = Field(default=4 * 3600.0, gt=0)  # s before an unchanged one repeats
+    poll_interval: float = Field(default=10.0, gt=0)  # s between reads of the store's change feed
+    retry_initial: float = Field(default=30.0, gt=0)  # s before the first retry of a delivery
+    retry_max: float = Field(default=1800.0, gt=0)  # longest wait between two retries
+    retry_give_up: float = Field(default=24 * 3600.0, gt=0)  # s after which a delivery fails
+    webhook_timeout: float = Field(default=10.0, gt=0)
+    # Internal destinations (loopback, private, link-local...) a webhook may reach anyway: CIDR
+    # networks such as "127.0.0.1/32" (a receiver on this host) or "10.1.2.0/24".
+    webhook_allow: list[str] = Field(default_factory=list)
+    drafts: bool = True  # detected events open (or update) draft incidents
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+
+
 class Settings(BaseSettings):
     """Everything configurable in netvigil, with embedded (no server) defaults."""
 
@@ -179,6 +221,8 @@ class Settings(BaseSettings):
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     collector: CollectorSettings = Field(default_factory=CollectorSettings)
+    incidents: IncidentsSettings = Field(default_factory=IncidentsSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
 
     @classmethod
     def settings_customise_sources(

@@ -89,8 +89,9 @@ def test_links_between_instruments_statements_responses_and_incidents(
     incident = tracker.create_incident(
         {"title": "Tsuen Wan mobile cut", "country": "Hong Kong", "start_date": "2021-02-02"}, admin
     )
-    for status in ("corroborated", "verified", "published"):
-        tracker.set_status(incident.id, status, admin)
+    for status in ("corroborated", "verified"):  # four eyes: another verifies
+        tracker.set_status(incident.id, status, Actor("verifier@example.org", "editor"))
+    tracker.set_status(incident.id, "published", admin)
     draft_incident = tracker.create_incident({"title": "PRIVATE draft", "country": "HK"}, admin)
     response = rec.response({
         "slug": "acme-pause", "company": "Acme", "jurisdiction": "HK", "demand_kind": "user_data",

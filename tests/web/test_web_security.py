@@ -65,7 +65,9 @@ def test_public_routes_never_show_private_fields_or_drafts(
         for url in urls:
             sep = "&" if "?" in url else "?"
             response = client.get(f"{url}{sep}lang={lang}")
-            assert response.status_code in (200, 404), (url, response.status_code)
+            # The subscription API needs its bearer token (401 without).
+            allowed = (200, 404, 401) if url.startswith("/api/") else (200, 404)
+            assert response.status_code in allowed, (url, response.status_code)
             assert PRIVATE.lower() not in response.text.lower(), f"private data leaked on {url}"
             assert "example.org" not in response.text, f"an editor email leaked on {url}"
             seen_published |= "Mobile internet cut in Manipur" in response.text
@@ -200,6 +202,11 @@ def test_form_posts_without_a_valid_csrf_token_are_refused(
         (f"/editor/episodes/{episode.id}/edit", {"area_name": "forged"}),
         (f"/editor/episodes/{episode.id}/delete", {}),
         (f"/editor/incidents/{seeded.draft_id}/status", {"status": "withdrawn"}),
+        (f"/editor/incidents/{seeded.draft_id}/dismiss", {"reason": "forged"}),
+        (f"/editor/incidents/{seeded.draft_id}/merge", {"other": str(seeded.published_id)}),
+        ("/editor/subscriptions", {"entities": "country:IN", "channel": "atom"}),
+        ("/editor/subscriptions/1/delete", {}),
+        ("/editor/tokens", {"label": "forged"}),
         ("/logout", {}),
     ]
     for kind, record_id in (("instruments", seeded.instrument_id),
@@ -213,9 +220,13 @@ def test_form_posts_without_a_valid_csrf_token_are_refused(
         re.sub(r"/editor/policy/(\w+)/\d+/", r"/editor/policy/\1/{record_id:int}/", url)
         .replace(f"episodes/{episode.id}/", "episodes/{episode_id:int}/")
         .replace(f"incidents/{seeded.draft_id}", "incidents/{incident_id:int}")
+        .replace("subscriptions/1/", "subscriptions/{subscription_id:int}/")
         for url, _ in forms
     }
-    assert posted == {path for method, path in all_routes(app) if method == "POST"} - {"/login"}
+    # Not forms of a session: the API takes a bearer token (no cookie, so no CSRF), and an
+    # unsubscribe link's unguessable token is its own authority (RFC 8058 one-click POST).
+    unsessioned = {"/login", "/api/subscriptions", "/unsubscribe/{token}"}
+    assert posted == {path for method, path in all_routes(app) if method == "POST"} - unsessioned
     other = TestClient(app, base_url="https://testserver")
     foreign_token = csrf_token(other)  # valid, but for another session
     for url, data in forms:

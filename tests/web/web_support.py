@@ -109,8 +109,9 @@ def seed(tracker: Tracker) -> Seeded:
         admin,  # instruments are published policy records: an admin's to publish
     )
     tracker.link_legal_basis(published.id, law.id, editor, articles="s. 20(2)(b)")
-    for status in ("corroborated", "verified", "published"):
-        tracker.set_status(published.id, status, admin)
+    for status in ("corroborated", "verified"):  # four eyes: another verifies
+        tracker.set_status(published.id, status, editor)
+    tracker.set_status(published.id, "published", admin)
 
     draft = tracker.create_incident(
         {

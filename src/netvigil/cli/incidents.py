@@ -361,6 +361,42 @@ def withdraw(
     _move(ctx, incident_id, "withdrawn", db, as_user, note=reason)
 
 
+@app.command("dismiss")
+def dismiss(
+    ctx: typer.Context,
+    incident_id: int = typer.Argument(...),
+    reason: str = typer.Option(..., "--reason", help="Why it is not an incident (audited)."),
+    db: DbOption = None,
+    as_user: AsOption = None,
+) -> None:
+    """Dismiss a draft (e.g. a detected event that was a measurement artefact); it can be
+    reopened as reported.
+
+    Example: netvigil incidents dismiss 42 --reason "probe misconfigured, not censorship"
+    """
+    with _tracker(ctx, db) as tracker:
+        incident = tracker.dismiss(incident_id, reason, _actor(tracker, as_user))
+    typer.echo(f"incident {incident.id} is now {incident.status}")
+
+
+@app.command("merge")
+def merge(
+    ctx: typer.Context,
+    keep: int = typer.Argument(..., help="The draft that stays."),
+    other: int = typer.Argument(..., help="The draft merged into it (then dismissed)."),
+    db: DbOption = None,
+    as_user: AsOption = None,
+) -> None:
+    """Merge two drafts of one disruption: the evidence of OTHER moves to KEEP, whose span
+    covers both; OTHER is dismissed ("merged into #KEEP").
+
+    Example: netvigil incidents merge 42 43
+    """
+    with _tracker(ctx, db) as tracker:
+        incident = tracker.merge_drafts(keep, other, _actor(tracker, as_user))
+    typer.echo(f"incident {other} merged into {incident.id}")
+
+
 @app.command("evidence")
 def evidence(
     ctx: typer.Context,
@@ -381,7 +417,7 @@ def evidence(
     Example: netvigil incidents evidence 42 --kind document --file order-2024-01.pdf
     """
     from netvigil._errors import InputError
-    from netvigil.incidents.evidence import EvidenceFiles, measurement_verdict
+    from netvigil.incidents.evidence import EvidenceFiles, event_snapshot, measurement_verdict
 
     settings = settings_of(ctx)
     extra: dict[str, object] = {}
@@ -398,6 +434,8 @@ def evidence(
         raise InputError("give --value (or --file for a document)", field="--value")
     if kind == "measurement":
         extra["verdict"] = measurement_verdict(settings.store_url, value)
+    elif kind == "event":
+        extra["verdict"] = event_snapshot(settings.store_url, value)
     with _tracker(ctx, db) as tracker:
         item = tracker.attach_evidence(
             incident_id,

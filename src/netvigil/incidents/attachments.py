@@ -47,6 +47,22 @@ def _check_episode(
         raise InputError("two daily windows on the same day", field="windows")
 
 
+def check_http_url(value: str) -> str:
+    """A link a reader can follow: http(s), a host, no spaces; InputError otherwise."""
+    from urllib.parse import urlsplit
+
+    text = value.strip()
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise InputError(
+            f"a URL must start with http:// or https:// and name a host, got {text[:200]!r}",
+            field="value",
+        )
+    if any(c.isspace() or ord(c) < 32 for c in text):
+        raise InputError("a URL cannot contain spaces", field="value")
+    return text
+
+
 class TrackerAttachments(TrackerBase):
     def add_episode(
         self,
@@ -194,6 +210,8 @@ class TrackerAttachments(TrackerBase):
             sha256 = sha256.lower()
             if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
                 raise InputError("sha256 must be 64 hex digits", field="sha256")
+        if kind == "url":
+            value = check_http_url(value)
         if kind == "document" and sha256 is None:
             raise InputError("a document needs its SHA-256", field="sha256")
         if kind == "measurement" and not verdict:

@@ -174,3 +174,29 @@ def measurement_verdict(store_location: str | Path, uid: str) -> dict[str, Any]:
             hint="check the id, or ingest the measurement first: netvigil ingest FILE",
         )
     return {k: (v.isoformat(sep=" ") if hasattr(v, "isoformat") else v) for k, v in row.items()}
+
+
+def event_snapshot(store_location: str | Path, event_id: str) -> dict[str, Any]:
+    """The detected event ``event_id`` as the store holds it (its public JSON), to attach as
+    evidence; InputError when there is no store there or no such event in it."""
+    from netvigil.store import open_store
+
+    event_id = event_id.strip()
+    if not event_id:
+        raise InputError("an event id is required", field="value")
+    root = Path(str(store_location).removeprefix("file://"))
+    embedded = ":" not in str(store_location).removeprefix("file://")
+    if embedded and not root.is_dir():
+        raise InputError(
+            f"there is no analytical store at {root}, so event {event_id!r} cannot be checked",
+            field="value",
+        )
+    with open_store(str(store_location), writable=False) as store:
+        found = next((s.event for s in store.events().events if s.event.event_id == event_id), None)
+    if found is None:
+        raise InputError(
+            f"event {event_id!r} is not in the analytical store ({root})",
+            field="value",
+            hint="copy the id from `netvigil detect --json` or the event's page",
+        )
+    return {"event_id": event_id, **found.to_json()}

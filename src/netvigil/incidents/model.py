@@ -61,14 +61,22 @@ PLATFORMS: dict[str, str] = {
     _STOP_PLATFORM[column]: column for column in STOP_COLUMNS if column in _STOP_PLATFORM
 }
 
-STATUSES: tuple[str, ...] = ("reported", "corroborated", "verified", "published", "withdrawn")
+# "dismissed": a draft an editor judged not to be an incident (e.g. a detected event that was a
+# measurement artefact), with the reason; it can be reopened.
+STATUSES: tuple[str, ...] = (
+    "reported", "corroborated", "verified", "published", "withdrawn", "dismissed",
+)  # fmt: skip
+# Drafts: what a detected event may still update (never public).
+OPEN_DRAFT_STATUSES: tuple[str, ...] = ("reported", "corroborated")
 ROLES: tuple[str, ...] = ("viewer", "editor", "admin")
 EVIDENCE_KINDS: tuple[str, ...] = ("measurement", "event", "url", "document")
 
 # Incident attributes that must never leave the tracker through a public view.
 # (import_problems is not secret, it describes Access Now's public sheets, but it is editor
 # information: not in public_dict, only in the stop-csv export.)
-PRIVATE_FIELDS = frozenset({"sources", "internal_notes", "created_by", "updated_by"})
+PRIVATE_FIELDS = frozenset(
+    {"sources", "internal_notes", "created_by", "updated_by", "verified_by", "dismissed_reason"}
+)
 
 
 class Base(DeclarativeBase):
@@ -182,7 +190,16 @@ class Incident(Base):
     # Cells that could not be parsed into their typed column: [{sheet,row,column,raw,expected}].
     import_problems: Mapped[list[Any]] = mapped_column(default=list)
 
+    # --- drafts opened by detected events (netvigil.notify): the event's entity or scope
+    # ("country:HK/asn:AS4760/domain:lihkg.com"), so a later event of it updates the draft ---
+    event_entity: Mapped[str | None] = mapped_column(String(400), index=True)
+    # --- four eyes: whoever verified may not publish (unless the deployment allows it, and then
+    # the publication is marked: self_published shows on the public page) ---
+    self_published: Mapped[bool] = mapped_column(default=False)
+
     # --- private ---
+    verified_by: Mapped[str | None] = mapped_column(String(320))
+    dismissed_reason: Mapped[str | None] = mapped_column(Text)
     internal_notes: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str | None] = mapped_column(String(320))
     updated_by: Mapped[str | None] = mapped_column(String(320))

@@ -36,10 +36,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from netvigil._errors import InputError, UnknownEntityError
+from netvigil._errors import InputError, PermissionDeniedError, UnknownEntityError
 from netvigil.incidents import audit
 from netvigil.incidents._base import incident_row, load_options
 from netvigil.incidents.attachments import TrackerAttachments
+from netvigil.incidents.drafts import TrackerDrafts
 from netvigil.incidents.fields import coerce_incident_fields
 from netvigil.incidents.model import (
     STATUSES,
@@ -101,12 +102,15 @@ class ImportResult:
     episodes: int = 0  # incidents whose hours read from STOP's text were (re)written
 
 
-class Tracker(TrackerUsers, TrackerAttachments):
+class Tracker(TrackerUsers, TrackerAttachments, TrackerDrafts):
     """The repository: see the module docstring for the API."""
 
     @classmethod
     def from_settings(cls, settings: Settings, url: str | None = None) -> Tracker:
-        return cls(url or settings.tracker_url)
+        return cls(
+            url or settings.tracker_url,
+            single_person_publication=settings.incidents.single_person_publication,
+        )
 
     # --- incidents ---
 
@@ -189,21 +193,46 @@ class Tracker(TrackerUsers, TrackerAttachments):
                 )
             if status in ADMIN_ONLY_STATUSES or old == "published":
                 require(actor, "admin", f"move an incident from {old} to {status}")
+            if status == "dismissed" and not (note or "").strip():
+                raise InputError("say why the draft is dismissed", field="reason")
+            detail: dict[str, Any] = {"from": old, "to": status, "note": note}
+            if status == "published":
+                detail["four_eyes"] = self._four_eyes(incident, actor)
+                incident.self_published = not detail["four_eyes"]
+                incident.published_at = dt.datetime.now(dt.UTC)
+            if status == "verified":
+                incident.verified_by = actor.name
+            elif old == "verified" and status != "published":
+                incident.verified_by = None
+            if status == "dismissed":
+                incident.dismissed_reason = (note or "").strip()[:2000]
             incident.status = status
             incident.updated_by = actor.name
-            if status == "published":
-                incident.published_at = dt.datetime.now(dt.UTC)
             audit.append(
                 s,
                 actor=actor.name,
                 action="status",
                 entity="incident",
                 entity_id=incident_id,
-                detail={"from": old, "to": status, "note": note},
+                detail=detail,
             )
 
         self._write(work)
         return self.get_incident(incident_id, public=False)
+
+    def _four_eyes(self, incident: Incident, actor: Actor) -> bool:
+        """Whether someone other than the verifier publishes; refused when it is the same person,
+        unless this deployment allows it (``incidents.single_person_publication``)."""
+        if incident.verified_by is None or incident.verified_by != actor.name:
+            return True
+        if not self.single_person_publication:
+            raise PermissionDeniedError(
+                f"{actor.name} verified incident {incident.id}, so another person must publish "
+                "it (four eyes)",
+                hint="a one-person deployment can allow it: incidents.single_person_publication"
+                " = true (each such publication is marked on the page and in the audit log)",
+            )
+        return False
 
     def get_incident(self, incident_id: int, *, public: bool) -> Incident:
         """The incident with its relations; public callers only ever see published ones."""

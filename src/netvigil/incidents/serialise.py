@@ -202,6 +202,9 @@ def public_dict(incident: Incident) -> dict[str, Any]:
         ],
         "stop_source": {"sheet": incident.stop_sheet, "row": incident.stop_row},
         "published_at": _iso(incident.published_at),
+        # Four eyes: False when the person who verified it also published it (allowed only on
+        # a one-person deployment, and then said on the page).
+        "four_eyes": not incident.self_published,
         "updated_at": _iso(incident.updated_at),
     }
 
@@ -233,5 +236,9 @@ def private_dict(incident: Incident) -> dict[str, Any]:
         "created_at": _iso(incident.created_at),
         "updated_at": _iso(incident.updated_at),
         "published_at": _iso(incident.published_at),
+        "four_eyes": not incident.self_published,
+        "verified_by": incident.verified_by,
+        "event_entity": incident.event_entity,
+        "dismissed_reason": incident.dismissed_reason,
     }
     return out

@@ -104,6 +104,7 @@ async def run_probe(
 ) -> list[Outcome]:
     """Run every nettest on ``targets`` (or once, without input), appending to ``spool``.
 
+    ``report_ids``: a collector's report id per test name (check-in), else the probe's own.
     ``apps``: what the messaging and Tor tests read (``netvigil.probe.apps.load_apps``, loaded
     by the caller before anything is measured); ``report_ids``: a collector's report id per test
     name (check-in), else the probe's own."""

@@ -73,7 +73,14 @@ def create_app(settings: Settings, *, tracker: Tracker | None = None) -> FastAPI
     app.state.templates = build_templates(catalogues)
     app.state.csrf = CsrfGuard(secret)
     app.state.throttle = LoginThrottle()
-    app.state.tracker = tracker if tracker is not None else open_tracker(settings.tracker_url)
+    app.state.tracker = (
+        tracker
+        if tracker is not None
+        else open_tracker(
+            settings.tracker_url,
+            single_person_publication=settings.incidents.single_person_publication,
+        )
+    )
     app.state.stores = StoreReaders(settings.store_url)
     app.state.catalogue = load_catalogue(settings.catalogue)
     app.state.impact_cache = {}
@@ -81,9 +88,12 @@ def create_app(settings: Settings, *, tracker: Tracker | None = None) -> FastAPI
     install_formatting(app.state.templates.env, catalogues)
 
     from netvigil.web._builder import router as builder_router
+    from netvigil.web._drafts import router as drafts_router
     from netvigil.web._editor import router as editor_router
     from netvigil.web._editor_parts import router as parts_router
     from netvigil.web._evidence import router as evidence_router
+    from netvigil.web._feeds import router as feeds_router
+    from netvigil.web._notify import router as notify_router
     from netvigil.web._policy import install as install_policy
     from netvigil.web._public import router as public_router
     from netvigil.web._site import router as site_router
@@ -94,6 +104,9 @@ def create_app(settings: Settings, *, tracker: Tracker | None = None) -> FastAPI
     app.include_router(public_router)
     app.include_router(editor_router)
     app.include_router(parts_router)
+    app.include_router(notify_router)
+    app.include_router(feeds_router)
+    app.include_router(drafts_router)
     install_policy(app)
     # The chart library and the map are ~600 KB as files and ~190 KB compressed: served gzipped
     # (a reader's first visit stays under 500 KB), from the site itself, never from a CDN.

@@ -19,8 +19,12 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Paths never cached: anything with a session, a form or per-user content, and static files
-# (Starlette serves those with their own validators).
-UNCACHED_PREFIXES = ("/editor", "/login", "/logout", "/static", "/docs", "/openapi.json")
+# (Starlette serves those with their own validators); feeds, which list the store's events too,
+# and the subscription API and unsubscribe pages (netvigil.notify).
+UNCACHED_PREFIXES = (
+    "/editor", "/login", "/logout", "/static", "/docs", "/openapi.json",
+    "/feeds", "/api/subscriptions", "/unsubscribe",
+)  # fmt: skip
 MAX_ENTRIES = 4096
 MAX_BODY_BYTES = 2 << 20  # whole-list CSV exports can be large; do not hold those in memory
 

@@ -20,7 +20,12 @@ from starlette.responses import Response
 
 from netvigil._errors import InputError
 from netvigil.incidents import ADMIN_ONLY_STATUSES, TRANSITIONS, Actor
-from netvigil.incidents.evidence import EvidenceFiles, is_sha256, measurement_verdict
+from netvigil.incidents.evidence import (
+    EvidenceFiles,
+    event_snapshot,
+    is_sha256,
+    measurement_verdict,
+)
 from netvigil.incidents.hours import timezone_of
 from netvigil.incidents.model import Evidence, Incident
 from netvigil.incidents.serialise import instrument_dict, private_dict
@@ -202,6 +207,8 @@ def attach_link(
         extra: dict[str, Any] = {}
         if kind == "measurement":
             extra["verdict"] = measurement_verdict(request.app.state.settings.store_url, value)
+        elif kind == "event":
+            extra["verdict"] = event_snapshot(request.app.state.settings.store_url, value)
         elif kind == "document":
             raise InputError("upload the document with the upload form", field="kind")
         tracker.attach_evidence(

@@ -41,6 +41,7 @@ VOCABULARY: tuple[str, ...] = (
     N_("verified"),
     N_("published"),
     N_("withdrawn"),
+    N_("dismissed"),
     N_("viewer"),
     N_("editor"),
     N_("admin"),

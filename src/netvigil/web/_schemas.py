@@ -332,3 +332,47 @@ class StatementPage(Open):
 class IncidentImpact(BaseModel):
     incident_id: int
     impact: dict[str, Any]
+
+
+# --- subscriptions and notices (netvigil.notify) ------------------------------------------------
+class Subscription(BaseModel):
+    """A subscription as its owner sees it: never the webhook's HMAC secret, only ``signed``."""
+
+    id: int
+    name: str | None
+    entities: list[str]
+    kinds: list[str]
+    min_score: float | None
+    channel: str
+    target: str | None
+    signed: bool
+    language: str
+    active: bool
+    feed_url: str
+    unsubscribe_url: str
+    created_at: str | None
+
+
+class SubscriptionList(BaseModel):
+    subscriptions: list[Subscription]
+
+
+class NoticeText(Open):
+    heading: str
+    what: str | None
+    where: str
+    since: str | None
+    until: str | None
+
+
+class Notice(Open):
+    """A published incident's disruption notice, in English and Traditional Chinese."""
+
+    incident: int
+    url: str
+    four_eyes: bool
+    published_at: str | None
+    sources: list[Any]
+    legal_basis: list[dict[str, Any]]
+    impact: dict[str, Any]
+    languages: dict[str, NoticeText]

@@ -84,8 +84,8 @@ class ListQuery:
         )
 
 
-def open_tracker(url: str) -> Tracker:
-    return Tracker(url)
+def open_tracker(url: str, *, single_person_publication: bool = False) -> Tracker:
+    return Tracker(url, single_person_publication=single_person_publication)
 
 
 _VERSION_QUERY = select(func.max(AuditEntry.seq))
