@@ -70,6 +70,7 @@ from netvigil.store.parquet_files import (
     raw_lines,
     write_synced,
 )
+from netvigil.store.partitions import bad_partition_files, quarantine
 from netvigil.store.protocol import (
     Batch,
     CommitInfo,
@@ -105,6 +106,7 @@ class ParquetStore:
         self._rebuild: dict[str, str] | None = None
         self._reader: tuple[tuple[Any, ...], Any] | None = None
         self._lease: WriterLease | None = None
+        self.quarantined: list[str] = []  # files moved aside by the last begin_rebuild
         if writable:
             try:
                 root.mkdir(parents=True, exist_ok=True)
@@ -376,12 +378,24 @@ class ParquetStore:
                     f"store {self.root} is already being rebuilt by another process",
                     hint="wait for that `netvigil analyze --rebuild` to finish",
                 )
+            self._quarantine_bad_days()
             suffix = f"{time.time_ns():x}"
             self._rebuild = {tier: f"{tier}.{suffix}" for tier in REBUILT}
             for directory in self._rebuild.values():
                 (self.root / directory).mkdir()
             self._write_json(REBUILD_FILE, {"owner": self.writer, "tiers": self._rebuild})
             return self.raw_sources()  # the same snapshot: later commits are linked instead
+
+    def _quarantine_bad_days(self) -> None:
+        """Move the files of day partitions that are not dates out of the tiers (the caller
+        holds the lock and has refreshed): written by netvigil <= 0.2 from an impossible
+        ``measurement_start_time`` (audit H3), they are skipped by readers and kept aside."""
+        tiers = self.tiers()
+        live = [f for tier in ("raw", *REBUILT) for f in self._live(tier, tiers)]
+        bad = bad_partition_files(live)
+        if bad:
+            self.quarantined = quarantine(self.root, bad)
+            self._publish([], batch_id=batch_id_of(self.writer), rows={}, drops=bad)
 
     def finish_rebuild(self) -> None:
         if self._rebuild is None:
