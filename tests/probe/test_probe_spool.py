@@ -15,7 +15,7 @@ from probe_servers import World
 from typer.testing import CliRunner
 
 from netvigil.cli.main import app
-from netvigil.probe.consent import consent_file
+from netvigil.probe.consent import NOTICE_VERSION, consent_file
 
 
 def sent_requests(world: World) -> int:
@@ -61,7 +61,7 @@ def test_consent_is_asked_once_and_remembered(world: World, tmp_path: Path) -> N
     given = runner.invoke(app, ["probe", "--yes", "-o", str(out), f"{world.http}/"])
     assert given.exit_code == 0, given.output
     record = json.loads(consent_file(data_dir).read_text())
-    assert record["how"] == "--yes" and record["notice_version"] == 1
+    assert record["how"] == "--yes" and record["notice_version"] == NOTICE_VERSION
     again = runner.invoke(app, ["probe", "-o", str(out), f"{world.http}/"], env=world.env())
     assert again.exit_code == 0, again.output
     assert len(out.read_text().splitlines()) == 2

@@ -15,6 +15,7 @@ from netvigil.probe.nettest import InputKind
 from netvigil.probe.nettests import DEFAULT, GROUPS, names
 
 if TYPE_CHECKING:
+    from netvigil._settings import Settings
     from netvigil.probe.inputs import Inputs
     from netvigil.probe.nettest import Nettest
     from netvigil.probe.runner import Outcome
@@ -90,6 +91,12 @@ def probe_command(
         help="Your public IP, only to look up cc/asn in probe.mmdb_path and to scrub it; "
         "never stored.",
     ),
+    no_ip_lookup: bool = typer.Option(
+        False,
+        "--no-ip-lookup",
+        help="Do not ask the test helper (probe.ip_lookup_url) for your public address; "
+        "measurements are then marked public_ip_unknown unless you give --public-ip.",
+    ),
 ) -> None:
     import asyncio
 
@@ -110,7 +117,15 @@ def probe_command(
         interactive=sys.stdin.isatty(),
         ask=lambda notice: typer.confirm(f"{notice}\n\nMeasure now?", default=False),
     )
-    vantage = vantage_point(settings.probe, public_ip)
+    vantage = vantage_point(settings.probe, public_ip, _learn_public_ip(settings, no_ip_lookup))
+    if vantage.public_ip_unknown:
+        err_console.print(
+            "warning: your public address is unknown, so a page that shows it may keep it;"
+            " every measurement of this run is marked public_ip_unknown=true"
+            " (give --public-ip ADDRESS, or set probe.ip_lookup_url)",
+            highlight=False,
+            markup=False,
+        )
     spool = Spool(output or settings.spool_path)  # fails here, before any packet is sent
     workers = concurrency or settings.probe.concurrency
     show = not no_progress and err_console.is_terminal
@@ -156,6 +171,25 @@ def probe_command(
     _summary(outcomes, spool.path, len(inputs.rejected), quiet=as_json)
     if any(o.error for o in outcomes):
         raise typer.Exit(1)
+
+
+def _learn_public_ip(settings: Settings, off: bool) -> frozenset[str]:
+    """The public addresses the lookup service sees (audit H1); empty when off or failed."""
+    import asyncio
+
+    from netvigil.probe.iplookup import lookup_url, public_addresses
+    from netvigil.probe.runner import tls_context
+
+    probe = settings.probe
+    if off or not probe.public_ip_lookup:
+        return frozenset()
+    url = lookup_url(probe.helper_url, probe.ip_lookup_url)
+    found = asyncio.run(
+        public_addresses(url, tls_context(probe.ca_bundle), min(probe.control_timeout, 10.0))
+    )
+    if found.problem is not None:
+        err_console.print(f"note: {found.problem}", highlight=False, markup=False, soft_wrap=True)
+    return found.addresses
 
 
 def _selection(test: str | None, group: str | None) -> list[Nettest]:

@@ -35,6 +35,7 @@ from netvigil.lab.plan import (
     HANG_UP_IP,
     HELPER_PORT,
     ISP_RESOLVER,
+    LAB_SUBNETS,
     LYING_RESOLVER,
     OPEN_IP,
     PUBLIC_RESOLVER,
@@ -82,6 +83,8 @@ class Lab:
             "NETVIGIL_PROBE__CA_BUNDLE": str(self.certs.ca_pem),
             "NETVIGIL_PROBE__PROBE_CC": "ZZ",
             "NETVIGIL_PROBE__PROBE_ASN": "AS0",
+            # The lab's hosts are TEST-NET addresses, which the probe refuses elsewhere.
+            "NETVIGIL_PROBE__ALLOW_DESTINATIONS": ",".join(LAB_SUBNETS),
         }
         env.update({f"NETVIGIL_PROBE__{k.upper()}": str(v) for k, v in timeouts.items()})
         return env

@@ -24,6 +24,7 @@ from typing import Any
 from netvigil._errors import ConfigError
 from netvigil._settings import ProbeSettings
 from netvigil.probe.control import helper_client
+from netvigil.probe.destinations import DestinationPolicy, parse_networks
 from netvigil.probe.envelope import Report, measurement
 from netvigil.probe.fetch import Network, split_target
 from netvigil.probe.inputs import Target, split_endpoint
@@ -80,6 +81,11 @@ def probe_network(probe: ProbeSettings) -> Network:
         http_timeout=probe.http_timeout,
         max_body=probe.max_body_bytes,
         connect_loopback=probe.connect_loopback,
+        destinations=DestinationPolicy(
+            allow=parse_networks(probe.allow_destinations, "probe.allow_destinations"),
+            loopback=probe.connect_loopback,
+            internal=probe.connect_internal,
+        ),
     )
 
 
