@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from markupsafe import Markup
 from jinja2.runtime import Context
 from starlette.requests import Request
 from starlette.responses import Response
@@ -45,6 +46,18 @@ def build_templates(catalogues: Catalogues) -> Jinja2Templates:
         return catalogues.get(ctx.get("lang", "en")).ngettext(singular, plural, n)
 
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+
+    # Templates also pass data through _() (a status, a kind, an impact note: security audit M1).
+    # Jinja's own newstyle _() marks its result safe (Markup) and %-formats it even without
+    # arguments, so a value of "<meta ...>" was injected as HTML and one with "%s" failed with a
+    # 500. This _() escapes the (translated) text first and formats only when given arguments,
+    # which Markup escapes in turn. No catalogue string holds markup, so nothing is lost.
+    @pass_context
+    def safe_gettext(ctx: Context, message: Any, **variables: Any) -> Markup:
+        text = Markup.escape(catalogues.get(ctx.get("lang", "en")).gettext(str(message)))
+        return text % variables if variables else text
+
+    env.globals["_"] = env.globals["gettext"] = safe_gettext
     # The codebook's labels (code -> English label, translated with _() where shown).
     from netvigil.incidents.titles import SERVICE_NAMES
     from netvigil.incidents.vocab import VOCABULARIES
