@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from netvigil.cli import users
 from netvigil.cli._context import err_console, settings_of
 
 if TYPE_CHECKING:
@@ -38,7 +39,8 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 user_app = typer.Typer(
-    help="Tracker users.\n\nExample: netvigil incidents user add ed@example.org --role editor",
+    help="Tracker users: add, list, disable, enable, role, passwd.\n\n"
+    "Example: netvigil incidents user add ed@example.org --role editor",
     no_args_is_help=True,
 )
 audit_app = typer.Typer(
@@ -51,6 +53,7 @@ law_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(user_app, name="user")
+users.register(user_app)  # list, disable, enable, role, passwd (audited; security audit M6)
 app.add_typer(law_app, name="law")
 app.add_typer(audit_app, name="audit")
 
@@ -192,9 +195,12 @@ def export(
 
     if fmt not in ("stop-csv", "json"):
         raise InputError("expected stop-csv or json", field="--format")
+    from netvigil._files import open_private
+
     with _tracker(ctx, db) as tracker:
         items = tracker.iter_incidents(public=not include_drafts, stop_source=True)
-        out = sys.stdout if output is None else output.open("w", encoding="utf-8", newline="")
+        # --all holds private fields: the file is created owner-only (audit M8)
+        out = sys.stdout if output is None else open_private(output, newline="")
         try:
             if fmt == "stop-csv":
                 count = write_stop_csv(items, out)

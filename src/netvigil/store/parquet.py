@@ -48,6 +48,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from netvigil._errors import InputError, StoreError
+from netvigil._files import private_dir
 from netvigil.models.signals import SOURCE_ID
 from netvigil.models.tables import EVENT_SCHEMA, event_rows, signals_table
 from netvigil.store import parquet_read
@@ -109,7 +110,7 @@ class ParquetStore:
         self.quarantined: list[str] = []  # files moved aside by the last begin_rebuild
         if writable:
             try:
-                root.mkdir(parents=True, exist_ok=True)
+                private_dir(root)  # owner-only when created here (audit M8)
                 self._lease = WriterLease(root)
                 (root / STAGING / self._lease.id).mkdir(parents=True)
                 with self._locked():

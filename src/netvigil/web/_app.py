@@ -6,6 +6,7 @@ CSRF guard, login throttle): no module globals, so tests build as many apps as t
 
 from __future__ import annotations
 
+import threading
 from functools import partial
 from pathlib import Path
 
@@ -17,16 +18,25 @@ from netvigil import __version__
 from netvigil._settings import Settings
 from netvigil.incidents import Tracker
 from netvigil.web import _problems
+from netvigil.web._auth import SESSION_LIFETIME_S
 from netvigil.web._cache import PublicPageCache
 from netvigil.web._i18n import Catalogues
 from netvigil.web._render import build_templates
-from netvigil.web._security import CsrfGuard, LoginThrottle, SecurityHeaders, load_secret_key
+from netvigil.web._security import (
+    LOGIN_HASH_SLOTS,
+    CsrfGuard,
+    LoginThrottle,
+    SecurityHeaders,
+    load_secret_key,
+)
 from netvigil.web._tracker import data_version, open_tracker
 
 STATIC_DIR = Path(__file__).parent / "static"
 SESSION_COOKIE = "netvigil_session"
-# An editor's session ends after a working day; they log in again the next morning.
-SESSION_MAX_AGE_S = 8 * 3600
+# The cookie's lifetime in the browser. Starlette re-signs it on every response, so this alone
+# would never end a session in use: the absolute limit (twelve hours after login) and the
+# server-side revocation (logout, password, role, disable) are checked by _auth.session_user.
+SESSION_MAX_AGE_S = SESSION_LIFETIME_S
 
 API_DESCRIPTION = """\
 The public record of internet shutdowns and censorship incidents documented by netvigil.
@@ -57,6 +67,7 @@ def create_app(settings: Settings, *, tracker: Tracker | None = None) -> FastAPI
     app.state.templates = build_templates(catalogues)
     app.state.csrf = CsrfGuard(secret)
     app.state.throttle = LoginThrottle()
+    app.state.login_slots = threading.BoundedSemaphore(LOGIN_HASH_SLOTS)
     app.state.tracker = tracker if tracker is not None else open_tracker(settings.tracker_url)
 
     from netvigil.web._editor import router as editor_router
