@@ -162,6 +162,10 @@ class WebSettings(BaseModel):
     response_cache: bool = True  # cache public pages until the tracker's audit log moves
     # Evidence documents an editor uploads: larger ones are refused while being read.
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # CSV exports one client address may run at once (cached ones are free), and for everyone
+    # together (netvigil.web._limits): a few clients cannot take every worker thread.
+    exports_per_client: int = Field(default=1, ge=1, le=64)
+    export_slots: int = Field(default=2, ge=1, le=64)
 
 
 class Settings(BaseSettings):

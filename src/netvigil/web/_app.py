@@ -21,6 +21,7 @@ from netvigil.web import _problems
 from netvigil.web._auth import SESSION_LIFETIME_S
 from netvigil.web._cache import PublicPageCache
 from netvigil.web._i18n import Catalogues
+from netvigil.web._limits import BodyLimit, ExportLimiter
 from netvigil.web._render import build_templates
 from netvigil.web._security import (
     LOGIN_HASH_SLOTS,
@@ -92,8 +93,12 @@ def create_app(settings: Settings, *, tracker: Tracker | None = None) -> FastAPI
         same_site="lax",
         https_only=settings.web.secure_cookies,
     )
+    # Inside the cache: a cached export costs nothing and is not counted.
+    web = settings.web
+    app.add_middleware(ExportLimiter, per_client=web.exports_per_client, slots=web.export_slots)
     if settings.web.response_cache:
         app.add_middleware(PublicPageCache, version=partial(data_version, app.state.tracker))
+    app.add_middleware(BodyLimit, max_upload_bytes=settings.web.max_upload_bytes)
     app.add_middleware(SecurityHeaders)
     return app
 

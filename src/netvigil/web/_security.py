@@ -7,6 +7,7 @@ a per-session CSRF token, a failed-login limiter and the response headers every 
 from __future__ import annotations
 
 import hmac
+import logging
 import os
 import secrets
 import tempfile
@@ -216,8 +217,12 @@ class SecurityHeaders:
             return
         docs = scope["path"] in ("/docs", "/docs/oauth2-redirect")
 
+        started = False
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = MutableHeaders(scope=message)
                 headers.setdefault("Content-Security-Policy", DOCS_CSP if docs else PAGE_CSP)
                 headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -225,4 +230,18 @@ class SecurityHeaders:
                 headers.setdefault("Referrer-Policy", "same-origin")
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            # An unexpected error used to reach Starlette's outermost error middleware, whose
+            # 500 carried none of these headers (audit L1). Answered here instead, in the site's
+            # one error shape; the traceback goes to the server log, never to the client.
+            if started:
+                raise
+            logging.getLogger("netvigil.web").exception("internal error on %s", scope["path"])
+            from starlette.requests import Request
+
+            from netvigil.web._problems import error_response
+
+            response = error_response(Request(scope, receive), 500, "internal error")
+            await response(scope, receive, send_with_headers)
