@@ -506,17 +506,52 @@ def audit_verify(
     ),
     db: DbOption = None,
 ) -> None:
-    """Check the audit log's hash chain; name the first bad entry (exit 4 if tampered).
+    """Check the audit log's hash chain, then the data against it (exit 4 if tampered).
+
+    The chain: every entry unchanged, none deleted or reordered (the newest ones only with
+    --expect-head). The data: each incident's status, publication, title, country, dates and
+    private sources, and each user's email, role, active flag and password, as the last audit
+    entry about it recorded them; a difference is a change made outside netvigil. Other fields,
+    episodes, evidence and policy records are not compared. Rows from before netvigil recorded
+    these are "not yet sealed": check them, then `netvigil incidents audit seal`.
 
     Example: netvigil incidents audit verify --expect-head 3f5a...
     """
     from netvigil._errors import StoreError
+    from netvigil.incidents.audit_data import SHOWN_PROBLEMS
 
     with _tracker(ctx, db) as tracker:
         report = tracker.verify_audit(expect_head)
-    if not report.ok:
+        if not report.ok:
+            raise StoreError(
+                f"audit log tampered: entry {report.first_bad_seq}: {report.reason} "
+                f"({report.entries} entries check out before it)"
+            )
+        data = tracker.verify_data(report)
+    if not data.ok:
+        shown = "\n  ".join(data.problems[:SHOWN_PROBLEMS])
+        more = len(data.problems) - SHOWN_PROBLEMS
         raise StoreError(
-            f"audit log tampered: entry {report.first_bad_seq}: {report.reason} "
-            f"({report.entries} entries check out before it)"
+            f"data tampered: {len(data.problems)} row(s) differ from the audit log:\n  {shown}"
+            + (f"\n  ... and {more} more" if more > 0 else ""),
+            hint="compare with a backup; the log says what each row should be",
         )
-    typer.echo(f"audit log intact: {report.entries} entries, head {report.head}")
+    unsealed = f"; {data.unsealed} row(s) not yet sealed" if data.unsealed else ""
+    typer.echo(
+        f"audit log intact: {report.entries} entries, head {report.head}; data matches it:"
+        f" {data.checked} incidents and users checked{unsealed}"
+    )
+
+
+@audit_app.command("seal")
+def audit_seal(ctx: typer.Context, db: DbOption = None, as_user: AsOption = None) -> None:
+    """Record the present state of every incident and user in the audit log (audited).
+
+    For a tracker written before netvigil recorded these states, or after a repair: check
+    the data first, since `audit verify` then takes it as the reference.
+
+    Example: netvigil incidents audit seal
+    """
+    with _tracker(ctx, db) as tracker:
+        seq = tracker.seal_audit(_actor(tracker, as_user))
+    typer.echo(f"sealed: audit entry {seq} records every incident and user as they are now")

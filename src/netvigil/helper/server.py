@@ -47,6 +47,12 @@ class HelperApp:
         if scope["method"] != "POST":
             await _reply(send, 405, {"error": "use POST / with a control request"})
             return
+        declared = dict(scope.get("headers", [])).get(b"content-length", b"0")
+        if not declared.isdigit() or int(declared) > MAX_REQUEST_BYTES:
+            # Refused at once: a client announcing 10^12 bytes and sending five was held open
+            # waiting for the rest (security audit L3).
+            await _reply(send, 413, {"error": f"request larger than {MAX_REQUEST_BYTES} bytes"})
+            return
         body = bytearray()
         more = True
         while more:
