@@ -326,3 +326,17 @@ def test_l4_a_large_body_is_refused_before_it_is_parsed(client: TestClient) -> N
 def test_l4_a_normal_login_still_works(client: TestClient, seeded: Seeded) -> None:
     login(client, seeded.viewer.name, PASSWORD)
     assert client.get("/editor", follow_redirects=False).status_code == 200
+
+
+# Audit L9: viewers saw reporters' names and contacts; sources are for editors.
+def test_l9_viewers_do_not_see_sources(client: TestClient, seeded: Seeded) -> None:
+    login(client, seeded.viewer.name)
+    page = client.get(f"/editor/incidents/{seeded.published_id}").text
+    assert "reporter-name" not in page and "contact" not in page.split("Private sources")[-1][:300]
+    assert "source journalist" not in page
+
+
+def test_l9_editors_still_see_sources(client: TestClient, seeded: Seeded) -> None:
+    login(client, seeded.editor.name)
+    page = client.get(f"/editor/incidents/{seeded.published_id}").text
+    assert "reporter-name" in page and "source journalist" in page

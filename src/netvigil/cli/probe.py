@@ -125,6 +125,7 @@ def probe_command(
             " (give --public-ip ADDRESS, or set probe.ip_lookup_url)",
             highlight=False,
             markup=False,
+            soft_wrap=True,
         )
     spool = Spool(output or settings.spool_path)  # fails here, before any packet is sent
     workers = concurrency or settings.probe.concurrency
@@ -163,7 +164,9 @@ def probe_command(
             )
     except KeyboardInterrupt:
         err_console.print(
-            f"interrupted: {spool.written} completed measurement(s) are in {spool.path}"
+            f"interrupted: {spool.written} completed measurement(s) are in {spool.path}",
+            markup=False,
+            highlight=False,
         )
         raise typer.Exit(130) from None
     finally:
@@ -288,7 +291,8 @@ def _summary(outcomes: Sequence[Outcome], path: Path, rejected: int, *, quiet: b
     err_console.print(
         f"{len(outcomes) - sum(errors.values())} measurement(s) appended to {path}"
         + (f"; {rejected} input line(s) skipped" if rejected else "")
-        + failed
+        + failed,
+        markup=False,  # the path is the user's: "[/]" in it must not be read as markup (L2)
     )
 
 

@@ -94,7 +94,9 @@ def split_target(url: str) -> tuple[str, str, int, str, str]:
     if not host:
         raise ValueError("no host name")
     host = host.encode("idna").decode("ascii") if not _is_ip(host) else host
-    port = parts.port or (443 if scheme == "https" else 80)
+    port = parts.port if parts.port is not None else (443 if scheme == "https" else 80)
+    if port == 0:  # was measured on 80 ("0 or 80"): port 0 is no port (security audit L9)
+        raise ValueError("port 0 is not a port")
     default = (scheme == "https" and port == 443) or (scheme == "http" and port == 80)
     shown = f"[{host}]" if ":" in host else host
     host_header = shown if default else f"{shown}:{port}"
