@@ -180,6 +180,10 @@ class WebBehaviour:
     requests: list[str] = field(default_factory=list)
     in_flight: int = 0  # /slow requests being served now
     most_in_flight: int = 0  # the highest in_flight seen since the last reset
+    # /hold requests wait until a test opens the gate: a run that is provably still measuring
+    # (no timing), e.g. when a test interrupts it. ``held`` counts those waiting now.
+    gate: threading.Event = field(default_factory=threading.Event)
+    held: int = 0
 
 
 async def _handle(
@@ -197,6 +201,12 @@ async def _handle(
     if path == "/hang":
         await asyncio.sleep(3600)
         return
+    if path == "/hold":
+        how.held += 1
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, how.gate.wait, 120)
+        finally:
+            how.held -= 1
     if path == "/eof":
         writer.close()  # a graceful FIN before any response
         return

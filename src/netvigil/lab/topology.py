@@ -257,6 +257,9 @@ def _servers_firewall(lab: Lab) -> None:
         _run(lab.exec_argv("servers", "iptables", "-w", *rule))
 
 
+KILL_GRACE_S = 1.0
+
+
 def _kill(pids: list[int]) -> None:
     alive = []
     for pid in pids:
@@ -269,7 +272,9 @@ def _kill(pids: list[int]) -> None:
                 alive.append(pid)
             except (ProcessLookupError, PermissionError):
                 pass
-    deadline = time.monotonic() + 3
+    # One second to exit on SIGTERM, then SIGKILL: the lab's processes hold nothing to save
+    # (a probe's spool survives kill -9), and Ctrl-C of `lab run` must end promptly under load.
+    deadline = time.monotonic() + KILL_GRACE_S
     while alive and time.monotonic() < deadline:
         alive = [p for p in alive if _reap(p)]
         time.sleep(0.05)
