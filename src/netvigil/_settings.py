@@ -9,15 +9,46 @@ environment elsewhere. Environment variables are ``NETVIGIL_<FIELD>`` for top-le
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
 from netvigil._errors import ConfigError
+
+
+def _cidr_list(value: Any) -> list[str]:
+    """An allow-list: a list, or one string of comma-separated ranges (from the environment)."""
+    if isinstance(value, str):
+        try:
+            items = json.loads(value) if value.lstrip().startswith("[") else value.split(",")
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is neither a JSON list nor 'a,b' ranges") from exc
+    else:
+        items = value
+    if not isinstance(items, list):
+        raise ValueError("expected a list of CIDR ranges such as ['192.0.2.0/24']")
+    out = []
+    for item in items:
+        text = str(item).strip()
+        if not text:
+            continue
+        try:
+            out.append(str(ipaddress.ip_network(text, strict=False)))
+        except ValueError as exc:
+            raise ValueError(f"{text!r} is not an address or CIDR range") from exc
+    return out
 
 
 def _default_data_dir() -> Path:
@@ -45,6 +76,11 @@ class ProbeSettings(BaseModel):
     # OONI's probe never connects to a loopback answer (ooni/probe#2397); tests that measure
     # servers on 127.0.0.1 turn this on.
     connect_loopback: bool = False
+    # Nor, by default, to any other internal address (private, link-local, 0.0.0.0, ...; see
+    # netvigil.probe.destinations): True lets a block page on a private address be fetched.
+    connect_internal: bool = False
+    # Ranges always connected to (the lab's TEST-NET ranges), as CIDRs or addresses.
+    allow_destinations: Annotated[list[str], NoDecode] = Field(default_factory=list)
     spool: Path | None = None  # JSONL spool; default <data_dir>/spool/measurements.jsonl
     # A collector (OONI's probe-services API) to submit to and to check in with; None: none.
     collector_url: str | None = None
@@ -62,6 +98,25 @@ class ProbeSettings(BaseModel):
     signal_ca: Path | None = None
     # Tor targets in OONI's format (a JSON object of targets by id); `--tor-targets` too.
     tor_targets: Path | None = None
+    # The probe's public addresses, scrubbed from everything stored (never stored themselves):
+    # those given here (or with --public-ip), and those learned before a run from
+    # ip_lookup_url (default: the helper's /ip) unless public_ip_lookup is off.
+    public_ips: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    public_ip_lookup: bool = True
+    ip_lookup_url: str | None = None
+
+    @field_validator("allow_destinations", mode="before")
+    @classmethod
+    def _allow(cls, v: Any) -> list[str]:
+        return _cidr_list(v)
+
+    @field_validator("public_ips", mode="before")
+    @classmethod
+    def _public(cls, v: Any) -> list[str]:
+        addresses = _cidr_list(v)
+        if any(not a.endswith(("/32", "/128")) for a in addresses):
+            raise ValueError("give addresses, not ranges")
+        return [a.split("/")[0] for a in addresses]
 
     @field_validator("probe_cc")
     @classmethod
@@ -88,9 +143,17 @@ class HelperSettings(BaseModel):
     port: int = Field(default=8080, ge=1, le=65535)
     resolver: str | None = None  # IP:PORT queried over UDP; default the system resolver
     ca_bundle: Path | None = None  # extra CA bundle to trust (the lab's CA), else system CAs
-    # As OONI's helper, never connect to loopback (it would expose this host's own services).
+    # As OONI's helper, never connect to loopback (it would expose this host's own services),
+    # nor to any other internal address (private, link-local with 169.254.169.254, 0.0.0.0...).
     connect_loopback: bool = False
+    # Ranges the helper may reach all the same (the lab's TEST-NET ranges), CIDRs or addresses.
+    allow_destinations: Annotated[list[str], NoDecode] = Field(default_factory=list)
     ip_table: Path | None = None  # ASN of addresses in ip_info (.mmdb / CSV range table), else 0
+
+    @field_validator("allow_destinations", mode="before")
+    @classmethod
+    def _allow(cls, v: Any) -> list[str]:
+        return _cidr_list(v)
 
 
 class LabSettings(BaseModel):
@@ -155,6 +218,10 @@ class WebSettings(BaseModel):
     response_cache: bool = True  # cache public pages until the tracker's audit log moves
     # Evidence documents an editor uploads: larger ones are refused while being read.
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # CSV exports one client address may run at once (cached ones are free), and for everyone
+    # together (netvigil.web._limits): a few clients cannot take every worker thread.
+    exports_per_client: int = Field(default=1, ge=1, le=64)
+    export_slots: int = Field(default=2, ge=1, le=64)
 
 
 class IncidentsSettings(BaseModel):
@@ -321,6 +388,8 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
         env_only = Settings()
     except ValidationError as exc:
         raise ConfigError(_describe(exc, "environment")) from exc
+    except SettingsError as exc:  # a NETVIGIL_* value that should be JSON and is not
+        raise ConfigError(f"environment: {exc}", hint="give lists and tables as JSON") from exc
     env_values = env_only.model_dump(include=env_keys, exclude_unset=True)
     merged = _deep_merge(_deep_merge(file_values, env_values), overrides)
     try:

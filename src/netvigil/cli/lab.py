@@ -148,6 +148,8 @@ def run_command(
     except OSError as exc:
         raise InputError(f"cannot write: {exc.strerror}", path=output) from exc
     name = f"{_prefix(ctx, prefix)}{os.getpid() % 100000}"
+    from rich.markup import escape
+
     ooni_dir = _ooni_dir(ctx, ooni)
     with topology.running_lab(name, make_plan(chosen)) as lab:
         topology.start_helper(lab)
@@ -157,14 +159,15 @@ def run_command(
     for column in ("netvigil", "OONI", "match"):
         table.add_column(column)
     for r in results:
-        measured = r.measured.render() if r.measured else f"[red]{r.error}[/]"
+        measured = r.measured.render() if r.measured else f"[red]{escape(r.error or '')}[/]"
         expected = r.expected.render() if r.expected else "?"
         match = {True: "[green]yes[/]", False: "[red]no[/]", None: "?"}[r.matches]
         table.add_row(r.scenario.name, measured, expected, match)
     err_console.print(table)
     bad = sum(1 for r in results if r.matches is False or r.measurement is None)
     err_console.print(
-        f"{len(results) - bad}/{len(results)} scenarios match; measurements appended to {output}"
+        f"{len(results) - bad}/{len(results)} scenarios match; measurements appended to {output}",
+        markup=False,
     )
     if bad:
         raise typer.Exit(1)

@@ -10,7 +10,7 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from netvigil import __version__
-from netvigil._errors import NetvigilError
+from netvigil._errors import EnvironmentProblem, InputError, NetvigilError
 from netvigil._settings import load_settings
 from netvigil.cli import (
     agg,
@@ -49,6 +49,16 @@ class _Root(TyperGroup):
             return super().invoke(ctx)
         except NetvigilError as exc:
             raise fail(exc) from exc
+        except OverflowError as exc:
+            # A number too large for a database row or a float (security audit L5: an id of
+            # 10^20, --hours 1e308): whatever command, one line and exit 2, not a traceback.
+            raise fail(InputError(f"a number is too large ({exc})")) from exc
+        except BrokenPipeError:  # `netvigil ... | head`: the reader left, nothing to report
+            raise typer.Exit(1) from None
+        except OSError as exc:
+            # A file system refusing (read-only, full, a device) where no command expected it.
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise fail(EnvironmentProblem(f"{where}{exc.strerror or exc}")) from exc
 
 
 app = typer.Typer(

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from netvigil.cli._context import settings_of
-from netvigil.cli.incidents import AsOption, DbOption, _actor
+from netvigil.cli._context import settings_of, tracker_actor
+from netvigil.cli.incidents import AsOption, DbOption
 
 if TYPE_CHECKING:
     from netvigil.incidents import Tracker
@@ -64,7 +64,7 @@ def load_demo(ctx: typer.Context, db: DbOption = None, as_user: AsOption = None)
     from netvigil.policy.repository import DEMO_DATA, Policy
 
     with _tracker(ctx, db) as tracker:
-        summary = Policy(tracker).load_demo(_actor(tracker, as_user))
+        summary = Policy(tracker).load_demo(tracker_actor(tracker, as_user))
     _report(summary)
     typer.echo(f"demo dataset: {DEMO_DATA}")
 
@@ -96,7 +96,7 @@ def import_(
         records = io.read_path(path)
     with _tracker(ctx, db) as tracker:
         summary = Policy(tracker).import_records(
-            records, _actor(tracker, as_user), source=path.name
+            records, tracker_actor(tracker, as_user), source=path.name
         )
     _report(summary)
 

@@ -127,6 +127,12 @@ def probe_command(
         "--tor-targets",
         help="The tor test's targets in OONI's JSON format (default: probe.tor_targets).",
     ),
+    no_ip_lookup: bool = typer.Option(
+        False,
+        "--no-ip-lookup",
+        help="Do not ask the test helper (probe.ip_lookup_url) for your public address; "
+        "measurements are then marked public_ip_unknown unless you give --public-ip.",
+    ),
 ) -> None:
     from netvigil.probe.apps import load_apps
     from netvigil.probe.consent import ensure_consent
@@ -165,7 +171,16 @@ def probe_command(
         interactive=sys.stdin.isatty(),
         ask=lambda notice: typer.confirm(f"{notice}\n\nMeasure now?", default=False),
     )
-    vantage = vantage_point(settings.probe, public_ip)
+    vantage = vantage_point(settings.probe, public_ip, _learn_public_ip(settings, no_ip_lookup))
+    if vantage.public_ip_unknown:
+        err_console.print(
+            "warning: your public address is unknown, so a page that shows it may keep it;"
+            " every measurement of this run is marked public_ip_unknown=true"
+            " (give --public-ip ADDRESS, or set probe.ip_lookup_url)",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
     run = _Run(
         settings=settings,
         tests=tests,
@@ -321,7 +336,9 @@ class _Run:
                 )
         except KeyboardInterrupt:
             err_console.print(
-                f"interrupted: {spool.written} completed measurement(s) are in {spool.path}"
+                f"interrupted: {spool.written} completed measurement(s) are in {spool.path}",
+                markup=False,
+                highlight=False,
             )
             raise typer.Exit(130) from None
         return outcomes
@@ -341,6 +358,25 @@ class _Run:
         for problem in report.problems:
             err_console.print(f"refused: {problem}", markup=False, highlight=False)
         err_console.print(summary_line(report, self.spool_path), markup=False, highlight=False)
+
+
+def _learn_public_ip(settings: Settings, off: bool) -> frozenset[str]:
+    """The public addresses the lookup service sees (audit H1); empty when off or failed."""
+    import asyncio
+
+    from netvigil.probe.iplookup import lookup_url, public_addresses
+    from netvigil.probe.runner import tls_context
+
+    probe = settings.probe
+    if off or not probe.public_ip_lookup:
+        return frozenset()
+    url = lookup_url(probe.helper_url, probe.ip_lookup_url)
+    found = asyncio.run(
+        public_addresses(url, tls_context(probe.ca_bundle), min(probe.control_timeout, 10.0))
+    )
+    if found.problem is not None:
+        err_console.print(f"note: {found.problem}", highlight=False, markup=False, soft_wrap=True)
+    return found.addresses
 
 
 def _selection(test: str | None, group: str | None) -> list[Nettest]:
@@ -442,7 +478,8 @@ def _summary(outcomes: Sequence[Outcome], path: Path, rejected: int, *, quiet: b
     err_console.print(
         f"{len(outcomes) - sum(errors.values())} measurement(s) appended to {path}"
         + (f"; {rejected} input line(s) skipped" if rejected else "")
-        + failed
+        + failed,
+        markup=False,  # the path is the user's: "[/]" in it must not be read as markup (L2)
     )
 
 

@@ -17,7 +17,9 @@ def register(app: typer.Typer) -> None:
     def serve(
         ctx: typer.Context,
         host: str | None = typer.Option(None, "--host", help="Address to listen on (web.host)."),
-        port: int | None = typer.Option(None, "--port", help="TCP port (web.port)."),
+        port: int | None = typer.Option(
+            None, "--port", min=1, max=65535, help="TCP port (web.port)."
+        ),
         db: str | None = typer.Option(
             None, "--db", help="Tracker database URL (sqlite:///... or postgresql://...)."
         ),
@@ -47,8 +49,7 @@ def register(app: typer.Typer) -> None:
 
         Example: netvigil serve --collector --port 8080
         """
-        import uvicorn
-
+        from netvigil.cli._serving import bind, serve
         from netvigil.web import create_app
 
         settings = settings_of(ctx)
@@ -66,13 +67,7 @@ def register(app: typer.Typer) -> None:
             updates["web"] = settings.web.model_copy(update=web_updates)
         if updates:
             settings = settings.model_copy(update=updates)
-        typer.echo(f"netvigil tracker on http://{settings.web.host}:{settings.web.port}/")
-        common: dict[str, Any] = {
-            "host": settings.web.host,
-            "port": settings.web.port,
-            "log_level": "warning",
-            "proxy_headers": False,
-        }
+        common: dict[str, Any] = {"proxy_headers": False}
         if with_collector:
             if workers != 1:
                 from netvigil._errors import InputError
@@ -82,15 +77,22 @@ def register(app: typer.Typer) -> None:
                 )
             from netvigil.collector import create_app as collector_app
 
-            app = collector_app(settings, fallback=create_app(settings))
-            uvicorn.run(app, access_log=False, server_header=False, **common)
+            application = collector_app(settings, fallback=create_app(settings))
+            sock = bind(settings.web.host, settings.web.port)
+            typer.echo(f"netvigil tracker on http://{settings.web.host}:{settings.web.port}/")
+            serve(application, sock, access_log=False, server_header=False, **common)
             return
         if workers == 1:
-            uvicorn.run(create_app(settings), **common)
+            application = create_app(settings)  # a bad database fails before the port is taken
+            sock = bind(settings.web.host, settings.web.port)
+            typer.echo(f"netvigil tracker on http://{settings.web.host}:{settings.web.port}/")
+            serve(application, sock, **common)
             return
         # Several processes: what they share is settled before they start (web.worker_environment),
         # then each worker's app factory reads the settings from its environment.
         from netvigil.web import WORKER_APP, worker_environment
 
         os.environ.update(worker_environment(settings))
-        uvicorn.run(WORKER_APP, factory=True, workers=workers, **common)
+        sock = bind(settings.web.host, settings.web.port)
+        typer.echo(f"netvigil tracker on http://{settings.web.host}:{settings.web.port}/")
+        serve(WORKER_APP, sock, factory=True, workers=workers, **common)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from netvigil._errors import InputError
+from netvigil._files import private_dir
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 # Media types kept: documents and images people attach to shutdown reports (orders, screenshots,
@@ -85,7 +86,7 @@ class EvidenceFiles:
 
     def save(self, chunks: Iterable[bytes], filename: str) -> StoredFile:
         """Store the bytes; InputError (naming the file) when too big or of a refused type."""
-        self.root.mkdir(parents=True, exist_ok=True)
+        private_dir(self.root)  # documents may name sources: owner-only (audit M8)
         digest = hashlib.sha256()
         size = 0
         head = b""
@@ -117,7 +118,7 @@ class EvidenceFiles:
                 )
             sha = digest.hexdigest()
             final = self.path_of(sha)
-            final.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(final.parent)
             if final.exists():
                 tmp.unlink()
             else:

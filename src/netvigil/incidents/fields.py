@@ -79,12 +79,29 @@ def _list(value: Any, field: str) -> list[Any]:
     items = [v for v in items if v != ""]
     if field == "asns":
         try:
-            return [int(str(v).upper().removeprefix("AS")) for v in items]
+            numbers = [int(str(v).upper().removeprefix("AS")) for v in items]
         except ValueError:
             raise InputError(
                 f"expected AS numbers like AS12880, got {value!r}", field=field
             ) from None
-    return [str(v) for v in items]
+        if any(not 0 <= n <= MAX_ASN for n in numbers):  # AS numbers are 32 bits (audit L5)
+            raise InputError(f"AS numbers go from 0 to {MAX_ASN}, got {value!r}", field=field)
+        return numbers
+    return [_text(str(v), field) for v in items]
+
+
+MAX_ASN = 2**32 - 1
+YEARS = (1990, 2100)  # the tracker's years: STOP starts in 2016; anything else is a typo
+
+
+def _text(value: str, field: str) -> str:
+    """Text that can be stored: valid Unicode (a command-line argument with bytes that are
+    not UTF-8 arrives with surrogates, which no database encodes; audit L5)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError("expected UTF-8 text (it holds bytes that are not)", field=field) from None
+    return value
 
 
 def coerce_incident_fields(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -98,7 +115,7 @@ def coerce_incident_fields(data: Mapping[str, Any]) -> dict[str, Any]:
                 hint="see netvigil.incidents.fields.EDITABLE_FIELDS",
             )
         if field in TEXT_FIELDS:
-            text = None if value is None else str(value).strip()
+            text = None if value is None else _text(str(value).strip(), field)
             out[field] = text or None
         elif field in DATE_FIELDS:
             out[field] = _date(value, field)
@@ -108,9 +125,14 @@ def coerce_incident_fields(data: Mapping[str, Any]) -> dict[str, Any]:
             out[field] = _list(value, field)
         elif field == "report_year":
             try:
-                out[field] = None if value in (None, "") else int(value)
+                year = None if value in (None, "") else int(value)
             except (TypeError, ValueError):
                 raise InputError(f"expected a year, got {value!r}", field=field) from None
+            if year is not None and not YEARS[0] <= year <= YEARS[1]:
+                raise InputError(
+                    f"expected a year from {YEARS[0]} to {YEARS[1]}, got {value!r}", field=field
+                )
+            out[field] = year
         elif field == "country_code":
             code = None if value in (None, "") else str(value).strip().upper()
             if code is not None and (len(code) != 2 or not code.isalpha()):

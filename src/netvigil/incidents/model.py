@@ -349,6 +349,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(Text)  # argon2id, PHC string
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    # Incremented by logout, a password reset, a role change or disabling: the cookies issued
+    # before carry the old value and are refused (netvigil.web._auth; security audit M6).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class AuditEntry(Base):

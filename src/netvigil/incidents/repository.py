@@ -37,7 +37,7 @@ from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from netvigil._errors import InputError, PermissionDeniedError, UnknownEntityError
-from netvigil.incidents import audit
+from netvigil.incidents import audit, audit_data
 from netvigil.incidents._base import incident_row, load_options
 from netvigil.incidents.attachments import TrackerAttachments
 from netvigil.incidents.drafts import TrackerDrafts
@@ -413,6 +413,25 @@ class Tracker(TrackerUsers, TrackerAttachments, TrackerDrafts):
     def verify_audit(self, expect_head: str | None = None) -> audit.AuditReport:
         with self.session() as s:
             return audit.verify(s, expect_head=expect_head)
+
+    def verify_data(self, report: audit.AuditReport) -> audit_data.DataReport:
+        """Incidents, sources and users against the digests of an intact log (audit M7)."""
+        with self.session() as s:
+            return audit_data.reconcile(s, audit_data.expected_states(report.described))
+
+    def seal_audit(self, actor: Actor) -> int:
+        """Record the present state of every incident and user in the log; returns its seq."""
+        require(actor, "admin", "seal the audit log")
+
+        def work(s: Session) -> int:
+            states = audit_data.seal_states(s)
+            entry = audit.append(
+                s, actor=actor.name, action="seal", entity="tracker", entity_id=None,
+                detail={"states": states},
+            )  # fmt: skip
+            return entry.seq
+
+        return self._write(work)
 
     def audit_entries(self, limit: int = 100) -> list[AuditEntry]:
         with self.session() as s:

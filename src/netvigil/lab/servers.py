@@ -18,6 +18,7 @@ from netvigil.lab.plan import (
     BAD_TLS,
     HELPER_PORT,
     ISP_RESOLVER,
+    LAB_SUBNETS,
     LYING_RESOLVER,
     OPEN_IP,
     PUBLIC_RESOLVER,
@@ -78,10 +79,12 @@ def start_servers(lab: LabProcesses) -> None:
 
 
 def start_helper(lab: LabProcesses) -> None:
-    """The control test helper (``netvigil helper``) in the open namespace, on the clean DNS."""
+    """The control test helper (``netvigil helper``) in the open namespace, on the clean DNS.
+
+    Its allow-list opens the lab's TEST-NET ranges, which a helper refuses elsewhere."""
     assert lab.certs is not None
     argv = [sys.executable, "-m", "netvigil", "helper", "--host", OPEN_IP, "--port",
             str(HELPER_PORT), "--resolver", f"{ISP_RESOLVER}:53", "--ca-bundle",
-            str(lab.certs.ca_pem)]  # fmt: skip
+            str(lab.certs.ca_pem), "--allow", ",".join(LAB_SUBNETS)]  # fmt: skip
     lab.start("open", "helper", argv)
     lab.wait_listening("open", [f"tcp:{OPEN_IP}:{HELPER_PORT}"], timeout=20)

@@ -35,6 +35,7 @@ from netvigil.lab.plan import (
     HANG_UP_IP,
     HELPER_PORT,
     ISP_RESOLVER,
+    LAB_SUBNETS,
     LYING_RESOLVER,
     OPEN_IP,
     PUBLIC_RESOLVER,
@@ -84,6 +85,8 @@ class Lab:
             "NETVIGIL_PROBE__CA_BUNDLE": str(self.certs.ca_pem),
             "NETVIGIL_PROBE__PROBE_CC": "ZZ",
             "NETVIGIL_PROBE__PROBE_ASN": "AS0",
+            # The lab's hosts are TEST-NET addresses, which the probe refuses elsewhere.
+            "NETVIGIL_PROBE__ALLOW_DESTINATIONS": ",".join(LAB_SUBNETS),
         }
         env.update({f"NETVIGIL_PROBE__{k.upper()}": str(v) for k, v in timeouts.items()})
         return env
@@ -265,6 +268,9 @@ def _servers_firewall(lab: Lab) -> None:
         _run(lab.exec_argv("servers", "iptables", "-w", *rule))
 
 
+KILL_GRACE_S = 1.0
+
+
 def _kill(pids: list[int]) -> None:
     alive = []
     for pid in pids:
@@ -277,7 +283,9 @@ def _kill(pids: list[int]) -> None:
                 alive.append(pid)
             except (ProcessLookupError, PermissionError):
                 pass
-    deadline = time.monotonic() + 3
+    # One second to exit on SIGTERM, then SIGKILL: the lab's processes hold nothing to save
+    # (a probe's spool survives kill -9), and Ctrl-C of `lab run` must end promptly under load.
+    deadline = time.monotonic() + KILL_GRACE_S
     while alive and time.monotonic() < deadline:
         alive = [p for p in alive if _reap(p)]
         time.sleep(0.05)

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from netvigil._errors import InputError
 
-NOTICE_VERSION = 2  # 2: the app tests (messaging apps, Tor) are covered
+# 2: the app tests (messaging apps, Tor) are covered; 3: the public address is learned and scrubbed
+NOTICE_VERSION = 3
 NOTICE = """\
 netvigil probe measures whether websites, messaging apps (Telegram, WhatsApp, Signal, Facebook
 Messenger) and Tor are reachable from this network and how they are blocked. It records, and
@@ -26,8 +27,12 @@ may publish as open data (OONI's format):
   - the time of the measurement.
 When an app seems blocked, the test helper (as for websites) is asked whether the app's servers
 answer from an open network, to tell a block from an outage.
-Your IP address is never recorded: probe_ip is always 127.0.0.1 and your addresses are
-scrubbed from everything stored.
+Your IP address is never recorded: probe_ip is always 127.0.0.1. Before measuring, the probe
+asks its test helper for your public address (or uses the one you give with --public-ip) and
+removes it, and your local addresses, from everything stored, in every spelling and inside
+compressed or binary pages. If your public address cannot be learned, the probe says so before
+measuring: a page that shows visitors their address may then keep it, and every measurement
+of that run is marked (annotation public_ip_unknown=true) so you can check before publishing.
 RISKS: testing blocked sites, messaging apps or Tor can be visible to your network operator and,
 in some countries, illegal or dangerous. Anyone watching this network can see what is tested:
 app and Tor tests contact those services' servers directly, which looks like using them.

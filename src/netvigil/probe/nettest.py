@@ -46,6 +46,9 @@ class VantagePoint:
     resolver_network_name: str = ""
     # Addresses of this probe to scrub from everything recorded (the public one when known).
     private_addresses: frozenset[str] = frozenset()
+    # The public address is not known (lookup failed or off, none given): only the sockets'
+    # own addresses can be scrubbed, and each measurement says so (public_ip_unknown).
+    public_ip_unknown: bool = False
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from netvigil._errors import ConfigError
 from netvigil._settings import ProbeSettings
 from netvigil.probe.apps import AppContext
 from netvigil.probe.control import helper_client
+from netvigil.probe.destinations import DestinationPolicy, parse_networks
 from netvigil.probe.envelope import Report, measurement
 from netvigil.probe.fetch import Network, split_target
 from netvigil.probe.inputs import Target
@@ -82,6 +83,11 @@ def probe_network(probe: ProbeSettings) -> Network:
         http_timeout=probe.http_timeout,
         max_body=probe.max_body_bytes,
         connect_loopback=probe.connect_loopback,
+        destinations=DestinationPolicy(
+            allow=parse_networks(probe.allow_destinations, "probe.allow_destinations"),
+            loopback=probe.connect_loopback,
+            internal=probe.connect_internal,
+        ),
     )
 
 

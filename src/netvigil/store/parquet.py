@@ -48,6 +48,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from netvigil._errors import InputError, StoreError
+from netvigil._files import private_dir
 from netvigil.models.signals import SOURCE_ID
 from netvigil.models.tables import EVENT_SCHEMA, event_rows, signals_table
 from netvigil.store import parquet_read
@@ -70,6 +71,7 @@ from netvigil.store.parquet_files import (
     raw_lines,
     write_synced,
 )
+from netvigil.store.partitions import bad_partition_files, quarantine
 from netvigil.store.protocol import (
     Batch,
     CommitInfo,
@@ -106,9 +108,10 @@ class ParquetStore:
         self._rebuild: dict[str, str] | None = None
         self._reader: tuple[tuple[Any, ...], Any] | None = None
         self._lease: WriterLease | None = None
+        self.quarantined: list[str] = []  # files moved aside by the last begin_rebuild
         if writable:
             try:
-                root.mkdir(parents=True, exist_ok=True)
+                private_dir(root)  # owner-only when created here (audit M8)
                 self._lease = WriterLease(root)
                 (root / STAGING / self._lease.id).mkdir(parents=True)
                 with self._locked():
@@ -377,12 +380,24 @@ class ParquetStore:
                     f"store {self.root} is already being rebuilt by another process",
                     hint="wait for that `netvigil analyze --rebuild` to finish",
                 )
+            self._quarantine_bad_days()
             suffix = f"{time.time_ns():x}"
             self._rebuild = {tier: f"{tier}.{suffix}" for tier in REBUILT}
             for directory in self._rebuild.values():
                 (self.root / directory).mkdir()
             self._write_json(REBUILD_FILE, {"owner": self.writer, "tiers": self._rebuild})
             return self.raw_sources()  # the same snapshot: later commits are linked instead
+
+    def _quarantine_bad_days(self) -> None:
+        """Move the files of day partitions that are not dates out of the tiers (the caller
+        holds the lock and has refreshed): written by netvigil <= 0.2 from an impossible
+        ``measurement_start_time`` (audit H3), they are skipped by readers and kept aside."""
+        tiers = self.tiers()
+        live = [f for tier in ("raw", *REBUILT) for f in self._live(tier, tiers)]
+        bad = bad_partition_files(live)
+        if bad:
+            self.quarantined = quarantine(self.root, bad)
+            self._publish([], batch_id=batch_id_of(self.writer), rows={}, drops=bad)
 
     def finish_rebuild(self) -> None:
         if self._rebuild is None:

@@ -19,6 +19,7 @@ from netvigil.models.events import Event
 from netvigil.models.signals import SignalPoint
 from netvigil.models.tables import EVENT_SCHEMA, SIGNAL_SCHEMA, empty_table
 from netvigil.store.aggregation import COUNTS, AggregationQuery, TimeGrain, asn_number, utc
+from netvigil.store.partitions import readable
 from netvigil.store.protocol import StoredEvent
 
 _MEASUREMENT_OPTIONS = "hive_partitioning=true, union_by_name=true, hive_types={'day': DATE}"
@@ -41,7 +42,9 @@ def open_reader(root: Path, files: dict[str, dict[str, int]], at: dict[int, floa
     con.execute("SET parquet_metadata_cache = true")  # repeated queries skip footer reads
     con.execute("SET TimeZone = 'UTC'")
     for tier, cls in (("raw", None), ("observations", Observation), ("verdicts", Verdict)):
-        paths = [root / f for f in sorted(files.get(tier, {}))]
+        # A file under a day that is not a date would fail every query (audit H3): skipped
+        # here, moved aside by `netvigil analyze --rebuild` (store.partitions).
+        paths = [root / f for f in sorted(files.get(tier, {})) if readable(f)]
         if paths:
             con.execute(
                 f"CREATE VIEW {tier} AS SELECT * FROM read_parquet([{_listed(paths)}],"

@@ -6,6 +6,7 @@ CSRF guard, login throttle): no module globals, so tests build as many apps as t
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,13 +21,16 @@ from netvigil._settings import Settings
 from netvigil.incidents import Tracker
 from netvigil.models.catalogue import load_catalogue
 from netvigil.web import _problems
+from netvigil.web._auth import SESSION_LIFETIME_S
 from netvigil.web._cache import PublicPageCache
 from netvigil.web._charts import SharedReads
 from netvigil.web._format import install_formatting
 from netvigil.web._i18n import Catalogues
+from netvigil.web._limits import BodyLimit, ExportLimiter
 from netvigil.web._observatory import StoreReaders
 from netvigil.web._render import build_templates
 from netvigil.web._security import (
+    LOGIN_HASH_SLOTS,
     CsrfGuard,
     LoginThrottle,
     ReadOnlyCors,
@@ -37,8 +41,10 @@ from netvigil.web._tracker import data_version, open_tracker
 
 STATIC_DIR = Path(__file__).parent / "static"
 SESSION_COOKIE = "netvigil_session"
-# An editor's session ends after a working day; they log in again the next morning.
-SESSION_MAX_AGE_S = 8 * 3600
+# The cookie's lifetime in the browser. Starlette re-signs it on every response, so this alone
+# would never end a session in use: the absolute limit (twelve hours after login) and the
+# server-side revocation (logout, password, role, disable) are checked by _auth.session_user.
+SESSION_MAX_AGE_S = SESSION_LIFETIME_S
 
 API_DESCRIPTION = """\
 The public record of internet shutdowns and censorship incidents documented by netvigil, and
@@ -73,6 +79,7 @@ def create_app(settings: Settings, *, tracker: Tracker | None = None) -> FastAPI
     app.state.templates = build_templates(catalogues)
     app.state.csrf = CsrfGuard(secret)
     app.state.throttle = LoginThrottle()
+    app.state.login_slots = threading.BoundedSemaphore(LOGIN_HASH_SLOTS)
     app.state.tracker = (
         tracker
         if tracker is not None
@@ -123,8 +130,12 @@ def create_app(settings: Settings, *, tracker: Tracker | None = None) -> FastAPI
         same_site="lax",
         https_only=settings.web.secure_cookies,
     )
+    # Inside the cache: a cached export costs nothing and is not counted.
+    web = settings.web
+    app.add_middleware(ExportLimiter, per_client=web.exports_per_client, slots=web.export_slots)
     if settings.web.response_cache:
         app.add_middleware(PublicPageCache, version=partial_version(app))
+    app.add_middleware(BodyLimit, max_upload_bytes=settings.web.max_upload_bytes)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(ReadOnlyCors)
     return app

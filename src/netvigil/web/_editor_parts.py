@@ -60,10 +60,16 @@ def incident_view(
 ) -> Response:
     tracker = request.app.state.tracker
     record = private_dict(tracker.get_incident(incident_id, public=False))
+    linked = [private_dict(r) for r in tracker.linked_reports(incident_id, public=False)]
+    if not user.can("editor"):
+        # Sources and reporters' contacts are for the editors who protect them, not for every
+        # viewer (least privilege, security audit L9).
+        for item in (record, *linked):
+            item["sources"] = []
     can_edit = user.can("editor") and (record["status"] != "published" or user.can("admin"))
     data = {
         "incident": record,
-        "linked": [private_dict(r) for r in tracker.linked_reports(incident_id, public=False)],
+        "linked": linked,
         "can_edit": can_edit,
         "next_statuses": _next_statuses(user, record["status"]),
         "instruments": [instrument_dict(li) for li in tracker.list_legal_instruments()],
