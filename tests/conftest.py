@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,13 @@ import pytest
 
 from nvtest import REPO, SHARED_DATA, running_as_root, shared_path
 from pg import PostgresServer
+
+# A suite started in the background of a non-interactive shell (`cmd &`, nohup, some CI runners)
+# inherits SIGINT ignored, and so would every process it starts: the Ctrl-C tests would then see a
+# probe or a lab run that cannot be interrupted. Python's own handler is put back, as in a
+# terminal; processes started from here get the default action again.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 __all__ = ["REPO", "SHARED_DATA", "running_as_root", "shared_path"]
 

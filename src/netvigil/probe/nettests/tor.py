@@ -21,6 +21,7 @@ from typing import Any
 from netvigil.probe.app_control import records
 from netvigil.probe.envelope import scrub
 from netvigil.probe.nettest import InputKind, Measured, Nettest, Session
+from netvigil.probe.scrub import SCRUBBED
 from netvigil.probe.steps import Trace, endpoint
 from netvigil.probe.targets import CONNECT, Outcome, http_target, tcp_target, tls_target
 from netvigil.probe.tor_targets import PROTOCOLS, TorTarget
@@ -66,9 +67,26 @@ async def _measure_target(target: TorTarget, session: Session) -> tuple[dict[str
         "target_protocol": target.protocol,
     }
     if target.private:
-        secret = {host, target.address, endpoint(host, port)}
-        result = scrub(result, secret)
+        # The endpoint ("ip:port") goes whole, as OONI's probe writes it, before the address's
+        # own spellings: scrubbing the address alone would leave "[scrubbed]:9001" behind.
+        endpoints = {target.address, endpoint(host, port)}
+        result = _replace_strings(result, endpoints)
+        result = scrub(result, {host})
     return result, trace
+
+
+def _replace_strings(value: Any, secrets: set[str]) -> Any:
+    """``value`` (plain JSON values) with every string in ``secrets`` replaced by [scrubbed],
+    inside longer strings too."""
+    if isinstance(value, str):
+        for secret in sorted(secrets, key=len, reverse=True):
+            value = value.replace(secret, SCRUBBED)
+        return value
+    if isinstance(value, dict):
+        return {k: _replace_strings(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_strings(v, secrets) for v in value]
+    return value
 
 
 async def measure(_: str | None, session: Session) -> Measured:
