@@ -35,9 +35,10 @@ from netvigil.ingest.sources import Line  # noqa: E402
 from netvigil.models.events import Event  # noqa: E402
 from netvigil.store import Batch, open_store  # noqa: E402
 
-# Every backend the contract tests run on; the ClickHouse backend joins by adding its name here
-# and its branch in store_url() and pause_in_commit().
-BACKENDS = ("embedded",)
+# Every backend the contract tests run on (each has its branch in store_url() and
+# pause_in_commit()): the embedded DuckDB/Parquet store, and ClickHouse in process (chdb), which
+# runs the same SQL, engines and client code as a ClickHouse server.
+BACKENDS = ("embedded", "chdb")
 PAUSE_POINTS = ("before-line", "half-line")
 START = datetime(2024, 2, 1)
 
@@ -46,6 +47,8 @@ def store_url(backend: str, directory: Path) -> str:
     """A fresh, empty store of ``backend`` under ``directory``."""
     if backend == "embedded":
         return str(directory / "store")
+    if backend == "chdb":
+        return f"chdb:{directory / 'chstore'}"
     raise ValueError(f"unknown backend {backend!r}")
 
 
@@ -137,7 +140,15 @@ def writer(url: str, *args: str, stderr: Any = subprocess.PIPE) -> subprocess.Po
 
 def pause_in_commit(backend: str, where: str, ready: Path) -> None:
     """Make this process's next commit stop at ``where`` (just before its commit point, or
-    half-way through writing it), say so in ``ready``, and wait to be killed."""
+    half-way through writing it), say so in ``ready``, and wait to be killed.
+
+    ClickHouse's commit point is one row claimed in ``commits``: ``before-line`` stops with every
+    row of the batch inserted, just before the claim; ``half-line`` (a row cannot be half
+    written) stops half-way through inserting the batch's tables, the first one written.
+    """
+    if backend == "chdb":
+        _pause_clickhouse(where, ready)
+        return
     if backend != "embedded":
         raise ValueError(f"no pause point for backend {backend!r}")
     from netvigil.store import commitlog
@@ -154,6 +165,34 @@ def pause_in_commit(backend: str, where: str, ready: Path) -> None:
             time.sleep(3600)
 
     commitlog.LogState.append = append  # type: ignore[method-assign]
+
+
+def _pause_clickhouse(where: str, ready: Path) -> None:
+    from netvigil.store.clickhouse import ClickHouseStore
+
+    def stop() -> None:
+        ready.write_text(where)
+        while True:
+            time.sleep(3600)
+
+    if where == "before-line":
+        claim = ClickHouseStore._claim
+
+        def paused_claim(self: ClickHouseStore, client: Any, seq: int, batch: str, kind: str,
+                         *args: Any) -> bool:  # fmt: skip
+            if kind in ("measurements", "events", "signals"):
+                stop()
+            return claim(self, client, seq, batch, kind, *args)
+
+        ClickHouseStore._claim = paused_claim  # type: ignore[method-assign]
+    else:
+        insert = ClickHouseStore._insert
+
+        def paused_insert(self: ClickHouseStore, client: Any, *args: Any) -> None:
+            insert(self, client, *args)
+            stop()
+
+        ClickHouseStore._insert = paused_insert  # type: ignore[method-assign]
 
 
 def main() -> None:
