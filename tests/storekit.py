@@ -52,6 +52,11 @@ def store_url(backend: str, directory: Path) -> str:
     raise ValueError(f"unknown backend {backend!r}")
 
 
+def backend_of(url: str) -> str:
+    """The backend a store URL names (the inverse of store_url)."""
+    return "chdb" if url.startswith("chdb:") else "embedded"
+
+
 @functools.cache
 def _templates() -> list[synthetic.Template]:
     base = SHARED_DATA / "ooni" / "probecli_minipipeline"
@@ -205,10 +210,11 @@ def main() -> None:
     parser.add_argument("--lines-from", type=int, default=0, help="skip this many lines first")
     parser.add_argument("--pause-at", choices=PAUSE_POINTS, default=None)
     parser.add_argument("--ready", type=Path, default=None)
-    parser.add_argument("--backend", default="embedded")
+    parser.add_argument("--backend", default=None, help="default: the one the URL names")
     argv = sys.argv[1:]
     cut = argv.index("--") if "--" in argv else len(argv)
     args = parser.parse_args(argv[:cut])
+    args.backend = args.backend or backend_of(args.url)
     if args.what == "netvigil":  # a real command (after --), stopped inside its first commit
         from netvigil.cli.main import app
 

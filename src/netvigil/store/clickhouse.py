@@ -369,12 +369,13 @@ class ClickHouseStore:
         """``measurement_uid`` and ``line`` of one committed raw batch (a rebuild's source)."""
 
         def op(client: Any) -> Any:
-            return client.query_arrow(
+            table = client.query_arrow(
                 f"SELECT measurement_uid, line FROM `{self.database}`.raw"
                 " WHERE batch = {batch:String}",
                 parameters={"batch": batch},
-                use_strings=False,
+                use_strings=False,  # lines as bytes, as stored
             )
+            return table.set_column(0, "measurement_uid", table.column(0).cast(pa.string()))
 
         return self.conn.run(op)
 
