@@ -30,6 +30,7 @@ new generation. Writers committing meanwhile insert their derived rows into both
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import shutil
 import tempfile
@@ -228,7 +229,8 @@ class ClickHouseStore:
             f"INSERT INTO `{self.database}`.commits (seq, batch, writer, kind, source, rows)"
             " SELECT {seq:UInt64}, {batch:String}, {writer:String}, {kind:String},"
             " {source:String}, {rows:String}"
-            f" WHERE (SELECT count() FROM `{self.database}`.commits WHERE seq >= {{seq:UInt64}}) = 0",
+            f" WHERE (SELECT count() FROM `{self.database}`.commits"
+            " WHERE seq >= {seq:UInt64}) = 0",
             parameters={
                 "seq": seq,
                 "batch": batch,
@@ -249,7 +251,9 @@ class ClickHouseStore:
         """Insert ``rows`` (Arrow) into ``table`` tagged with ``batch`` (invisible until its
         commit); ``day`` given as text (a Batch's) becomes a date."""
         if "day" in rows.column_names and pa.types.is_string(rows.schema.field("day").type):
-            days = pc.cast(pc.strptime(rows.column("day"), format="%Y-%m-%d", unit="s"), pa.date32())
+            days = pc.cast(
+                pc.strptime(rows.column("day"), format="%Y-%m-%d", unit="s"), pa.date32()
+            )
             rows = rows.set_column(rows.schema.get_field_index("day"), "day", days)
         rows = rows.append_column("batch", pa.array([batch] * rows.num_rows, pa.string()))
         client.insert_arrow(table, rows, database=self.database)
@@ -318,9 +322,8 @@ class ClickHouseStore:
         raw = tables.get("raw")
         keys: list[tuple[str, str, str]] = []
         if raw is not None:
-            keys = list(
-                zip(*(raw.column(c).to_pylist() for c in ("day", "cc", "measurement_uid")))
-            )
+            columns = [raw.column(c).to_pylist() for c in ("day", "cc", "measurement_uid")]
+            keys = list(zip(*columns, strict=True))
 
         def op(client: Any) -> CommitInfo:
             state = self._state(client)
@@ -356,7 +359,8 @@ class ClickHouseStore:
     # -- rebuild ------------------------------------------------------------------------------
     def _raw_batches(self, client: Any, snap: Snapshot) -> list[str]:
         rows = client.query(
-            f"SELECT DISTINCT batch FROM `{self.database}`.raw WHERE {snap.visible()} ORDER BY batch"
+            f"SELECT DISTINCT batch FROM `{self.database}`.raw WHERE {snap.visible()}"
+            " ORDER BY batch"
         ).result_rows
         return [str(r[0]) for r in rows]
 
@@ -367,17 +371,7 @@ class ClickHouseStore:
 
     def raw_batch(self, batch: str) -> Any:
         """``measurement_uid`` and ``line`` of one committed raw batch (a rebuild's source)."""
-
-        def op(client: Any) -> Any:
-            table = client.query_arrow(
-                f"SELECT measurement_uid, line FROM `{self.database}`.raw"
-                " WHERE batch = {batch:String}",
-                parameters={"batch": batch},
-                use_strings=False,  # lines as bytes, as stored
-            )
-            return table.set_column(0, "measurement_uid", table.column(0).cast(pa.string()))
-
-        return self.conn.run(op)
+        return self.conn.run(lambda client: read.raw_batch(client, self.database, batch))
 
     def begin_rebuild(self) -> list[str]:
         self._check_writable()
@@ -394,7 +388,9 @@ class ClickHouseStore:
             for tier in schema.DERIVED:
                 client.command(schema.measurement_table(self.database, tier, generation))
             while True:
-                if self._claim(client, state.snap.cursor + 1, generation, "rebuild", generation, {}):
+                if self._claim(
+                    client, state.snap.cursor + 1, generation, "rebuild", generation, {}
+                ):
                     break
                 state = self._state(client)
                 if state.rebuilds:
@@ -466,15 +462,23 @@ class ClickHouseStore:
             state = self._state(client)
             while True:
                 current = read.latest_rows(read.event_versions(client, state.snap, ids))
-                changed = [r for r in rows if r["event_id"] not in current or current[r["event_id"]][0] != r]
+                changed = [
+                    r
+                    for r in rows
+                    if r["event_id"] not in current or current[r["event_id"]][0] != r
+                ]
                 new = sum(1 for r in changed if r["event_id"] not in current)
                 if not changed:
                     return EventUpsert(0, 0, len(rows), state.snap.cursor)
                 batch = batch_id_of(self._writer)
-                self._insert(client, "events", pa.Table.from_pylist(changed, schema=EVENT_SCHEMA), batch)
+                self._insert(
+                    client, "events", pa.Table.from_pylist(changed, schema=EVENT_SCHEMA), batch
+                )
                 counts = {"events": len(changed)}
                 if self._claim(client, state.snap.cursor + 1, batch, "events", "", counts):
-                    return EventUpsert(new, len(changed) - new, len(rows) - len(changed), state.snap.cursor + 1)
+                    return EventUpsert(
+                        new, len(changed) - new, len(rows) - len(changed), state.snap.cursor + 1
+                    )
                 state = self._state(client)  # another writer committed: compare again
 
         return self.conn.run(op)
@@ -556,10 +560,8 @@ class ClickHouseStore:
             # An unfinished rebuild is abandoned: say so, so that another may start at once.
             generation = self._rebuild
             self._rebuild = None
-            try:
+            with contextlib.suppress(StoreError):
                 self._commit_rows("abort", generation, None, {})
-            except StoreError:
-                pass
         if self._staging is not None:
             shutil.rmtree(self._staging, ignore_errors=True)
             self._staging = None

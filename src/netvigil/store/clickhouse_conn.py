@@ -239,4 +239,3 @@ def _server_error(target: Target, exc: Exception) -> StoreError:
                 hint="is the server running, and is this its HTTP port (8123)?",
             )
     return StoreError(f"store {target.url}: {where}: {_first_line(exc)}")
-

@@ -70,6 +70,16 @@ def _epoch(moment: datetime) -> int:
     return int(utc(moment).replace(tzinfo=UTC).timestamp())
 
 
+def raw_batch(client: Any, database: str, batch: str) -> Any:
+    """``measurement_uid`` and ``line`` (bytes, as stored) of one raw batch."""
+    table = client.query_arrow(
+        f"SELECT measurement_uid, line FROM `{database}`.raw WHERE batch = {{batch:String}}",
+        parameters={"batch": batch},
+        use_strings=False,
+    )
+    return table.set_column(0, "measurement_uid", table.column(0).cast(pa.string()))
+
+
 # -- verdicts ------------------------------------------------------------------------------------
 def verdict_table(
     client: Any,
@@ -263,9 +273,7 @@ def event_versions(client: Any, snap: Snapshot, ids: Sequence[str] | None = None
         WHERE kind = 'events' AND seq <= {int(snap.cursor)}
     ) AS c ON e.batch = c.batch {where} ORDER BY _seq, e.event_id"""
     table = client.query_arrow(sql, parameters=params)
-    schema = EVENT_SCHEMA.append(pa.field("_seq", pa.int64())).append(
-        pa.field("_at", pa.float64())
-    )
+    schema = EVENT_SCHEMA.append(pa.field("_seq", pa.int64())).append(pa.field("_at", pa.float64()))
     if not table.column_names:
         return schema.empty_table()
     return conform(table, schema)

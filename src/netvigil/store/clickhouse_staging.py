@@ -72,17 +72,21 @@ class ClickHouseStaging:
             return None
         keys: list[tuple[str, ...]] = [(), (), ()]
         if batch.raw is not None and batch.raw.num_rows:
-            keys = [tuple(batch.raw.column(c).to_pylist()) for c in ("day", "cc", "measurement_uid")]
+            keys = [
+                tuple(batch.raw.column(c).to_pylist()) for c in ("day", "cc", "measurement_uid")
+            ]
         return Staged(batch_id, tuple(written), rows, keys[0], keys[1], keys[2])
 
     def raw_lines(self, source: str) -> Iterator[tuple[str, bytes]]:
-        from netvigil.store.clickhouse import ClickHouseStore
+        from netvigil.store import shown
+        from netvigil.store.clickhouse_conn import Connection, parse_target
+        from netvigil.store.clickhouse_read import raw_batch
 
-        store = ClickHouseStore(self.url, writable=False, lock_timeout=self.lock_timeout)
+        target = parse_target(self.url, shown(self.url))
+        conn = Connection(target, lock_timeout=self.lock_timeout, create=False)
         try:
-            table = store.raw_batch(source)
+            table = conn.run(lambda client: raw_batch(client, target.database, source))
         finally:
-            store.close()
-        yield from zip(
-            table.column("measurement_uid").to_pylist(), table.column("line").to_pylist(), strict=True
-        )
+            conn.close()
+        uids, lines = table.column("measurement_uid"), table.column("line")
+        yield from zip(uids.to_pylist(), lines.to_pylist(), strict=True)
