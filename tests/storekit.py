@@ -143,16 +143,17 @@ def writer(url: str, *args: str, stderr: Any = subprocess.PIPE) -> subprocess.Po
     )
 
 
-def pause_in_commit(backend: str, where: str, ready: Path) -> None:
+def pause_in_commit(backend: str, where: str, ready: Path, after: int = 0) -> None:
     """Make this process's next commit stop at ``where`` (just before its commit point, or
-    half-way through writing it), say so in ``ready``, and wait to be killed.
+    half-way through writing it), say so in ``ready``, and wait to be killed. ``after``: let
+    that many commits through first (ClickHouse only).
 
     ClickHouse's commit point is one row claimed in ``commits``: ``before-line`` stops with every
     row of the batch inserted, just before the claim; ``half-line`` (a row cannot be half
     written) stops half-way through inserting the batch's tables, the first one written.
     """
     if backend == "chdb":
-        _pause_clickhouse(where, ready)
+        _pause_clickhouse(where, ready, after)
         return
     if backend != "embedded":
         raise ValueError(f"no pause point for backend {backend!r}")
@@ -172,10 +173,15 @@ def pause_in_commit(backend: str, where: str, ready: Path) -> None:
     commitlog.LogState.append = append  # type: ignore[method-assign]
 
 
-def _pause_clickhouse(where: str, ready: Path) -> None:
+def _pause_clickhouse(where: str, ready: Path, after: int) -> None:
     from netvigil.store.clickhouse import ClickHouseStore
 
+    passed = [0]
+
     def stop() -> None:
+        passed[0] += 1
+        if passed[0] <= after:
+            return
         ready.write_text(where)
         while True:
             time.sleep(3600)
@@ -210,6 +216,7 @@ def main() -> None:
     parser.add_argument("--lines-from", type=int, default=0, help="skip this many lines first")
     parser.add_argument("--pause-at", choices=PAUSE_POINTS, default=None)
     parser.add_argument("--ready", type=Path, default=None)
+    parser.add_argument("--pause-after", type=int, default=0, help="commits to let through")
     parser.add_argument("--backend", default=None, help="default: the one the URL names")
     argv = sys.argv[1:]
     cut = argv.index("--") if "--" in argv else len(argv)
@@ -219,7 +226,7 @@ def main() -> None:
         from netvigil.cli.main import app
 
         if args.pause_at is not None:
-            pause_in_commit(args.backend, args.pause_at, args.ready)
+            pause_in_commit(args.backend, args.pause_at, args.ready, args.pause_after)
         app(args=argv[cut + 1 :], prog_name="netvigil")
         return
     if args.what == "measurements":

@@ -25,6 +25,7 @@ from netvigil.cli import (
     probe,
     serve,
     signals,
+    store,
     verdict,
 )
 from netvigil.cli._context import err_console
@@ -93,6 +94,7 @@ for _module in (
     agg,
     signals,
     detect,
+    store,
     incidents,
     impact,
     serve,

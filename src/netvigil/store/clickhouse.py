@@ -555,6 +555,78 @@ class ClickHouseStore:
         result: EventFeed = self._read(query, EventFeed((), 0))
         return result
 
+    # -- export -------------------------------------------------------------------------------
+    def measurement_days(self) -> dict[str, int]:
+        def query(client: Any, snap: Snapshot) -> dict[str, int]:
+            rows = client.query(
+                f"SELECT toString(day), count() FROM `{self.database}`.raw"
+                f" WHERE {snap.visible()} GROUP BY day"
+            ).result_rows
+            return {str(day): int(n) for day, n in rows}
+
+        found: dict[str, int] = self._read(query, {})
+        return found
+
+    def day_uids(self, day: str) -> list[str]:
+        def query(client: Any, snap: Snapshot) -> list[str]:
+            rows = client.query(
+                f"SELECT measurement_uid FROM `{self.database}`.raw WHERE day = {{d:Date}}"
+                f" AND {snap.visible()} ORDER BY measurement_uid",
+                parameters={"d": day},
+            ).result_rows
+            return [str(r[0]) for r in rows]
+
+        found: list[str] = self._read(query, [])
+        return found
+
+    def measurement_rows(self, tier: str, day: str, uids: Sequence[str]) -> Any:
+        if tier not in schema.MEASUREMENT_TIERS:
+            raise ValueError(f"not a measurement tier: {tier!r}")
+        target = schema.tier_schema(tier)
+
+        def query(client: Any, snap: Snapshot) -> Any:
+            parts = []
+            unique = sorted(set(uids))
+            for start in range(0, max(len(unique), 1), KEY_CHUNK):
+                parts.append(
+                    client.query_arrow(
+                        f"SELECT * EXCEPT (batch) FROM {snap.table(tier)} WHERE day = {{d:Date}}"
+                        " AND measurement_uid IN {uids:Array(String)}"
+                        f" AND {snap.visible()} ORDER BY measurement_uid",
+                        parameters={"d": day, "uids": unique[start : start + KEY_CHUNK]},
+                        use_strings=False,  # raw lines stay bytes; conform() decodes the rest
+                    )
+                )
+            table = pa.concat_tables(
+                [read.conform(p, target) for p in parts if p.num_rows] or [target.empty_table()]
+            )
+            day_text = pc.strftime(table.column("day").cast(pa.timestamp("s")), format="%Y-%m-%d")
+            return table.set_column(table.schema.get_field_index("day"), "day", day_text)
+
+        return self._read(query, None)
+
+    def signal_imports(self) -> list[tuple[str, list[SignalPoint]]]:
+        from netvigil.models.signals import SignalPoint
+
+        def query(client: Any, snap: Snapshot) -> list[tuple[str, list[SignalPoint]]]:
+            latest = client.query(
+                "SELECT source, argMax(batch, seq), max(seq) AS last"
+                f" FROM `{self.database}`.commits WHERE kind = 'signals'"
+                f" AND seq <= {snap.cursor} GROUP BY source ORDER BY last"
+            ).result_rows
+            out = []
+            for source, batch, _ in latest:
+                rows = client.query(
+                    "SELECT entity_type, entity_code, signal, timestamp, value"
+                    f" FROM `{self.database}`.signals WHERE batch = {{b:String}}",
+                    parameters={"b": batch},
+                ).result_rows
+                out.append((str(source), [SignalPoint(*row) for row in rows]))
+            return out
+
+        found: list[tuple[str, list[SignalPoint]]] = self._read(query, [])
+        return found
+
     def close(self) -> None:
         if self._rebuild is not None and self._ready:
             # An unfinished rebuild is abandoned: say so, so that another may start at once.

@@ -533,6 +533,59 @@ class ParquetStore:
         )
         return EventFeed(tuple(found), seq)
 
+    # -- export -------------------------------------------------------------------------------
+    def measurement_days(self) -> dict[str, int]:
+        rows = self._read(
+            lambda con: con.execute(
+                "SELECT strftime(day, '%Y-%m-%d'), count(*) FROM raw GROUP BY 1"
+            ).fetchall()
+        )[0]
+        return {str(day): int(n) for day, n in rows}
+
+    def day_uids(self, day: str) -> list[str]:
+        rows = self._read(
+            lambda con: con.execute(
+                "SELECT measurement_uid FROM raw WHERE day = ?::DATE ORDER BY 1", [day]
+            ).fetchall()
+        )[0]
+        return [str(r[0]) for r in rows]
+
+    def measurement_rows(self, tier: str, day: str, uids: Sequence[str]) -> Any:
+        if tier not in ("raw", "observations", "verdicts"):
+            raise ValueError(f"not a measurement tier: {tier!r}")
+        wanted = pa.table({"uid": pa.array(list(uids), pa.string())})
+
+        def query(con: Any) -> Any:
+            con.register("_wanted", wanted)
+            try:
+                return con.sql(
+                    f"SELECT * EXCLUDE (day), strftime(day, '%Y-%m-%d') AS day FROM {tier}"
+                    " WHERE day = ?::DATE AND measurement_uid IN (SELECT uid FROM _wanted)"
+                    " ORDER BY measurement_uid",
+                    params=[day],
+                ).to_arrow_table()
+            finally:
+                con.unregister("_wanted")
+
+        return self._read(query)[0]
+
+    def signal_imports(self) -> list[tuple[str, list[SignalPoint]]]:
+        from netvigil.models.signals import SignalPoint
+
+        self._refresh()
+        by_source: dict[str, list[tuple[int, str]]] = {}
+        for name, seq in self._live("signals").items():
+            source = name.split("/")[1].removeprefix("source=")
+            by_source.setdefault(source, []).append((seq, name))
+        out = []
+        for source, files in sorted(by_source.items(), key=lambda kv: max(kv[1])):
+            points = []
+            for _, name in sorted(files):
+                for row in pq.read_table(self.root / name).to_pylist():
+                    points.append(SignalPoint(**row))
+            out.append((source, points))
+        return out
+
     def close(self) -> None:
         self._close_reader()
         if self._lease is not None:
