@@ -70,6 +70,7 @@ STAGING = "_staging"
 KEY_CHUNK = 5000  # (day, cc, uid) keys per lookup: query parameters travel in the URL
 SERVER_LEASE = 900.0  # a server rebuild whose owner committed nothing for this long is abandoned
 REBUILD_KINDS = ("rebuild", "switch", "abort")
+MAX_PARTS = 48  # chdb: parts of one partition past which a commit merges them (see _compact)
 
 
 @dataclass(frozen=True)
@@ -258,6 +259,29 @@ class ClickHouseStore:
         rows = rows.append_column("batch", pa.array([batch] * rows.num_rows, pa.string()))
         client.insert_arrow(table, rows, database=self.database)
 
+    def _compact(self, client: Any, tables: Iterable[str]) -> None:
+        """chdb only: merge parts now where a partition has many. A server merges them in the
+        background; chdb's engine lives for one operation (clickhouse_conn), too short for its
+        background merges, so each commit adds a part per tier and month that nothing would
+        merge (past 3,000 in a partition ClickHouse refuses inserts)."""
+        if self.target.path is None:
+            return
+        crowded = client.query(
+            "SELECT table, partition_id FROM system.parts WHERE active AND database = {db:String}"
+            " AND table IN {tables:Array(String)} GROUP BY table, partition_id"
+            " HAVING count() > {limit:UInt32}",
+            parameters={
+                "db": self.database,
+                "tables": sorted({*tables, "commits"}),
+                "limit": MAX_PARTS,
+            },
+        ).result_rows
+        for table, partition in crowded:
+            client.command(
+                f"OPTIMIZE TABLE `{self.database}`.`{table}` PARTITION ID {{p:String}}",
+                parameters={"p": partition},
+            )
+
     # -- measurements -------------------------------------------------------------------------
     def _stored_keys(
         self, client: Any, snap: Snapshot, keys: Sequence[tuple[str, str, str]]
@@ -346,6 +370,7 @@ class ClickHouseStore:
                 counts = {tier: rows.num_rows for tier, rows in current.items()}
                 if self._claim(client, state.snap.cursor + 1, batch, "measurements", "", counts):
                     seq = state.snap.cursor + 1
+                    self._compact(client, inserted)
                     return CommitInfo(batch, counts, len(inserted), len(stored), seq)
                 state = self._state(client)  # lost the seq: look at what was committed meanwhile
 
@@ -441,6 +466,7 @@ class ClickHouseStore:
             current = state or self._state(client)
             while not self._claim(client, current.snap.cursor + 1, batch, kind, source, rows):
                 current = self._state(client)
+            self._compact(client, [kind] if kind in ("signals", "events") else [])
             return batch, current.snap.cursor + 1
 
         return self.conn.run(op)
@@ -476,6 +502,7 @@ class ClickHouseStore:
                 )
                 counts = {"events": len(changed)}
                 if self._claim(client, state.snap.cursor + 1, batch, "events", "", counts):
+                    self._compact(client, ["events"])
                     return EventUpsert(
                         new, len(changed) - new, len(rows) - len(changed), state.snap.cursor + 1
                     )
