@@ -307,8 +307,20 @@ class ClickHouseStore:
             return [False] * len(keys)
 
         def op(client: Any) -> list[bool]:
-            found = self._stored_keys(client, self._snapshot(client), keys)
-            return [(d, c.upper(), u) in found for d, c, u in keys]
+            # By (day, uid), as the embedded store: a caller's country code is not trusted to
+            # match the stored one (the writers' own lookups use their rows' exact keys).
+            snap = self._snapshot(client)
+            found: set[tuple[str, str]] = set()
+            unique = sorted({(d, u) for d, _, u in keys})
+            for start in range(0, len(unique) if snap.cursor else 0, KEY_CHUNK):
+                rows = client.query(
+                    f"SELECT toString(day), measurement_uid FROM `{self.database}`.raw"
+                    " WHERE (day, measurement_uid) IN {keys:Array(Tuple(Date, String))}"
+                    f" AND {snap.visible()}",
+                    parameters={"keys": unique[start : start + KEY_CHUNK]},
+                ).result_rows
+                found.update((str(d), str(u)) for d, u in rows)
+            return [(d, u) in found for d, _, u in keys]
 
         return self.conn.run(op)
 
