@@ -36,21 +36,21 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from netvigil._errors import InputError, StoreError
 from netvigil.models.signals import SOURCE_ID
 from netvigil.models.tables import EVENT_SCHEMA, event_rows, signals_table
+from netvigil.store import clickhouse_order as order
 from netvigil.store import clickhouse_read as read
 from netvigil.store import clickhouse_schema as schema
 from netvigil.store.clickhouse_conn import Connection, parse_target
+from netvigil.store.clickhouse_order import State
 from netvigil.store.clickhouse_read import Snapshot
 from netvigil.store.clickhouse_staging import ClickHouseStaging, batch_id_of, read_arrow
 from netvigil.store.commitlog import (
@@ -67,18 +67,6 @@ if TYPE_CHECKING:
     from netvigil.store.aggregation import AggregationQuery
 
 STAGING = "_staging"
-KEY_CHUNK = 5000  # (day, cc, uid) keys per lookup: query parameters travel in the URL
-SERVER_LEASE = 900.0  # a server rebuild whose owner committed nothing for this long is abandoned
-REBUILD_KINDS = ("rebuild", "switch", "abort")
-MAX_PARTS = 48  # chdb: parts of one partition past which a commit merges them (see _compact)
-
-
-@dataclass(frozen=True)
-class State:
-    """The commit order as a writer sees it: the snapshot, and the rebuilds in progress."""
-
-    snap: Snapshot
-    rebuilds: tuple[str, ...]  # generations being rebuilt by live owners
 
 
 class ClickHouseStore:
@@ -190,118 +178,32 @@ class ClickHouseStore:
 
     # -- the commit order ---------------------------------------------------------------------
     def _state(self, client: Any) -> State:
-        rows = client.query(
-            f"SELECT seq, writer, kind, source, toFloat64(at) FROM `{self.database}`.commits"
-            " WHERE kind IN {kinds:Array(String)} ORDER BY seq",
-            parameters={"kinds": list(REBUILD_KINDS)},
-        ).result_rows
-        cursor = int(client.command(f"SELECT max(seq) FROM `{self.database}`.commits"))
-        live = schema.FIRST_GENERATION
-        open_: dict[str, str] = {}
-        for _seq, owner, kind, source, _at in rows:
-            if kind == "rebuild":
-                open_[source] = owner
-            else:
-                open_.pop(source, None)
-                if kind == "switch":
-                    live = source
-        rebuilds = tuple(g for g, owner in open_.items() if self._alive(client, owner))
-        return State(Snapshot(self.database, cursor, live), rebuilds)
+        return order.read_state(client, self.database, lambda owner: self._alive(client, owner))
 
     def _alive(self, client: Any, owner: str) -> bool:
         if owner == self._writer:
             return True
         if self.target.path is not None:
             return writer_alive(self.target.path, owner)
-        last = client.command(
-            f"SELECT toFloat64(max(at)) FROM `{self.database}`.commits WHERE writer = {{w:String}}",
-            parameters={"w": owner},
-        )
-        return time.time() - float(last) < SERVER_LEASE
+        return order.committed_recently(client, self.database, owner)
 
     def _snapshot(self, client: Any) -> Snapshot:
         return self._state(client).snap
 
+    # _claim and _insert are methods so that the tests can stop a writer inside its commit
     def _claim(
         self, client: Any, seq: int, batch: str, kind: str, source: str, rows: dict[str, int]
     ) -> bool:
-        """Try to make ``batch`` commit number ``seq``; whether it did (see the docstring)."""
-        client.command(
-            f"INSERT INTO `{self.database}`.commits (seq, batch, writer, kind, source, rows)"
-            " SELECT {seq:UInt64}, {batch:String}, {writer:String}, {kind:String},"
-            " {source:String}, {rows:String}"
-            f" WHERE (SELECT count() FROM `{self.database}`.commits"
-            " WHERE seq >= {seq:UInt64}) = 0",
-            parameters={
-                "seq": seq,
-                "batch": batch,
-                "writer": self._writer,
-                "kind": kind,
-                "source": source,
-                "rows": orjson.dumps(rows).decode(),
-            },
-            settings={"insert_deduplication_token": f"netvigil-seq-{seq}"},
-        )
-        owner = client.query(
-            f"SELECT batch FROM `{self.database}`.commits WHERE seq = {{seq:UInt64}}",
-            parameters={"seq": seq},
-        ).result_rows
-        return bool(owner) and owner[0][0] == batch
+        return order.claim(client, self.database, self._writer, seq, batch, kind, source, rows)
 
     def _insert(self, client: Any, table: str, rows: Any, batch: str) -> None:
-        """Insert ``rows`` (Arrow) into ``table`` tagged with ``batch`` (invisible until its
-        commit); ``day`` given as text (a Batch's) becomes a date."""
-        if "day" in rows.column_names and pa.types.is_string(rows.schema.field("day").type):
-            days = pc.cast(
-                pc.strptime(rows.column("day"), format="%Y-%m-%d", unit="s"), pa.date32()
-            )
-            rows = rows.set_column(rows.schema.get_field_index("day"), "day", days)
-        rows = rows.append_column("batch", pa.array([batch] * rows.num_rows, pa.string()))
-        client.insert_arrow(table, rows, database=self.database)
+        order.insert(client, self.database, table, rows, batch)
 
     def _compact(self, client: Any, tables: Iterable[str]) -> None:
-        """chdb only: merge parts now where a partition has many. A server merges them in the
-        background; chdb's engine lives for one operation (clickhouse_conn), too short for its
-        background merges, so each commit adds a part per tier and month that nothing would
-        merge (past 3,000 in a partition ClickHouse refuses inserts)."""
-        if self.target.path is None:
-            return
-        crowded = client.query(
-            "SELECT table, partition_id FROM system.parts WHERE active AND database = {db:String}"
-            " AND table IN {tables:Array(String)} GROUP BY table, partition_id"
-            " HAVING count() > {limit:UInt32}",
-            parameters={
-                "db": self.database,
-                "tables": sorted({*tables, "commits"}),
-                "limit": MAX_PARTS,
-            },
-        ).result_rows
-        for table, partition in crowded:
-            client.command(
-                f"OPTIMIZE TABLE `{self.database}`.`{table}` PARTITION ID {{p:String}}",
-                parameters={"p": partition},
-            )
+        if self.target.path is not None:  # a server merges in the background
+            order.compact(client, self.database, tables)
 
     # -- measurements -------------------------------------------------------------------------
-    def _stored_keys(
-        self, client: Any, snap: Snapshot, keys: Sequence[tuple[str, str, str]]
-    ) -> set[tuple[str, str, str]]:
-        """The ``(day, cc, uid)`` of ``keys`` that committed batches of ``snap`` hold."""
-        found: set[tuple[str, str, str]] = set()
-        if snap.cursor == 0 or not keys:
-            return found
-        unique = sorted(set(keys))
-        for start in range(0, len(unique), KEY_CHUNK):
-            chunk = unique[start : start + KEY_CHUNK]
-            rows = client.query(
-                f"SELECT toString(day), cc, measurement_uid FROM `{self.database}`.raw"
-                " WHERE (day, cc, measurement_uid) IN {keys:Array(Tuple(Date, String, String))}"
-                f" AND {snap.visible()}",
-                parameters={"keys": chunk},
-            ).result_rows
-            found.update((str(d), str(c), str(u)) for d, c, u in rows)
-        return found
-
     def is_stored(self, keys: Sequence[tuple[str, str, str]]) -> list[bool]:
         if not self._ready:
             return [False] * len(keys)
@@ -312,12 +214,12 @@ class ClickHouseStore:
             snap = self._snapshot(client)
             found: set[tuple[str, str]] = set()
             unique = sorted({(d, u) for d, _, u in keys})
-            for start in range(0, len(unique) if snap.cursor else 0, KEY_CHUNK):
+            for start in range(0, len(unique) if snap.cursor else 0, order.KEY_CHUNK):
                 rows = client.query(
                     f"SELECT toString(day), measurement_uid FROM `{self.database}`.raw"
                     " WHERE (day, measurement_uid) IN {keys:Array(Tuple(Date, String))}"
                     f" AND {snap.visible()}",
-                    parameters={"keys": unique[start : start + KEY_CHUNK]},
+                    parameters={"keys": unique[start : start + order.KEY_CHUNK]},
                 ).result_rows
                 found.update((str(d), str(u)) for d, u in rows)
             return [(d, u) in found for d, _, u in keys]
@@ -368,7 +270,7 @@ class ClickHouseStore:
             inserted: set[str] = set()
             dropped: set[str] | None = None
             while True:
-                stored = {k[2] for k in self._stored_keys(client, state.snap, keys)}
+                stored = {k[2] for k in order.stored_keys(client, state.snap, keys)}
                 if stored != dropped:  # (re)write the batch without what is stored
                     current, dropped = _without(tables, stored), stored
                     if not current:
@@ -594,76 +496,25 @@ class ClickHouseStore:
         result: EventFeed = self._read(query, EventFeed((), 0))
         return result
 
-    # -- export -------------------------------------------------------------------------------
+    # -- export (clickhouse_read) ---------------------------------------------------------------
     def measurement_days(self) -> dict[str, int]:
-        def query(client: Any, snap: Snapshot) -> dict[str, int]:
-            rows = client.query(
-                f"SELECT toString(day), count() FROM `{self.database}`.raw"
-                f" WHERE {snap.visible()} GROUP BY day"
-            ).result_rows
-            return {str(day): int(n) for day, n in rows}
-
-        found: dict[str, int] = self._read(query, {})
+        found: dict[str, int] = self._read(read.measurement_days, {})
         return found
 
     def day_uids(self, day: str) -> list[str]:
-        def query(client: Any, snap: Snapshot) -> list[str]:
-            rows = client.query(
-                f"SELECT measurement_uid FROM `{self.database}`.raw WHERE day = {{d:Date}}"
-                f" AND {snap.visible()} ORDER BY measurement_uid",
-                parameters={"d": day},
-            ).result_rows
-            return [str(r[0]) for r in rows]
-
-        found: list[str] = self._read(query, [])
+        found: list[str] = self._read(lambda client, snap: read.day_uids(client, snap, day), [])
         return found
 
     def measurement_rows(self, tier: str, day: str, uids: Sequence[str]) -> Any:
         if tier not in schema.MEASUREMENT_TIERS:
             raise ValueError(f"not a measurement tier: {tier!r}")
-        target = schema.tier_schema(tier)
-
-        def query(client: Any, snap: Snapshot) -> Any:
-            parts = []
-            unique = sorted(set(uids))
-            for start in range(0, max(len(unique), 1), KEY_CHUNK):
-                parts.append(
-                    client.query_arrow(
-                        f"SELECT * EXCEPT (batch) FROM {snap.table(tier)} WHERE day = {{d:Date}}"
-                        " AND measurement_uid IN {uids:Array(String)}"
-                        f" AND {snap.visible()} ORDER BY measurement_uid",
-                        parameters={"d": day, "uids": unique[start : start + KEY_CHUNK]},
-                        use_strings=False,  # raw lines stay bytes; conform() decodes the rest
-                    )
-                )
-            table = pa.concat_tables(
-                [read.conform(p, target) for p in parts if p.num_rows] or [target.empty_table()]
-            )
-            day_text = pc.strftime(table.column("day").cast(pa.timestamp("s")), format="%Y-%m-%d")
-            return table.set_column(table.schema.get_field_index("day"), "day", day_text)
-
-        return self._read(query, None)
+        empty = schema.tier_schema(tier).empty_table()
+        return self._read(
+            lambda client, snap: read.measurement_rows(client, snap, tier, day, uids), empty
+        )
 
     def signal_imports(self) -> list[tuple[str, list[SignalPoint]]]:
-        from netvigil.models.signals import SignalPoint
-
-        def query(client: Any, snap: Snapshot) -> list[tuple[str, list[SignalPoint]]]:
-            latest = client.query(
-                "SELECT source, argMax(batch, seq), max(seq) AS last"
-                f" FROM `{self.database}`.commits WHERE kind = 'signals'"
-                f" AND seq <= {snap.cursor} GROUP BY source ORDER BY last"
-            ).result_rows
-            out = []
-            for source, batch, _ in latest:
-                rows = client.query(
-                    "SELECT entity_type, entity_code, signal, timestamp, value"
-                    f" FROM `{self.database}`.signals WHERE batch = {{b:String}}",
-                    parameters={"b": batch},
-                ).result_rows
-                out.append((str(source), [SignalPoint(*row) for row in rows]))
-            return out
-
-        found: list[tuple[str, list[SignalPoint]]] = self._read(query, [])
+        found: list[tuple[str, list[SignalPoint]]] = self._read(read.signal_imports, [])
         return found
 
     def close(self) -> None:

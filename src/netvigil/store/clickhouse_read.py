@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from netvigil.models.events import Event
 from netvigil.models.signals import SignalPoint
@@ -321,3 +322,66 @@ def _stored(row: dict[str, Any], seq: int, first: int, at: float) -> StoredEvent
     return StoredEvent(
         event=event, revision=seq, created=first, changed_at=datetime.fromtimestamp(at, tz=UTC)
     )
+
+
+# -- export (`netvigil store copy`) --------------------------------------------------------------
+KEY_CHUNK = 5000  # uids per query: query parameters travel in the URL
+
+
+def measurement_days(client: Any, snap: Snapshot) -> dict[str, int]:
+    rows = client.query(
+        f"SELECT toString(day), count() FROM `{snap.database}`.raw"
+        f" WHERE {snap.visible()} GROUP BY day"
+    ).result_rows
+    return {str(day): int(n) for day, n in rows}
+
+
+def day_uids(client: Any, snap: Snapshot, day: str) -> list[str]:
+    rows = client.query(
+        f"SELECT measurement_uid FROM `{snap.database}`.raw WHERE day = {{d:Date}}"
+        f" AND {snap.visible()} ORDER BY measurement_uid",
+        parameters={"d": day},
+    ).result_rows
+    return [str(r[0]) for r in rows]
+
+
+def measurement_rows(client: Any, snap: Snapshot, tier: str, day: str, uids: Sequence[str]) -> Any:
+    """Every column of ``tier``'s rows of ``uids`` as a Batch's table (``day`` as text)."""
+    from netvigil.store.clickhouse_schema import tier_schema
+
+    target = tier_schema(tier)
+    parts = []
+    unique = sorted(set(uids))
+    for start in range(0, len(unique), KEY_CHUNK):
+        parts.append(
+            client.query_arrow(
+                f"SELECT * EXCEPT (batch) FROM {snap.table(tier)} WHERE day = {{d:Date}}"
+                " AND measurement_uid IN {uids:Array(String)}"
+                f" AND {snap.visible()} ORDER BY measurement_uid",
+                parameters={"d": day, "uids": unique[start : start + KEY_CHUNK]},
+                use_strings=False,  # raw lines stay bytes; conform() decodes the rest
+            )
+        )
+    table = pa.concat_tables(
+        [conform(p, target) for p in parts if p.num_rows] or [target.empty_table()]
+    )
+    day_text = pc.strftime(table.column("day").cast(pa.timestamp("s")), format="%Y-%m-%d")
+    return table.set_column(table.schema.get_field_index("day"), "day", day_text)
+
+
+def signal_imports(client: Any, snap: Snapshot) -> list[tuple[str, list[SignalPoint]]]:
+    """Each signal source's latest import, oldest first."""
+    latest = client.query(
+        "SELECT source, argMax(batch, seq), max(seq) AS last"
+        f" FROM `{snap.database}`.commits WHERE kind = 'signals'"
+        f" AND seq <= {int(snap.cursor)} GROUP BY source ORDER BY last"
+    ).result_rows
+    out = []
+    for source, batch, _ in latest:
+        rows = client.query(
+            "SELECT entity_type, entity_code, signal, timestamp, value"
+            f" FROM `{snap.database}`.signals WHERE batch = {{b:String}}",
+            parameters={"b": batch},
+        ).result_rows
+        out.append((str(source), [SignalPoint(*row) for row in rows]))
+    return out

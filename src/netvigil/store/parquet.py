@@ -535,39 +535,15 @@ class ParquetStore:
 
     # -- export -------------------------------------------------------------------------------
     def measurement_days(self) -> dict[str, int]:
-        rows = self._read(
-            lambda con: con.execute(
-                "SELECT strftime(day, '%Y-%m-%d'), count(*) FROM raw GROUP BY 1"
-            ).fetchall()
-        )[0]
-        return {str(day): int(n) for day, n in rows}
+        return self._read(parquet_read.measurement_days)[0]
 
     def day_uids(self, day: str) -> list[str]:
-        rows = self._read(
-            lambda con: con.execute(
-                "SELECT measurement_uid FROM raw WHERE day = ?::DATE ORDER BY 1", [day]
-            ).fetchall()
-        )[0]
-        return [str(r[0]) for r in rows]
+        return self._read(lambda con: parquet_read.day_uids(con, day))[0]
 
     def measurement_rows(self, tier: str, day: str, uids: Sequence[str]) -> Any:
         if tier not in ("raw", "observations", "verdicts"):
             raise ValueError(f"not a measurement tier: {tier!r}")
-        wanted = pa.table({"uid": pa.array(list(uids), pa.string())})
-
-        def query(con: Any) -> Any:
-            con.register("_wanted", wanted)
-            try:
-                return con.sql(
-                    f"SELECT * EXCLUDE (day), strftime(day, '%Y-%m-%d') AS day FROM {tier}"
-                    " WHERE day = ?::DATE AND measurement_uid IN (SELECT uid FROM _wanted)"
-                    " ORDER BY measurement_uid",
-                    params=[day],
-                ).to_arrow_table()
-            finally:
-                con.unregister("_wanted")
-
-        return self._read(query)[0]
+        return self._read(lambda con: parquet_read.measurement_rows(con, tier, day, uids))[0]
 
     def signal_imports(self) -> list[tuple[str, list[SignalPoint]]]:
         from netvigil.models.signals import SignalPoint
