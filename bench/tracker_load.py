@@ -85,7 +85,7 @@ def seed(db_url: str, target: int, rng: random.Random) -> tuple[list[int], list[
     synthesised through the repository's public API (create, evidence, status workflow), so
     every row is a record the web app would really serve.
     """
-    from netvigil.incidents import IncidentFilter, Tracker
+    from netvigil.incidents import Actor, IncidentFilter, Tracker
     from netvigil.incidents.stop_io import read_stop
 
     tracker = Tracker(db_url)
@@ -124,8 +124,9 @@ def seed(db_url: str, target: int, rng: random.Random) -> tuple[list[int], list[
             tracker.attach_evidence(
                 incident.id, "url", f"https://explorer.ooni.org/m/synthetic-{i}", admin
             )
-            for status in ("corroborated", "verified", "published"):
-                tracker.set_status(incident.id, status, admin)
+            for status in ("corroborated", "verified"):  # four eyes: another verifies
+                tracker.set_status(incident.id, status, Actor("verifier@example.org", "editor"))
+            tracker.set_status(incident.id, "published", admin)
         published = tracker.list_incidents(IncidentFilter(limit=None), public=True)
         ids = [inc.id for inc in published]
         countries = sorted({inc.country_code for inc in published if inc.country_code})

@@ -80,3 +80,26 @@ def test_bad_asn_country_line_is_named(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
         read_asn_countries(mapping)
     assert err.value.line == 3
+
+
+def test_reading_bgp_leaves_a_closed_pipe_an_error_not_a_kill() -> None:
+    """mrtparse sets SIGPIPE to its default action when imported; the process that reads BGP data
+    (a server, a CLI run, this test session) must still get BrokenPipeError from a write to a
+    closed pipe instead of being killed by the signal (CI died with exit 141 this way)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import os, sys\n"
+        "from pathlib import Path\n"
+        "from netvigil.detect.bgp import bgp_points\n"
+        f"bgp_points([Path({str(shared_path('outages', RRC03))!r})])\n"
+        "r, w = os.pipe(); os.close(r)\n"
+        "try:\n"
+        "    os.write(w, b'x')\n"
+        "except BrokenPipeError:\n"
+        "    print('broken pipe raised')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, (done.returncode, done.stderr)
+    assert done.stdout.strip() == "broken pipe raised"

@@ -38,6 +38,8 @@ def test_records_who_did_what(tracker: Tracker, people: dict[str, Actor]) -> Non
     ]
     assert entries[4].actor == "editor@example.org"
     assert entries[4].detail["changed"]["title"] == {"from": None, "to": "exam shutdown"}
+    # and the digest of the incident it left (audit M7: the data is checked against the log)
+    assert entries[5].detail.pop("state") != entries[4].detail["state"]
     assert entries[5].detail == {"from": "reported", "to": "corroborated", "note": None}
     report = tracker.verify_audit()
     assert report.ok and report.entries == 7 and report.head == entries[-1].hash

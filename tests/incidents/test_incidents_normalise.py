@@ -75,7 +75,9 @@ def test_values_no_vocabulary_knows_are_reported_not_guessed() -> None:
 def test_services_from_flags_and_free_text() -> None:
     cells = {"facebook_affected": "Yes", "twitter_affected": "No",
              "other_affected": "YouTube, Viber, Snapchat and Facebook Messenger"}  # fmt: skip
-    assert normalise(cells).services == ["facebook", "messenger", "youtube", "viber", "snapchat"]
+    assert normalise(cells).services == [
+        "facebook", "facebook_messenger", "youtube", "viber", "snapchat"
+    ]  # fmt: skip
 
 
 def test_durations_are_recomputed_and_impossible_ones_flagged() -> None:

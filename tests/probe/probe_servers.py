@@ -10,10 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import gzip
+import ipaddress
+import json
 import socket
 import ssl
 import threading
 import time
+import zlib
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -171,10 +175,15 @@ class WebBehaviour:
     """What the web server does; ``public_ip`` is what it echoes as the client's public address."""
 
     public_ip: str = ""
+    public_ip6: str = "2001:db8::77"  # the public IPv6 address /echo-v6 shows, in odd spellings
     slow_seconds: float = 0.0
     requests: list[str] = field(default_factory=list)
     in_flight: int = 0  # /slow requests being served now
     most_in_flight: int = 0  # the highest in_flight seen since the last reset
+    # /hold requests wait until a test opens the gate: a run that is provably still measuring
+    # (no timing), e.g. when a test interrupts it. ``held`` counts those waiting now.
+    gate: threading.Event = field(default_factory=threading.Event)
+    held: int = 0
 
 
 async def _handle(
@@ -192,6 +201,12 @@ async def _handle(
     if path == "/hang":
         await asyncio.sleep(3600)
         return
+    if path == "/hold":
+        how.held += 1
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, how.gate.wait, 120)
+        finally:
+            how.held -= 1
     if path == "/eof":
         writer.close()  # a graceful FIN before any response
         return
@@ -218,6 +233,13 @@ async def _handle(
             f"public {how.public_ip}. <a href='/?from={peer}'>again</a></body></html>"
         ).encode()
         headers += [("X-Client-Ip", peer), ("X-Public-Ip", how.public_ip)]
+    elif path.startswith("/echo-"):
+        status, body, extra = _echo_variant(path.removeprefix("/echo-"), how)
+        headers += extra
+    elif path == "/whoami":
+        # A lookup service behind which the probe is NATed: it sees the public address.
+        body = json.dumps({"ip": how.public_ip}).encode()
+        headers = [("Content-Type", "application/json")]
     elif path == "/slow":
         how.in_flight += 1
         how.most_in_flight = max(how.most_in_flight, how.in_flight)
@@ -235,6 +257,34 @@ async def _handle(
     with contextlib.suppress(ConnectionError):
         await writer.drain()
     writer.close()
+
+
+def _echo_variant(kind: str, how: WebBehaviour) -> tuple[str, bytes, list[tuple[str, str]]]:
+    """Pages that show the client's public address in each form and encoding a server may use
+    (security audit H1): what the probe stores must hold none of them."""
+    ip, ip6 = how.public_ip, ipaddress.IPv6Address(how.public_ip6)
+    page = f"<html><head><title>Your address</title></head><body>Your IP is {ip}</body></html>"
+    if kind == "latin1":  # not UTF-8: OONI stores it as base64
+        return "200 OK", f"<p>\xe9t\xe9: votre adresse est {ip}</p>".encode("latin-1"), []
+    if kind == "utf16":
+        return "200 OK", page.encode("utf-16"), [("Content-Type", "text/html; charset=utf-16")]
+    if kind in ("gzip", "deflate"):
+        data = gzip.compress(page.encode()) if kind == "gzip" else zlib.compress(page.encode())
+        return "200 OK", data, [("Content-Encoding", kind)]
+    if kind == "gzip-latin1":
+        data = gzip.compress(f"\xe9t\xe9 {ip}".encode("latin-1"))
+        return "200 OK", data, [("Content-Encoding", "gzip")]
+    if kind == "br":  # a coding the probe cannot decode: the body cannot be checked
+        return "200 OK", b"\x1b\x03\x00\xf8" + ip.encode(), [("Content-Encoding", "br")]
+    if kind == "mapped":
+        mapped = f"::ffff:{ip}"
+        return "200 OK", f"client {mapped} connected".encode(), [("X-Forwarded-For", mapped)]
+    if kind == "v6":
+        forms = [str(ip6).upper(), ip6.exploded, ip6.exploded.upper().replace("0000", "0")]
+        return "200 OK", " | ".join(forms).encode(), [("X-Client", ip6.exploded)]
+    if kind == "dashed":
+        return "200 OK", f"host {ip.replace('.', '-')}.dyn.isp.example".encode(), []
+    return "404 Not Found", b"no such variant", []
 
 
 async def start_web(

@@ -106,3 +106,12 @@ def test_markup_in_an_input_line_or_url_does_not_stop_the_run(world: World, tmp_
     assert "[/] bad line" in result.output  # shown as it is, not swallowed as a tag
     assert f"{world.http}/[/]" in " ".join(result.stdout.split())  # its row in the table
     assert sorted(measured(out)) == sorted([f"{world.http}/[/]", f"{world.http}/"])
+
+
+def test_markup_in_the_output_path_is_printed_as_it_is(world: World, tmp_path: Path) -> None:
+    """security-audit L2: the summary printed the --output path with markup on."""
+    out = tmp_path / "run[bold]one[/bold].jsonl"
+    args = ["probe", "--yes", "--no-ip-lookup", "-o", str(out), f"{world.http}/"]
+    result = CliRunner().invoke(app, args, env=world.env(COLUMNS="400"))
+    assert result.exit_code == 0, result.output
+    assert f"1 measurement(s) appended to {out}" in result.output

@@ -15,7 +15,7 @@ from probe_servers import World
 from typer.testing import CliRunner
 
 from netvigil.cli.main import app
-from netvigil.probe.consent import consent_file
+from netvigil.probe.consent import NOTICE_VERSION, consent_file
 
 
 def sent_requests(world: World) -> int:
@@ -61,61 +61,71 @@ def test_consent_is_asked_once_and_remembered(world: World, tmp_path: Path) -> N
     given = runner.invoke(app, ["probe", "--yes", "-o", str(out), f"{world.http}/"])
     assert given.exit_code == 0, given.output
     record = json.loads(consent_file(data_dir).read_text())
-    assert record["how"] == "--yes" and record["notice_version"] == 1
+    assert record["how"] == "--yes" and record["notice_version"] == NOTICE_VERSION
     again = runner.invoke(app, ["probe", "-o", str(out), f"{world.http}/"], env=world.env())
     assert again.exit_code == 0, again.output
     assert len(out.read_text().splitlines()) == 2
 
 
-def _probe_until(
-    world: World, out: Path, urls: list[str], *, lines: int, stderr: int
-) -> subprocess.Popen[bytes]:
-    """Start `netvigil probe` on ``urls`` (2 at a time) and wait until ``lines`` are spooled."""
+def _probe_until_held(
+    world: World, out: Path, fast: int, *, stderr: int
+) -> tuple[subprocess.Popen[bytes], list[str]]:
+    """Start `netvigil probe` (2 at a time) on ``fast`` URLs answered at once, then URLs the
+    world's server holds; return once the fast ones are spooled and both measurers wait on a
+    held one: the run is then provably in the middle, whatever the machine's load."""
+    how = world.behaviour
+    how.gate.clear()
+    urls = [f"{world.http}/?fast={i}" for i in range(fast)]
+    urls += [f"{world.http}/hold?n={i}" for i in range(20)]
     env = {k: v for k, v in os.environ.items() if not k.startswith("NETVIGIL_")}
     env.update(world.env())
     cmd = [sys.executable, "-m", "netvigil", "probe", "--yes", "--no-progress"]
     cmd += ["--concurrency", "2", "-o", str(out), *urls]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if out.exists() and out.read_bytes().count(b"\n") >= lines:
-            break
-        time.sleep(0.05)
-    return proc
+    deadline = time.monotonic() + 120  # only stops a hung test; the wait is on state
+    while not (out.exists() and out.read_bytes().count(b"\n") >= fast and how.held >= 2):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            how.gate.set()
+            proc.kill()
+            raise AssertionError(f"the probe never reached the held URLs (exit {proc.poll()})")
+        time.sleep(0.02)
+    return proc, urls
 
 
 def test_kill_9_keeps_every_completed_measurement(world: World, tmp_path: Path) -> None:
     out = tmp_path / "spool.jsonl"
-    urls = [f"{world.http}/slow?n={i}" for i in range(40)]  # 0.4 s each, 2 at a time: ~8 s
-    proc = _probe_until(world, out, urls, lines=5, stderr=subprocess.DEVNULL)
+    proc, urls = _probe_until_held(world, out, 5, stderr=subprocess.DEVNULL)
     try:
         os.kill(proc.pid, signal.SIGKILL)
-        assert proc.wait(timeout=10) == -signal.SIGKILL
+        assert proc.wait(timeout=60) == -signal.SIGKILL
     finally:
+        world.behaviour.gate.set()
         if proc.poll() is None:
             proc.kill()
     data = out.read_bytes()
     assert data.endswith(b"\n"), "a partial line was left behind"
     lines = [json.loads(line) for line in data.splitlines()]
-    assert 5 <= len(lines) < len(urls), "killed mid-run, with completed lines kept"
+    assert len(lines) == 5, "killed mid-run, with every completed line kept"
     assert len({m["input"] for m in lines}) == len(lines)
     assert all(m["input"] in urls and "http_experiment_failure" in m["test_keys"] for m in lines)
 
 
 def test_ctrl_c_exits_130_and_keeps_completed_measurements(world: World, tmp_path: Path) -> None:
+    # Was flaky under load (exit 0: the run had finished before the signal). The run is now held
+    # in the middle by the server until the probe has exited.
     out = tmp_path / "spool.jsonl"
-    urls = [f"{world.http}/slow?int={i}" for i in range(40)]
-    proc = _probe_until(world, out, urls, lines=3, stderr=subprocess.PIPE)
+    proc, _ = _probe_until_held(world, out, 3, stderr=subprocess.PIPE)
     try:
         proc.send_signal(signal.SIGINT)
-        _, stderr = proc.communicate(timeout=20)
+        _, stderr = proc.communicate(timeout=60)
     finally:
+        world.behaviour.gate.set()
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 130
     lines = [json.loads(line) for line in out.read_bytes().splitlines()]
-    assert 3 <= len(lines) < len(urls)
-    assert f"{len(lines)} completed measurement(s)" in " ".join(stderr.decode().split())
+    assert len(lines) == 3
+    assert "3 completed measurement(s)" in " ".join(stderr.decode().split())
 
 
 def run_on_a_terminal(world: World, tmp_path: Path, answer: bytes) -> tuple[int, str]:

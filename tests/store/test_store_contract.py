@@ -67,6 +67,25 @@ def test_a_batch_is_read_back_from_every_measurement_tier(url: str) -> None:
     assert only.num_rows == ccs[one] and set(only.column("probe_cc").to_pylist()) == {one}
 
 
+def test_one_measurement_by_uid_its_verdict_and_its_original_line(url: str) -> None:
+    """What a measurement page reads: the verdict of one uid and its line as stored."""
+    lines = measurement_lines(30, seed=7)
+    with open_store(url) as store:
+        store.commit(batch_of(lines))
+    reader = open_store(url, writable=False)
+    keys = keys_of(lines)
+    for line, (_, _, uid) in list(zip(lines, keys, strict=True))[:3]:
+        stored = reader.raw_measurement(uid)
+        assert stored is not None
+        assert orjson.loads(stored) == orjson.loads(line)  # probe_ip is already the placeholder
+        [row] = reader.verdicts(measurement_uids=[uid]).to_pylist()
+        assert row["measurement_uid"] == uid
+    absent = "20240201000000.000000_IR_webconnectivity_0000000000000000"
+    assert reader.raw_measurement(absent) is None
+    assert reader.raw_measurement("not-a-uid") is None
+    assert reader.verdicts(measurement_uids=["not-a-uid"]).num_rows == 0
+
+
 def test_verdicts_between_two_moments(url: str) -> None:
     lines = measurement_lines(80, seed=2)
     with open_store(url) as store:
@@ -262,3 +281,89 @@ def test_a_rebuild_killed_mid_commit_is_discarded_and_the_store_goes_on(
         assert run(sources, store, mode="rebuild").ingested == 60
         store.finish_rebuild()
     assert _count(url) == 60
+
+
+# -- the verdict feed: what the continuous pipeline reads ----------------------------------------
+def _uids(table: object) -> list[str]:
+    return list(table.column("measurement_uid").to_pylist())  # type: ignore[attr-defined]
+
+
+def test_verdict_feed_returns_each_commit_once_in_order(url: str) -> None:
+    lines = measurement_lines(90, seed=21)
+    keys = [k[2] for k in keys_of(lines)]
+    with open_store(url) as store:
+        empty = store.verdicts_committed()
+        assert empty.rows.num_rows == 0 and empty.cursor == 0 and empty.complete
+        first = store.commit(batch_of(lines[:60]))
+        feed = store.verdicts_committed(columns=["measurement_uid", "measurement_start_time"])
+        assert sorted(_uids(feed.rows)) == sorted(keys[:60]) and feed.cursor == first.seq
+        times = feed.rows.column("measurement_start_time").to_pylist()
+        assert times == sorted(times)
+        store.upsert_events(events_of(2, seed=21))  # other tiers move the seq, not the feed
+        second = store.commit(batch_of(lines[30:90]))  # 30 of them are stored already
+        assert second.duplicates == 30
+    reader = open_store(url, writable=False)
+    later = reader.verdicts_committed(after=feed.cursor, generation=feed.generation)
+    assert sorted(_uids(later.rows)) == sorted(keys[60:90])
+    assert later.cursor == second.seq and not later.restarted
+    again = reader.verdicts_committed(after=later.cursor, generation=later.generation)
+    assert again.rows.num_rows == 0 and again.cursor == later.cursor
+
+
+def test_verdict_feed_reads_whole_commits_up_to_max_rows(url: str) -> None:
+    lines = measurement_lines(40, seed=22)
+    with open_store(url) as store:
+        seqs = [store.commit(batch_of(lines[i : i + 10])).seq for i in range(0, 40, 10)]
+    reader = open_store(url, writable=False)
+    seen: list[str] = []
+    cursor, rounds = 0, 0
+    while True:
+        feed = reader.verdicts_committed(after=cursor, columns=["measurement_uid"], max_rows=15)
+        seen += _uids(feed.rows)
+        rounds += 1
+        assert feed.cursor in seqs
+        cursor = feed.cursor
+        if feed.complete:
+            break
+        assert feed.rows.num_rows == 20  # two whole commits of 10: the second reaches 15
+    assert rounds == 2 and sorted(seen) == sorted(k[2] for k in keys_of(lines))
+
+
+def test_verdict_feed_restarts_after_a_rebuild(url: str, tmp_path: Path) -> None:
+    lines = measurement_lines(30, seed=23)
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b"\n".join(lines) + b"\n")
+    with open_store(url) as store:
+        run([str(source)], store)
+    feed = open_store(url, writable=False).verdicts_committed()
+    with open_store(url) as store:
+        sources = store.begin_rebuild()
+        run(sources, store, mode="rebuild")
+        store.finish_rebuild()
+    after = open_store(url, writable=False).verdicts_committed(
+        after=feed.cursor, generation=feed.generation, columns=["measurement_uid"]
+    )
+    assert after.restarted and after.generation != feed.generation
+    assert sorted(_uids(after.rows)) == sorted(k[2] for k in keys_of(lines))
+
+
+def test_verdict_feed_never_shows_part_of_a_batch_of_a_writer_killed_mid_commit(
+    backend: str, url: str, tmp_path: Path
+) -> None:
+    ready = tmp_path / "ready"
+    args = ["--seed", "24", "--count", "20", "--batches", "4", "--backend", backend]
+    proc = writer(url, "measurements", *args, "--pause-at", "half-line", "--ready", str(ready))
+    reader = open_store(url, writable=False)
+    seen: list[str] = []
+    cursor = 0
+    while not ready.exists():  # read the feed while the writer commits its first batches
+        feed = reader.verdicts_committed(after=cursor, columns=["measurement_uid"])
+        assert feed.rows.num_rows % 20 == 0  # whole batches only
+        seen += _uids(feed.rows)
+        cursor = feed.cursor
+        assert proc.poll() is None, "the writer exited before its last commit"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    seen += _uids(reader.verdicts_committed(after=cursor, columns=["measurement_uid"]).rows)
+    keys = [k[2] for k in keys_of(measurement_lines(80, seed=24))]
+    assert sorted(seen) == sorted(keys[:60])  # three whole batches, each row once

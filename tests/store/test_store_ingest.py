@@ -84,8 +84,8 @@ def test_unknown_test_and_bare_test_keys(tmp_path: Path, monkeypatch: pytest.Mon
     store = tmp_path / "store"
     summary = _ingest(monkeypatch, store, str(path), str(pk))
     # the unknown test is stored (raw is replayable once rules exist); the .jsonc file holds only
-    # test_keys, no envelope: reported as a bad line, not fatal
-    assert summary["ingested"] == 1 and summary["bad"] == 1
+    # test_keys, no envelope: not a measurement file, skipped (one summary line), not fatal
+    assert summary["ingested"] == 1 and summary["bad"] == 0 and summary["files"] == 1
     con = open_store(store, writable=False).connect()
     assert con.execute("SELECT test_name FROM raw").fetchall() == [("quantum_entanglement",)]
     outcomes = con.execute("SELECT test_name, outcome FROM verdicts").fetchall()

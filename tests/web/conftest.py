@@ -93,3 +93,21 @@ def browser() -> Iterator[Any]:
             yield launched
         finally:
             launched.close()
+
+
+@pytest.fixture(scope="session")
+def observatory(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The observatory's seed (tests/sitekit.py), built once per run: STOP, the policy demo,
+    OONI's own measurements, generated ones, the real outage series and their events."""
+    from sitekit import seed_site
+
+    root = tmp_path_factory.mktemp("observatory")
+    return root, seed_site(root)
+
+
+@pytest.fixture(scope="module")
+def observatory_client(observatory: Any) -> Iterator[TestClient]:
+    root, site = observatory
+    settings = web_settings(root, site.tracker_url).model_copy(update={"store": site.store_url})
+    with TestClient(create_app(settings), base_url="https://testserver") as c:
+        yield c

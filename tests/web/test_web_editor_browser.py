@@ -140,7 +140,7 @@ def test_editor_builds_a_cited_incident(
     law = page.locator("#link-law")
     law.locator("select[name=instrument_id]").select_option("new")
     law.locator("input[name=name]").fill("Iraqi Communications and Media Commission Order 2023")
-    law.locator("select[name=kind]").select_option("decree")
+    law.locator("select[name=kind]").select_option("regulation")
     law.locator("input[name=articles]").fill("art. 2")
     law.locator("button[type=submit]").click()
     expect(page.locator(".notice")).to_contain_text("Legal basis linked")
@@ -201,6 +201,6 @@ def test_editor_builds_a_cited_incident(
     assert "PRIVATE-REPORTER" not in page.content()
     record = tracker.get_incident(incident_id, public=True)
     assert [len(e.windows) for e in record.episodes] == [3]
-    assert [b.instrument.name for b in record.legal_basis] == [
+    assert [b.instrument.name_en for b in record.legal_basis] == [
         "Iraqi Communications and Media Commission Order 2023"
     ]

@@ -108,7 +108,8 @@ def test_country_and_legal_pages(client: TestClient, seeded: Seeded) -> None:
     assert country["country"] == {"code": "IN", "name": "India", "incident_count": 1}
     assert country["by_year"] == [{"year": 2023, "count": 1}]
     assert [i["id"] for i in country["incidents"]] == [seeded.published_id]
-    assert [li["name"] for li in country["legal_instruments"]] == ["Telecommunications Act 2023"]
+    instruments = country["policy"]["instruments"]
+    assert [li["name_en"] for li in instruments] == ["Telecommunications Act 2023"]
     assert "India" in client.get("/countries/in").text
     countries = client.get("/countries.json").json()["countries"]
     assert countries == [{"code": "IN", "name": "India", "incident_count": 1}]
@@ -119,7 +120,7 @@ def test_country_and_legal_pages(client: TestClient, seeded: Seeded) -> None:
     assert [i["id"] for i in legal["incidents"]] == [seeded.published_id]
     html = client.get(f"/legal/{seeded.instrument_id}").text
     assert "Telecommunications Act 2023" in html and "Mobile internet cut in Manipur" in html
-    assert client.get("/legal.json?jurisdiction=IN").json()["legal_instruments"][0]["id"] == (
+    assert client.get("/legal.json?jurisdiction=IN").json()["instruments"][0]["id"] == (
         seeded.instrument_id
     )
 
@@ -170,8 +171,9 @@ def test_cached_pages_follow_writes_from_another_process(
     # A separate Tracker on the same database stands for `netvigil incidents` in another process.
     other = Tracker(db_url)
     try:
-        for status in ("corroborated", "verified", "published"):
-            other.set_status(seeded.draft_id, status, seeded.admin)
+        for status in ("corroborated", "verified"):  # four eyes: another verifies
+            other.set_status(seeded.draft_id, status, seeded.editor)
+        other.set_status(seeded.draft_id, "published", seeded.admin)
     finally:
         other.close()
     data = client.get("/incidents.json").json()

@@ -39,6 +39,12 @@ def _public_urls(app: FastAPI, seeded: Seeded) -> list[str]:
             urls.append(path.replace("{code}", seeded.country_code))
         elif "{instrument_id" in path:
             urls.append(re.sub(r"\{instrument_id[^}]*\}", str(seeded.instrument_id), path))
+        elif "{statement_id" in path:
+            for sid in (seeded.statement_id, seeded.draft_statement_id):
+                urls.append(re.sub(r"\{statement_id[^}]*\}", str(sid), path))
+        elif "{response_id" in path:
+            for rid in (seeded.response_id, seeded.draft_response_id):
+                urls.append(re.sub(r"\{response_id[^}]*\}", str(rid), path))
         else:
             urls.append(path)
     with_filters = []
@@ -55,11 +61,13 @@ def test_public_routes_never_show_private_fields_or_drafts(
     urls = _public_urls(app, seeded)
     assert len(urls) > 20  # the crawl really covers the site
     seen_published = False
-    for lang in ("en", "zh_Hant"):
+    for lang in ("en", "zh_Hant", "zh_Hans"):
         for url in urls:
             sep = "&" if "?" in url else "?"
             response = client.get(f"{url}{sep}lang={lang}")
-            assert response.status_code in (200, 404), (url, response.status_code)
+            # The subscription API needs its bearer token (401 without).
+            allowed = (200, 404, 401) if url.startswith("/api/") else (200, 404)
+            assert response.status_code in allowed, (url, response.status_code)
             assert PRIVATE.lower() not in response.text.lower(), f"private data leaked on {url}"
             assert "example.org" not in response.text, f"an editor email leaked on {url}"
             seen_published |= "Mobile internet cut in Manipur" in response.text
@@ -194,15 +202,31 @@ def test_form_posts_without_a_valid_csrf_token_are_refused(
         (f"/editor/episodes/{episode.id}/edit", {"area_name": "forged"}),
         (f"/editor/episodes/{episode.id}/delete", {}),
         (f"/editor/incidents/{seeded.draft_id}/status", {"status": "withdrawn"}),
+        (f"/editor/incidents/{seeded.draft_id}/dismiss", {"reason": "forged"}),
+        (f"/editor/incidents/{seeded.draft_id}/merge", {"other": str(seeded.published_id)}),
+        ("/editor/subscriptions", {"entities": "country:IN", "channel": "atom"}),
+        ("/editor/subscriptions/1/delete", {}),
+        ("/editor/tokens", {"label": "forged"}),
         ("/logout", {}),
     ]
+    for kind, record_id in (("instruments", seeded.instrument_id),
+                            ("responses", seeded.draft_response_id),
+                            ("statements", seeded.draft_statement_id)):  # fmt: skip
+        forms += [
+            (f"/editor/policy/{kind}/new", {"name_en": "forged", "title_en": "forged"}),
+            (f"/editor/policy/{kind}/{record_id}/edit", {"summary_en": "forged"}),
+        ]
     posted = {
-        url.replace(f"episodes/{episode.id}/", "episodes/{episode_id:int}/").replace(
-            f"incidents/{seeded.draft_id}", "incidents/{incident_id:int}"
-        )
+        re.sub(r"/editor/policy/(\w+)/\d+/", r"/editor/policy/\1/{record_id:int}/", url)
+        .replace(f"episodes/{episode.id}/", "episodes/{episode_id:int}/")
+        .replace(f"incidents/{seeded.draft_id}", "incidents/{incident_id:int}")
+        .replace("subscriptions/1/", "subscriptions/{subscription_id:int}/")
         for url, _ in forms
     }
-    assert posted == {path for method, path in all_routes(app) if method == "POST"} - {"/login"}
+    # Not forms of a session: the API takes a bearer token (no cookie, so no CSRF), and an
+    # unsubscribe link's unguessable token is its own authority (RFC 8058 one-click POST).
+    unsessioned = {"/login", "/api/subscriptions", "/unsubscribe/{token}"}
+    assert posted == {path for method, path in all_routes(app) if method == "POST"} - unsessioned
     other = TestClient(app, base_url="https://testserver")
     foreign_token = csrf_token(other)  # valid, but for another session
     for url, data in forms:
@@ -214,6 +238,8 @@ def test_form_posts_without_a_valid_csrf_token_are_refused(
     assert len(seeded.tracker.list_incidents(public=False)) == before
     assert seeded.tracker.get_incident(seeded.draft_id, public=False).status == "reported"
     assert client.get("/editor").status_code == 200  # still logged in: logout was refused too
+    policy = seeded.tracker.list_legal_instruments()
+    assert [i.name_en for i in policy] == ["Telecommunications Act 2023"]  # nothing forged
     # And the login form itself (login CSRF).
     fresh = TestClient(app, base_url="https://testserver")
     response = fresh.post("/login", data={"username": seeded.admin.name, "password": PASSWORD})

@@ -10,8 +10,12 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 from web_support import CSRF_RE, PASSWORD, Seeded
+
+from netvigil._errors import InputError
+from netvigil.incidents.model import Evidence
 
 
 def _free_port() -> int:
@@ -89,9 +93,13 @@ def test_hostile_text_is_escaped_not_executed(client: TestClient, seeded: Seeded
         {"title": "<script>alert(1)</script>", "country": "India", "start_date": "2024-02-02"},
         seeded.editor,
     )
-    tracker.attach_evidence(incident.id, "url", "javascript:alert(2)", seeded.editor)
-    for status in ("corroborated", "verified", "published"):
-        tracker.set_status(incident.id, status, seeded.admin)
+    with pytest.raises(InputError, match="http"):  # refused when attached (issue 11)...
+        tracker.attach_evidence(incident.id, "url", "javascript:alert(2)", seeded.editor)
+    with tracker._sessions.begin() as s:  # ...and never a link if older data holds one
+        s.add(Evidence(incident_id=incident.id, kind="url", value="javascript:alert(2)"))
+    for status in ("corroborated", "verified"):  # four eyes: another verifies
+        tracker.set_status(incident.id, status, seeded.editor)
+    tracker.set_status(incident.id, "published", seeded.admin)
     page = client.get(f"/incidents/{incident.id}").text
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page

@@ -33,6 +33,10 @@ class Seeded:
     withdrawn_id: int
     instrument_id: int
     country_code: str
+    statement_id: int = 0  # a published statement citing the instrument and incidents
+    response_id: int = 0  # a published platform response
+    draft_statement_id: int = 0  # policy drafts: never on a public page
+    draft_response_id: int = 0
 
 
 def web_settings(tmp_path: Path, db_url: str, **web: object) -> Settings:
@@ -102,11 +106,12 @@ def seed(tracker: Tracker) -> Seeded:
             "jurisdiction": "IN",
             "articles": "s. 20(2)",
         },
-        editor,
+        admin,  # instruments are published policy records: an admin's to publish
     )
     tracker.link_legal_basis(published.id, law.id, editor, articles="s. 20(2)(b)")
-    for status in ("corroborated", "verified", "published"):
-        tracker.set_status(published.id, status, admin)
+    for status in ("corroborated", "verified"):  # four eyes: another verifies
+        tracker.set_status(published.id, status, editor)
+    tracker.set_status(published.id, "published", admin)
 
     draft = tracker.create_incident(
         {
@@ -129,9 +134,51 @@ def seed(tracker: Tracker) -> Seeded:
         row = s.get(Incident, published.id)
         assert row is not None
         row.import_problems = [{"sheet": "x", "row": 1, "column": "c", "raw": f"{PRIVATE}-raw"}]
-    return Seeded(
-        tracker, admin, editor, viewer, published.id, draft.id, withdrawn.id, law.id, "IN"
+    statement_id, response_id, draft_statement_id, draft_response_id = _seed_policy(
+        tracker, admin, editor, published.id, draft.id
     )
+    return Seeded(
+        tracker, admin, editor, viewer, published.id, draft.id, withdrawn.id, law.id, "IN",
+        statement_id, response_id, draft_statement_id, draft_response_id,
+    )  # fmt: skip
+
+
+def _seed_policy(
+    tracker: Tracker, admin: Actor, editor: Actor, published_id: int, draft_id: int
+) -> tuple[int, int, int, int]:
+    """Published policy records citing the instrument (and, for the statement, the published
+    incident and the draft one, which must not show); drafts with private markers."""
+    from netvigil.policy import records as rec
+    from netvigil.policy.repository import Policy
+
+    policy = Policy(tracker)
+    src = "https://news.example.net/story"
+    response = {"slug": "telco-refuses", "company": "Telco", "jurisdiction": "IN",
+                "demand_kind": "shutdown_order", "response": "challenge_in_court",
+                "announced_on": "2023-05-10", "source_url": src,
+                "instruments": ["in-telecommunications-act-2023"]}  # fmt: skip
+    statement = {"slug": "keep-manipur-online", "kind": "open_letter", "date": "2023-05-06",
+                 "title_en": "Keep Manipur online", "source_url": src, "jurisdictions": ["IN"],
+                 "instruments": ["in-telecommunications-act-2023"],
+                 "incidents": [f"#{published_id}", f"#{draft_id}"],
+                 "demands": [{"text_en": "Restore mobile data"}],
+                 "signatories": [{"name": "Freedom Foundation", "country": "IN"}]}  # fmt: skip
+    published = policy.import_records(
+        rec.PolicyRecords(responses=(rec.response(response),),
+                          statements=(rec.statement(statement),)), admin)  # fmt: skip
+    drafts = policy.import_records(
+        rec.PolicyRecords(
+            responses=(rec.response({**response, "slug": "private-response", "status": "draft",
+                                     "company": f"{PRIVATE}-company"}),),
+            statements=(rec.statement({**statement, "slug": "private-letter", "status": "draft",
+                                       "title_en": f"{PRIVATE}-letter title"}),),
+        ),
+        editor,
+    )  # fmt: skip
+    return (
+        published.ids["statements"][0], published.ids["responses"][0],
+        drafts.ids["statements"][0], drafts.ids["responses"][0],
+    )  # fmt: skip
 
 
 BACKENDS = pytest.mark.parametrize(

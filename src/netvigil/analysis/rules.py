@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import msgspec
 
-RULES_VERSION = "2026.12.1"
+RULES_VERSION = "2026.12.2"
 
 _OONI_CLASSIC = "ooni/probe-cli webconnectivitylte/analysisclassic.go (web_connectivity 0.4 rules)"
 _OONI_MINI = "ooni/probe-cli internal/minipipeline/analysis.go"

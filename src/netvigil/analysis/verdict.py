@@ -13,7 +13,7 @@ from typing import Any
 
 from netvigil.analysis._uid import measurement_uid
 from netvigil.analysis._webobs import body_text, domain_of
-from netvigil.analysis.fastpath import JUDGES
+from netvigil.analysis.fastpath import JUDGES, messaging
 from netvigil.analysis.fingerprints import Fingerprint, Fingerprints
 from netvigil.analysis.formats import start_time_of, wrong_start_time
 from netvigil.analysis.iptable import IpTable
@@ -26,9 +26,17 @@ from netvigil.analysis.rules import (
     WRONG_START_TIME,
 )
 from netvigil.analysis.webconnectivity import analyze_web_connectivity
+from netvigil.models.catalogue import Catalogue
 from netvigil.models.verdicts import Outcome, Verdict
 
 WEB_TESTS = frozenset({"web_connectivity"})
+# The judges that read endpoints from the service catalogue (verdict_of's ``catalogue``).
+_CATALOGUE_JUDGES = {
+    "telegram": messaging.telegram,
+    "whatsapp": messaging.whatsapp,
+    "signal": messaging.signal,
+    "facebook_messenger": messaging.facebook_messenger,
+}
 # Tests whose bodies and DNS answers are matched against blockpage fingerprints: OONI's fastpath
 # matches web_connectivity and http_requests; netvigil also the five instant-messaging and Tor
 # tests (a confirming blockpage there is evidence too; docs/outcomes.md lists the difference).
@@ -46,11 +54,15 @@ def verdict_of(
     fingerprints: Fingerprints | None = None,
     uid: str | None = None,
     ip_table: IpTable | None = None,
+    catalogue: Catalogue | None = None,
 ) -> Verdict:
     """The verdict of one raw measurement (``uid`` saves recomputing the id when known).
 
     ``ip_table``: ASN of addresses the measurement records none for (DNS consistency), as
     ``netvigil ingest`` and ``netvigil verdict`` configure it (``analysis.ip_table``).
+    ``catalogue``: the service catalogue whose endpoints the app tests measured (which request
+    is the web client's...); default the one shipped with netvigil (a lab's or a deployment's
+    own copy reads its own measurements).
     """
     test = m.get("test_name")
     test = test if isinstance(test, str) else ""
@@ -86,7 +98,8 @@ def verdict_of(
                 # OONI's fastpath: an error the probe could not classify fails the measurement
                 outcome, rule_id, detail, bucket = "failure", WC.UNKNOWN_FAILURE, None, None
         else:
-            sa = JUDGES[test](m, tk)
+            own = _CATALOGUE_JUDGES.get(test) if catalogue is not None else None
+            sa = own(m, tk, catalogue) if own is not None else JUDGES[test](m, tk)
             blocking, accessible, consistency = sa.blocking, sa.accessible, sa.dns_consistency
             detail = bucket = sa.blocking_type
             rule_id = sa.rule_id

@@ -10,6 +10,7 @@ from rich.console import Console
 from netvigil._settings import Settings
 
 if TYPE_CHECKING:
+    from netvigil.incidents import Actor, Tracker
     from netvigil.store.protocol import AnalyticalStore
 
 err_console = Console(stderr=True)
@@ -40,3 +41,18 @@ def store_of(
     return open_store(
         url or settings.store_url, writable=writable, lock_timeout=settings.store_lock_timeout
     )
+
+
+def tracker_actor(tracker: Tracker, as_user: str | None) -> Actor:
+    """Who a tracker command acts as: --as USER (an active user), else this login as admin."""
+    import getpass
+
+    from netvigil._errors import UnknownEntityError
+    from netvigil.incidents import Actor
+
+    if as_user is None:
+        return Actor(f"cli:{getpass.getuser()}", "admin")
+    for user in tracker.list_users():
+        if user.email == as_user.lower() and user.active:
+            return Actor(user.email, user.role, user.id)
+    raise UnknownEntityError("user", as_user)

@@ -55,6 +55,14 @@ def register(app: typer.Typer) -> None:
             err_console.print(NO_IP_TABLE, highlight=False, markup=False)
         with store_of(ctx, store_url) as store:
             sources = store.begin_rebuild()
+            moved = getattr(store, "quarantined", [])
+            if moved:  # a store written by netvigil <= 0.2 from an impossible date (audit H3)
+                err_console.print(
+                    f"moved {len(moved)} file(s) of day partitions that are not dates out of the"
+                    f" tiers, to {moved[0].split('/')[0]}/ in the store (kept, never read)",
+                    highlight=False,
+                    markup=False,
+                )
             report = run_with_progress(
                 sources,
                 f"rebuild (rules {RULES_VERSION})",

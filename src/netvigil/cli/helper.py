@@ -8,6 +8,9 @@ import typer
 
 from netvigil.cli._context import err_console, settings_of
 
+# Connections served at once (more get 503): each control request holds up to 33 sockets.
+HELPER_CONCURRENCY = 256
+
 HELP = """Serve the control test helper (OONI's TH protocol: POST / with a control request).
 
 Run it where the network is NOT censored; probes compare their view with its answer. It does
@@ -30,11 +33,17 @@ def helper_command(
     ip_table: Path | None = typer.Option(
         None, "--ip-table", help="ASN of the addresses in ip_info: .mmdb or CSV range table."
     ),
+    allow: str | None = typer.Option(
+        None,
+        "--allow",
+        help="Comma-separated ranges the helper may reach although they are not public "
+        "(a lab's TEST-NET ranges); every other internal address is refused.",
+    ),
 ) -> None:
-    import uvicorn
-
     from netvigil.analysis.iptable import IpTable
+    from netvigil.cli._serving import bind, serve
     from netvigil.helper.server import HelperApp
+    from netvigil.probe.destinations import DestinationPolicy, parse_networks
     from netvigil.probe.fetch import Network
     from netvigil.probe.runner import resolver_address, tls_context
 
@@ -52,16 +61,25 @@ def helper_command(
         http_timeout=probe.http_timeout,
         max_body=probe.max_body_bytes,
         connect_loopback=conf.connect_loopback,
+        destinations=DestinationPolicy(
+            allow=parse_networks(
+                allow.split(",") if allow is not None else conf.allow_destinations,
+                "--allow" if allow is not None else "helper.allow_destinations",
+            ),
+            loopback=conf.connect_loopback,
+        ),
     )
     table_path = ip_table or conf.ip_table
     table = IpTable.load(table_path) if table_path is not None else None  # fails before listening
     bind_host, bind_port = host or conf.host, port or conf.port
-    err_console.print(f"test helper listening on http://{bind_host}:{bind_port}/", highlight=False)
-    uvicorn.run(
+    sock = bind(bind_host, bind_port)  # a busy port fails here, before saying "listening"
+    err_console.print(
+        f"test helper listening on http://{bind_host}:{bind_port}/", highlight=False, markup=False
+    )
+    serve(
         HelperApp(net, table.asn_of if table is not None else None),
-        host=bind_host,
-        port=bind_port,
-        log_level="warning",
+        sock,
+        limit_concurrency=HELPER_CONCURRENCY,
         access_log=False,
     )
 

@@ -7,7 +7,6 @@ instead, with that user's role enforced.
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 from pathlib import Path
@@ -15,10 +14,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from netvigil.cli._context import err_console, settings_of
+from netvigil.cli import users
+from netvigil.cli._context import err_console, settings_of, tracker_actor
 
 if TYPE_CHECKING:
-    from netvigil.incidents import Actor, Tracker
+    from netvigil.incidents import Tracker
 
 DbOption = Annotated[
     str | None,
@@ -38,7 +38,8 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 user_app = typer.Typer(
-    help="Tracker users.\n\nExample: netvigil incidents user add ed@example.org --role editor",
+    help="Tracker users: add, list, disable, enable, role, passwd.\n\n"
+    "Example: netvigil incidents user add ed@example.org --role editor",
     no_args_is_help=True,
 )
 audit_app = typer.Typer(
@@ -51,6 +52,7 @@ law_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(user_app, name="user")
+users.register(user_app)  # list, disable, enable, role, passwd (audited; security audit M6)
 app.add_typer(law_app, name="law")
 app.add_typer(audit_app, name="audit")
 
@@ -64,18 +66,6 @@ def _tracker(ctx: typer.Context, db: str | None) -> Tracker:
     from netvigil.incidents import Tracker
 
     return Tracker.from_settings(settings_of(ctx), url=db)
-
-
-def _actor(tracker: Tracker, as_user: str | None) -> Actor:
-    from netvigil._errors import UnknownEntityError
-    from netvigil.incidents import Actor
-
-    if as_user is None:
-        return Actor(f"cli:{getpass.getuser()}", "admin")
-    for user in tracker.list_users():
-        if user.email == as_user.lower() and user.active:
-            return Actor(user.email, user.role, user.id)
-    raise UnknownEntityError("user", as_user)
 
 
 @app.command("import")
@@ -105,7 +95,7 @@ def import_(
 
     rows, sheets = read_stop(file)
     with _tracker(ctx, db) as tracker:
-        actor = _actor(tracker, as_user)
+        actor = tracker_actor(tracker, as_user)
         with Progress(console=err_console, transient=True) as progress:
             task = progress.add_task(f"importing {file.name}", total=len(rows))
             result = tracker.import_stop_rows(
@@ -192,9 +182,12 @@ def export(
 
     if fmt not in ("stop-csv", "json"):
         raise InputError("expected stop-csv or json", field="--format")
+    from netvigil._files import open_private
+
     with _tracker(ctx, db) as tracker:
         items = tracker.iter_incidents(public=not include_drafts, stop_source=True)
-        out = sys.stdout if output is None else output.open("w", encoding="utf-8", newline="")
+        # --all holds private fields: the file is created owner-only (audit M8)
+        out = sys.stdout if output is None else open_private(output, newline="")
         try:
             if fmt == "stop-csv":
                 count = write_stop_csv(items, out)
@@ -266,7 +259,7 @@ def create(
             raise InputError(f"expected name=value, got {item!r}", field="--field")
         data[name.strip()] = value
     with _tracker(ctx, db) as tracker:
-        incident = tracker.create_incident(data, _actor(tracker, as_user))
+        incident = tracker.create_incident(data, tracker_actor(tracker, as_user))
     typer.echo(str(incident.id))
 
 
@@ -285,7 +278,7 @@ def show(
     from netvigil.incidents import private_dict, public_dict
 
     with _tracker(ctx, db) as tracker:
-        _actor(tracker, as_user)  # an unknown --as user is an error, not a silent admin
+        tracker_actor(tracker, as_user)  # an unknown --as user is an error, not a silent admin
         incident = tracker.get_incident(incident_id, public=public)
     record = public_dict(incident) if public else private_dict(incident)
     typer.echo(json.dumps(record, ensure_ascii=False, indent=2))
@@ -300,7 +293,7 @@ def _move(
     note: str | None = None,
 ) -> None:
     with _tracker(ctx, db) as tracker:
-        incident = tracker.set_status(incident_id, status, _actor(tracker, as_user), note)
+        incident = tracker.set_status(incident_id, status, tracker_actor(tracker, as_user), note)
     typer.echo(f"incident {incident.id} is now {incident.status}")
 
 
@@ -361,6 +354,42 @@ def withdraw(
     _move(ctx, incident_id, "withdrawn", db, as_user, note=reason)
 
 
+@app.command("dismiss")
+def dismiss(
+    ctx: typer.Context,
+    incident_id: int = typer.Argument(...),
+    reason: str = typer.Option(..., "--reason", help="Why it is not an incident (audited)."),
+    db: DbOption = None,
+    as_user: AsOption = None,
+) -> None:
+    """Dismiss a draft (e.g. a detected event that was a measurement artefact); it can be
+    reopened as reported.
+
+    Example: netvigil incidents dismiss 42 --reason "probe misconfigured, not censorship"
+    """
+    with _tracker(ctx, db) as tracker:
+        incident = tracker.dismiss(incident_id, reason, tracker_actor(tracker, as_user))
+    typer.echo(f"incident {incident.id} is now {incident.status}")
+
+
+@app.command("merge")
+def merge(
+    ctx: typer.Context,
+    keep: int = typer.Argument(..., help="The draft that stays."),
+    other: int = typer.Argument(..., help="The draft merged into it (then dismissed)."),
+    db: DbOption = None,
+    as_user: AsOption = None,
+) -> None:
+    """Merge two drafts of one disruption: the evidence of OTHER moves to KEEP, whose span
+    covers both; OTHER is dismissed ("merged into #KEEP").
+
+    Example: netvigil incidents merge 42 43
+    """
+    with _tracker(ctx, db) as tracker:
+        incident = tracker.merge_drafts(keep, other, tracker_actor(tracker, as_user))
+    typer.echo(f"incident {other} merged into {incident.id}")
+
+
 @app.command("evidence")
 def evidence(
     ctx: typer.Context,
@@ -381,7 +410,7 @@ def evidence(
     Example: netvigil incidents evidence 42 --kind document --file order-2024-01.pdf
     """
     from netvigil._errors import InputError
-    from netvigil.incidents.evidence import EvidenceFiles, measurement_verdict
+    from netvigil.incidents.evidence import EvidenceFiles, event_snapshot, measurement_verdict
 
     settings = settings_of(ctx)
     extra: dict[str, object] = {}
@@ -398,12 +427,14 @@ def evidence(
         raise InputError("give --value (or --file for a document)", field="--value")
     if kind == "measurement":
         extra["verdict"] = measurement_verdict(settings.store_url, value)
+    elif kind == "event":
+        extra["verdict"] = event_snapshot(settings.store_url, value)
     with _tracker(ctx, db) as tracker:
         item = tracker.attach_evidence(
             incident_id,
             kind,
             value,
-            _actor(tracker, as_user),
+            tracker_actor(tracker, as_user),
             sha256=sha256,
             description=description,
             **extra,  # type: ignore[arg-type]
@@ -444,7 +475,7 @@ def law_add(
         "links": link,
     }
     with _tracker(ctx, db) as tracker:
-        law = tracker.add_legal_instrument(data, _actor(tracker, as_user))
+        law = tracker.add_legal_instrument(data, tracker_actor(tracker, as_user))
     typer.echo(str(law.id))
 
 
@@ -463,7 +494,7 @@ def law_link(
     """
     with _tracker(ctx, db) as tracker:
         tracker.link_legal_basis(
-            incident_id, instrument_id, _actor(tracker, as_user), articles=articles
+            incident_id, instrument_id, tracker_actor(tracker, as_user), articles=articles
         )
     typer.echo(f"incident {incident_id} cites instrument {instrument_id}")
 
@@ -500,17 +531,52 @@ def audit_verify(
     ),
     db: DbOption = None,
 ) -> None:
-    """Check the audit log's hash chain; name the first bad entry (exit 4 if tampered).
+    """Check the audit log's hash chain, then the data against it (exit 4 if tampered).
+
+    The chain: every entry unchanged, none deleted or reordered (the newest ones only with
+    --expect-head). The data: each incident's status, publication, title, country, dates and
+    private sources, and each user's email, role, active flag and password, as the last audit
+    entry about it recorded them; a difference is a change made outside netvigil. Other fields,
+    episodes, evidence and policy records are not compared. Rows from before netvigil recorded
+    these are "not yet sealed": check them, then `netvigil incidents audit seal`.
 
     Example: netvigil incidents audit verify --expect-head 3f5a...
     """
     from netvigil._errors import StoreError
+    from netvigil.incidents.audit_data import SHOWN_PROBLEMS
 
     with _tracker(ctx, db) as tracker:
         report = tracker.verify_audit(expect_head)
-    if not report.ok:
+        if not report.ok:
+            raise StoreError(
+                f"audit log tampered: entry {report.first_bad_seq}: {report.reason} "
+                f"({report.entries} entries check out before it)"
+            )
+        data = tracker.verify_data(report)
+    if not data.ok:
+        shown = "\n  ".join(data.problems[:SHOWN_PROBLEMS])
+        more = len(data.problems) - SHOWN_PROBLEMS
         raise StoreError(
-            f"audit log tampered: entry {report.first_bad_seq}: {report.reason} "
-            f"({report.entries} entries check out before it)"
+            f"data tampered: {len(data.problems)} row(s) differ from the audit log:\n  {shown}"
+            + (f"\n  ... and {more} more" if more > 0 else ""),
+            hint="compare with a backup; the log says what each row should be",
         )
-    typer.echo(f"audit log intact: {report.entries} entries, head {report.head}")
+    unsealed = f"; {data.unsealed} row(s) not yet sealed" if data.unsealed else ""
+    typer.echo(
+        f"audit log intact: {report.entries} entries, head {report.head}; data matches it:"
+        f" {data.checked} incidents and users checked{unsealed}"
+    )
+
+
+@audit_app.command("seal")
+def audit_seal(ctx: typer.Context, db: DbOption = None, as_user: AsOption = None) -> None:
+    """Record the present state of every incident and user in the audit log (audited).
+
+    For a tracker written before netvigil recorded these states, or after a repair: check
+    the data first, since `audit verify` then takes it as the reference.
+
+    Example: netvigil incidents audit seal
+    """
+    with _tracker(ctx, db) as tracker:
+        seq = tracker.seal_audit(tracker_actor(tracker, as_user))
+    typer.echo(f"sealed: audit entry {seq} records every incident and user as they are now")

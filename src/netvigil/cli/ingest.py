@@ -15,12 +15,17 @@ _POLICIES = ("ignore", "warn", "fail")
 
 def run_with_progress(tasks: list[str], label: str, store: Any, **options: Any) -> Any:
     """Run the pipeline, with a Rich progress bar on a terminal and one line per problem."""
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from netvigil.ingest import run
 
     def problem(text: str) -> None:
-        err_console.print(f"[yellow]warning:[/] {text}", highlight=False, markup=True)
+        # The text holds file names and values from the input: escaped (a "[/]" in it must not
+        # stop the run, audit L2) and never wrapped (people grep these, editors jump to them).
+        err_console.print(
+            f"[yellow]warning:[/] {escape(text)}", highlight=False, markup=True, soft_wrap=True
+        )
 
     if not err_console.is_terminal:
         return run(tasks, store, on_problem=problem, **options)
@@ -84,6 +89,7 @@ def register(app: typer.Typer) -> None:
         """
         from netvigil._errors import InputError
         from netvigil.ingest import discover
+        from netvigil.ingest.sources import not_measurement_documents
 
         if on_error not in _POLICIES:
             raise typer.BadParameter(
@@ -95,7 +101,18 @@ def register(app: typer.Typer) -> None:
             named.append(settings.spool_path)
         if not named:
             raise InputError("nothing to ingest", hint="name files or directories, or --spool")
-        files = [str(p) for p in discover(named)]
+        found = discover(named)
+        others = not_measurement_documents(found)
+        if others:
+            example = sorted(others)[0]
+            err_console.print(
+                f"skipped {len(others)} JSON file(s) that hold no measurement envelope"
+                f" (no test_name, test_keys or measurement_start_time), such as {example}",
+                highlight=False,
+                markup=False,
+                soft_wrap=True,
+            )
+        files = [str(p) for p in found if p not in others]
         table = ip_table or settings.analysis.ip_table
         if table is None:
             from netvigil.cli.verdict import NO_IP_TABLE

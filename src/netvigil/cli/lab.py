@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import typer
@@ -147,6 +148,8 @@ def run_command(
     except OSError as exc:
         raise InputError(f"cannot write: {exc.strerror}", path=output) from exc
     name = f"{_prefix(ctx, prefix)}{os.getpid() % 100000}"
+    from rich.markup import escape
+
     ooni_dir = _ooni_dir(ctx, ooni)
     with topology.running_lab(name, make_plan(chosen)) as lab:
         topology.start_helper(lab)
@@ -156,14 +159,15 @@ def run_command(
     for column in ("netvigil", "OONI", "match"):
         table.add_column(column)
     for r in results:
-        measured = r.measured.render() if r.measured else f"[red]{r.error}[/]"
+        measured = r.measured.render() if r.measured else f"[red]{escape(r.error or '')}[/]"
         expected = r.expected.render() if r.expected else "?"
         match = {True: "[green]yes[/]", False: "[red]no[/]", None: "?"}[r.matches]
         table.add_row(r.scenario.name, measured, expected, match)
     err_console.print(table)
     bad = sum(1 for r in results if r.matches is False or r.measurement is None)
     err_console.print(
-        f"{len(results) - bad}/{len(results)} scenarios match; measurements appended to {output}"
+        f"{len(results) - bad}/{len(results)} scenarios match; measurements appended to {output}",
+        markup=False,
     )
     if bad:
         raise typer.Exit(1)
@@ -172,3 +176,67 @@ def run_command(
 def register(app: typer.Typer) -> None:
     """Add ``netvigil lab`` to the root app."""
     app.add_typer(lab_app, name="lab")
+
+
+@lab_app.command("observe")
+def observe_command(
+    workdir: Path = typer.Option(
+        Path("netvigil-observe"), "--workdir", help="Where the store and logs go (replaced)."
+    ),
+    interval: float = typer.Option(5.0, min=1.0, help="s between a probe's runs."),
+    bin_seconds: int = typer.Option(5, "--bin", min=1, help="s per pipeline bin."),
+    grace: float = typer.Option(3.0, min=0.0, help="s a bin waits for its data."),
+    window: int = typer.Option(10, min=1, help="s of own volume per window."),
+    step: list[str] = typer.Option([], "--step", help="Only these steps (a1, a2, b, c)."),
+    warm_bins: int = typer.Option(
+        4, min=0, help="Bins of every network's data before the first step (own volume)."
+    ),
+    step_timeout: float = typer.Option(
+        150.0, min=10.0, help="s after which a step whose event has not come fails."
+    ),
+    as_json: bool = typer.Option(
+        False, "--json", help="The timeline as JSON on stdout (the text goes to stderr)."
+    ),
+) -> None:
+    """The observatory in the lab: three censored networks, the collector, the pipeline, a story.
+
+    Builds three client networks (each with its own country, ASN and censor), the test helper
+    and the collector in an open network, starts the pipeline and one probe per network
+    (`probe --every --upload`), then plays the story: (a) a network blocks a domain (DNS) and
+    then a service (TLS SNI); (b) a platform goes down for everyone: a platform outage, not
+    censorship; (c) a network is shut down: an outage from its missing volume, its spool filling
+    the gap when it returns. Prints when each step began, the first measurement showing it,
+    its verdict and its event. Time is compressed (probes every few seconds, bins of seconds).
+    Runs in its own namespaces (no root needed where the kernel allows user namespaces); the
+    kernel removes everything when it ends.
+
+    Example: netvigil lab observe
+
+    Example: netvigil lab observe --workdir /tmp/obs --step a1 --step c
+    """
+    from netvigil.lab import sandbox
+
+    if not sandbox.inside():
+        raise typer.Exit(sandbox.enter(sandbox.reexec_argv()))
+    from netvigil.lab.observe import ObserveSettings, observe, prepare_workdir
+    from netvigil.lab.timeline import print_story
+
+    work = workdir.resolve()
+    prepare_workdir(work)
+    conf = ObserveSettings(
+        work,
+        interval,
+        bin_seconds,
+        grace,
+        window,
+        warm_bins=warm_bins,
+        step_timeout=step_timeout,
+        steps=tuple(s.lower() for s in step),
+    )
+    started = time.time()
+
+    def say(text: str) -> None:
+        err_console.print(f"[dim]{time.time() - started:6.1f}s[/] {text}", highlight=False)
+
+    story = observe(conf, say)
+    print_story(story, conf, as_json=as_json)

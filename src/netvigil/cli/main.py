@@ -10,11 +10,12 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from netvigil import __version__
-from netvigil._errors import NetvigilError
+from netvigil._errors import EnvironmentProblem, InputError, NetvigilError
 from netvigil._settings import load_settings
 from netvigil.cli import (
     agg,
     analyze,
+    collector,
     config,
     detect,
     helper,
@@ -22,10 +23,15 @@ from netvigil.cli import (
     incidents,
     ingest,
     lab,
+    notify,
+    pipeline,
+    policy,
     probe,
     serve,
+    service,
     signals,
     store,
+    upload,
     verdict,
 )
 from netvigil.cli._context import err_console
@@ -44,6 +50,16 @@ class _Root(TyperGroup):
             return super().invoke(ctx)
         except NetvigilError as exc:
             raise fail(exc) from exc
+        except OverflowError as exc:
+            # A number too large for a database row or a float (security audit L5: an id of
+            # 10^20, --hours 1e308): whatever command, one line and exit 2, not a traceback.
+            raise fail(InputError(f"a number is too large ({exc})")) from exc
+        except BrokenPipeError:  # `netvigil ... | head`: the reader left, nothing to report
+            raise typer.Exit(1) from None
+        except OSError as exc:
+            # A file system refusing (read-only, full, a device) where no command expected it.
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise fail(EnvironmentProblem(f"{where}{exc.strerror or exc}")) from exc
 
 
 app = typer.Typer(
@@ -95,9 +111,15 @@ for _module in (
     signals,
     detect,
     store,
+    pipeline,
     incidents,
+    policy,
     impact,
+    notify,
     serve,
+    collector,
+    upload,
+    service,
 ):
     _module.register(app)
 

@@ -17,7 +17,9 @@ def register(app: typer.Typer) -> None:
     def serve(
         ctx: typer.Context,
         host: str | None = typer.Option(None, "--host", help="Address to listen on (web.host)."),
-        port: int | None = typer.Option(None, "--port", help="TCP port (web.port)."),
+        port: int | None = typer.Option(
+            None, "--port", min=1, max=65535, help="TCP port (web.port)."
+        ),
         db: str | None = typer.Option(
             None, "--db", help="Tracker database URL (sqlite:///... or postgresql://...)."
         ),
@@ -27,6 +29,11 @@ def register(app: typer.Typer) -> None:
             min=1,
             max=64,
             help="Server processes (use the cores; the login throttle is counted per process).",
+        ),
+        with_collector: bool = typer.Option(
+            False,
+            "--collector",
+            help="Also answer OONI's probe-services calls (the collector, docs/collector.md).",
         ),
         insecure_cookies: bool = typer.Option(
             False,
@@ -39,9 +46,10 @@ def register(app: typer.Typer) -> None:
         Example: netvigil serve --port 8080 --db sqlite:///incidents.sqlite --insecure-cookies
 
         Example: netvigil serve --workers 2
-        """
-        import uvicorn
 
+        Example: netvigil serve --collector --port 8080
+        """
+        from netvigil.cli._serving import bind, serve
         from netvigil.web import create_app
 
         settings = settings_of(ctx)
@@ -59,19 +67,32 @@ def register(app: typer.Typer) -> None:
             updates["web"] = settings.web.model_copy(update=web_updates)
         if updates:
             settings = settings.model_copy(update=updates)
-        typer.echo(f"netvigil tracker on http://{settings.web.host}:{settings.web.port}/")
-        common: dict[str, Any] = {
-            "host": settings.web.host,
-            "port": settings.web.port,
-            "log_level": "warning",
-            "proxy_headers": False,
-        }
+        common: dict[str, Any] = {"proxy_headers": False}
+        if with_collector:
+            if workers != 1:
+                from netvigil._errors import InputError
+
+                raise InputError(
+                    "--collector runs in one process", hint="run `netvigil collector` beside it"
+                )
+            from netvigil.collector import create_app as collector_app
+
+            application = collector_app(settings, fallback=create_app(settings))
+            sock = bind(settings.web.host, settings.web.port)
+            typer.echo(f"netvigil tracker on http://{settings.web.host}:{settings.web.port}/")
+            serve(application, sock, access_log=False, server_header=False, **common)
+            return
         if workers == 1:
-            uvicorn.run(create_app(settings), **common)
+            application = create_app(settings)  # a bad database fails before the port is taken
+            sock = bind(settings.web.host, settings.web.port)
+            typer.echo(f"netvigil tracker on http://{settings.web.host}:{settings.web.port}/")
+            serve(application, sock, **common)
             return
         # Several processes: what they share is settled before they start (web.worker_environment),
         # then each worker's app factory reads the settings from its environment.
         from netvigil.web import WORKER_APP, worker_environment
 
         os.environ.update(worker_environment(settings))
-        uvicorn.run(WORKER_APP, factory=True, workers=workers, **common)
+        sock = bind(settings.web.host, settings.web.port)
+        typer.echo(f"netvigil tracker on http://{settings.web.host}:{settings.web.port}/")
+        serve(WORKER_APP, sock, factory=True, workers=workers, **common)

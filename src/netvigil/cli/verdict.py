@@ -68,7 +68,7 @@ def verdict(
     if table is None:
         typer.echo(NO_IP_TABLE, err=True)
     out = sys.stdout.buffer
-    bad = 0
+    bad = judged = 0
     for path in files:
         for item in read_measurements(path):
             if isinstance(item, Damage):  # a file cut in the middle: what came before is printed
@@ -84,9 +84,16 @@ def verdict(
                 continue
             v = verdict_of(doc, fingerprints=fps, ip_table=table)
             out.write(orjson.dumps(v.to_json_dict()) + b"\n")
+            judged += 1
     out.flush()
     if bad:
         typer.echo(f"{bad} bad line(s) skipped", err=True)
+    if not judged:  # nothing judged is a failure a script must see (exit 2), not an empty success
+        shown = ", ".join(str(p) for p in files)
+        raise InputError(
+            f"no measurement in {shown}" + (f" ({bad} bad line(s))" if bad else ""),
+            hint="give OONI measurements: JSONL, .jsonl.gz or a .json/.jsonc document",
+        )
 
 
 def _wrap_bare_test_keys(doc: Any) -> Any:
@@ -99,10 +106,19 @@ def _wrap_bare_test_keys(doc: Any) -> Any:
 
 
 def _checked(value: Any, path: Path) -> tuple[dict[str, Any] | None, str | None]:
-    """What the verdict needs of a measurement (less than ingest's envelope: it stores nothing)."""
+    """The measurement to judge, or why not: ingest's envelope check (a line ingest refuses is
+    not judged either, audit L6), or only the test keys' for a bare web_connectivity
+    ``test_keys`` document (OONI's test data), which has no envelope."""
     from netvigil.analysis.formats import with_start_time
+    from netvigil.ingest.envelope import envelope_problem, test_keys_problem
 
     doc = _wrap_bare_test_keys(value) if path.name.lower().endswith((".json", ".jsonc")) else value
+    if doc is not value:
+        return doc, test_keys_problem(doc["test_keys"])
+    if isinstance(doc, dict) and isinstance(doc.get("test_name"), str) and "test_keys" in doc:
+        with_start_time(doc)
+        problem = envelope_problem(doc)
+        return (None, problem) if problem is not None else (doc, None)
     if not isinstance(doc, dict):
         return None, f"expected a JSON object, got {type(doc).__name__}"
     if not isinstance(doc.get("test_name"), str):

@@ -12,6 +12,8 @@ Per country needs an ASN->country table (CSV ``asn,cc``), see docs/detection.md.
 from __future__ import annotations
 
 import csv
+import signal
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -64,11 +66,25 @@ def _routes(msg: dict[str, Any]) -> tuple[list[str], list[str], int | None]:
     return announced, withdrawn, _origin(attrs)
 
 
+def _import_mrtparse() -> Any:
+    """mrtparse, without the side effect of its import: it sets SIGPIPE to the default action
+    (for its own command-line scripts), after which any write to a closed socket or pipe kills
+    the whole process (a web server whose client went away, a CLI run, a test session) instead
+    of raising BrokenPipeError. The previous action is put back."""
+    previous = signal.getsignal(signal.SIGPIPE)
+    try:
+        import mrtparse
+    finally:
+        if previous is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGPIPE, previous)
+    return mrtparse
+
+
 def visible_prefixes(
     paths: Iterable[Path], *, step: int = 300, min_peers: int = 1, stats: MrtStats | None = None
 ) -> Iterator[tuple[int, dict[int, int]]]:
     """``(bin_end_epoch, {origin_asn: visible_prefix_count})`` after every bin with data."""
-    import mrtparse
+    mrtparse = _import_mrtparse()
 
     stats = stats if stats is not None else MrtStats()
     routes: dict[tuple[str, str], int] = {}  # (peer, prefix) -> origin

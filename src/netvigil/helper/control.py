@@ -88,9 +88,10 @@ async def answer(
     await dns_trace.settle()
     own = [(ip, port) for ip in addrs]
     endpoints = list(dict.fromkeys([*request.endpoints, *own]))[:MAX_ENDPOINTS]
-    if not net.connect_loopback:
-        # OONI's helper measures no loopback endpoint (its tcp_connect for localhost is {}).
-        endpoints = [(ip, p) for ip, p in endpoints if not ipaddress.ip_address(ip).is_loopback]
+    # OONI's helper measures no loopback endpoint (its tcp_connect for localhost is {}); ours no
+    # internal one either (audit H2: a port scan of its own network through 0.0.0.0:port).
+    policy = net.policy
+    endpoints = [(ip, p) for ip, p in endpoints if policy.refusal(ip) is None]
     http_trace = Trace()
     checks, fetched = await asyncio.gather(
         asyncio.gather(*(_check(net, ip, p, host, scheme, port) for ip, p in endpoints)),

@@ -1,11 +1,13 @@
 """The helper's HTTP server: a tiny ASGI app served by uvicorn.
 
-POST ``/`` with a control request returns the answer as JSON; ``GET /`` says what this is. Bad
+POST ``/`` with a control request returns the answer as JSON; ``GET /`` says what this is and
+``GET /ip`` gives the caller's address (a probe's public address, for scrubbing). Bad
 requests get a 400 with ``{"error": ...}`` (never a traceback); bodies are capped at 64 KiB.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -34,11 +36,22 @@ class HelperApp:
             return
         if scope["type"] != "http":
             return
+        if scope["method"] == "GET" and scope.get("path") == "/ip":
+            # The caller's address as seen from here: a probe learns its public address before
+            # measuring, to scrub it from what it stores (netvigil.probe.iplookup).
+            await _reply(send, 200, {"ip": client_address(scope)})
+            return
         if scope["method"] == "GET":
             await _reply(send, 200, {"service": "netvigil test helper", "protocol": "oohelperd"})
             return
         if scope["method"] != "POST":
             await _reply(send, 405, {"error": "use POST / with a control request"})
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length", b"0")
+        if not declared.isdigit() or int(declared) > MAX_REQUEST_BYTES:
+            # Refused at once: a client announcing 10^12 bytes and sending five was held open
+            # waiting for the rest (security audit L3).
+            await _reply(send, 413, {"error": f"request larger than {MAX_REQUEST_BYTES} bytes"})
             return
         body = bytearray()
         more = True
@@ -58,6 +71,20 @@ class HelperApp:
             await _reply(send, 400, {"error": str(exc)})
             return
         await _reply(send, 200, await answer(request, self.net, self.asn_of))
+
+
+def client_address(scope: Scope) -> str | None:
+    """The peer's address (an IPv4-mapped one as IPv4, as a dual-stack socket reports it)."""
+    client = scope.get("client")
+    if not client:
+        return None
+    host = str(client[0])
+    try:
+        addr = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    mapped = addr.ipv4_mapped if isinstance(addr, ipaddress.IPv6Address) else None
+    return str(mapped or addr)
 
 
 async def _reply(send: Send, status: int, payload: dict[str, Any]) -> None:

@@ -136,6 +136,13 @@ def _check_services(services: tuple[str, ...], catalogue: Catalogue) -> tuple[st
     return tuple(dict.fromkeys(cleaned))
 
 
+# Plausible durations: the longest documented shutdowns (Tigray, Rakhine) lasted about two
+# years; a single minute is the shortest anyone reports.
+MIN_HOURS = 1 / 60
+MAX_HOURS = 10 * 365 * 24.0
+FIRST_YEAR = 1990  # before it, no indicator of any country is near
+
+
 def _check(
     hours: float,
     scope: str,
@@ -146,6 +153,12 @@ def _check(
 ) -> tuple[float, Scope, ShutdownType, tuple[str, ...]]:
     if not math.isfinite(hours) or hours <= 0:
         raise InputError(f"duration must be a positive number of hours, got {hours}", field="hours")
+    if not MIN_HOURS <= hours <= MAX_HOURS:  # security audit L8: 10^11 hours gave US$ 10^17
+        raise InputError(
+            f"duration must be from one minute to {MAX_HOURS:,.0f} hours (ten years),"
+            f" got {hours:g}",
+            field="hours",
+        )
     if scope not in get_args(Scope):
         raise InputError(f"scope must be national or regional, got {scope!r}", field="scope")
     if shutdown_type not in get_args(ShutdownType):
@@ -220,6 +233,9 @@ def estimate(
         _unit_interval(severity, "severity")
     unc = uncertainty or Uncertainty()
     data = load_table() if table is None else table
+    if year is not None and not FIRST_YEAR <= year <= dt.date.today().year + 1:
+        # audit L8: --year -1 or 1800 silently used 2000's indicators
+        raise InputError(f"year must be from {FIRST_YEAR} to next year, got {year}", field="year")
     asked = latest_year(data, where) if year is None else year
 
     gdp = require(data, where, "gdp_usd", asked)

@@ -23,6 +23,7 @@ from typing import Any
 
 from netvigil._errors import NetvigilError
 from netvigil.impact.blocked import Block, known_blocks
+from netvigil.impact.estimate import MAX_HOURS, MIN_HOURS
 from netvigil.impact.places import SOURCE as PLACES_SOURCE
 from netvigil.impact.places import area_share
 from netvigil.models.catalogue import load_catalogue
@@ -41,6 +42,8 @@ REASONS: dict[str, str] = {
     "(only major platforms are costed).",
     "services_already_blocked": "No estimate: every service it blocked was already blocked in "
     "the country before it began.",
+    "implausible_duration": "No estimate: the recorded dates give a duration of more than ten "
+    "years (or under a minute), which no shutdown has lasted.",
 }
 
 
@@ -208,14 +211,29 @@ def incident_impact(
             "source": PLACES_SOURCE,
         }
     if f.extent_code == "service_based":
-        costed = load_catalogue().impact_names()
-        named = [s for s in f.services if s in costed]
+        catalogue = load_catalogue()
+        costed = {
+            name: service.impact_name
+            for name in f.services
+            if (service := catalogue.find(name)) is not None and service.impact_name
+        }
+        named = [costed[s] for s in f.services if s in costed]
         if not f.services:
             return _no("services_not_recorded")
         if not named:
             return _no("services_not_costed")
         blocks = [*known_blocks().get(f.country_code, ()), *tracker_blocks]
-        already = {b.service: b for b in blocks if b.since <= f.start_date and b.service in named}
+
+        # The table and the tracker name services in any of the catalogue's spellings.
+        def impact_name(name: str) -> str:
+            service = catalogue.find(name)
+            return service.impact_name if service and service.impact_name else name
+
+        already = {
+            impact_name(b.service): b
+            for b in blocks
+            if b.since <= f.start_date and impact_name(b.service) in named
+        }
         left = [s for s in named if s not in already]
         basis["services_already_blocked"] = [
             {"service": b.service, "since": b.since.isoformat(), "source": b.source}
@@ -232,6 +250,8 @@ def incident_impact(
     hours = _hours(f, today)
     if isinstance(hours, NoEstimate):
         return hours
+    if not MIN_HOURS <= hours[0] <= MAX_HOURS:  # 0001-01-01 to 9999-12-31 (audit L8)
+        return _no("implausible_duration")
     args["hours"], extra = hours
     basis.update(extra, hours=args["hours"])
     if f.type_code == "throttling":
@@ -242,8 +262,8 @@ def incident_impact(
     try:
         result = estimate(**args, table=table)
     except NetvigilError as exc:
-        if "World Bank" in exc.message:
-            return _no("no_indicators")
+        if "World Bank" in exc.message or getattr(exc, "field", None) == "year":
+            return _no("no_indicators")  # no indicators for that year (before 1990) either
         raise
     data = result.to_json_dict()
     days = args["hours"] / 24.0

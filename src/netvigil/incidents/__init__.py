@@ -6,6 +6,10 @@ Public names: :class:`Tracker` (the repository), :class:`Actor`, :class:`Inciden
 
 from __future__ import annotations
 
+# The alerting tables (netvigil.notify's subscriptions and delivery log) live on the tracker's
+# metadata too: registered whenever the package is imported, so migrations and the schema check
+# always see them.
+from netvigil.incidents import notify_tables as _notify_tables  # noqa: F401
 from netvigil.incidents.repository import (
     ADMIN_ONLY_STATUSES,
     TRANSITIONS,

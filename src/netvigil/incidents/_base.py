@@ -20,7 +20,9 @@ from netvigil.incidents.model import (
 )
 
 T = TypeVar("T")
-_PRIVATE_COLUMNS = ("internal_notes", "created_by", "updated_by")
+_PRIVATE_COLUMNS = (
+    "internal_notes", "created_by", "updated_by", "verified_by", "dismissed_reason",
+)  # fmt: skip
 
 
 def load_options(public: bool, *, stop_source: bool = False) -> list[Any]:
@@ -42,11 +44,22 @@ def load_options(public: bool, *, stop_source: bool = False) -> list[Any]:
 class TrackerBase:
     """Engine, migrations, sessions and the retrying write transaction."""
 
-    def __init__(self, url: str, *, migrate: bool = True, password_hasher: Any = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        migrate: bool = True,
+        password_hasher: Any = None,
+        single_person_publication: bool = False,
+    ) -> None:
         """Open (and migrate) the tracker at ``url``. ``password_hasher`` is an
         ``argon2.PasswordHasher``; the default is argon2-cffi's (RFC 9106 low-memory profile).
-        Tests pass a cheaper argon2id one to stay fast; hashes made with either verify."""
+        Tests pass a cheaper argon2id one to stay fast; hashes made with either verify.
+        ``single_person_publication``: let whoever verified an incident publish it too (four
+        eyes waived, for one-person deployments; each such publication is marked)."""
         from argon2 import PasswordHasher
+
+        self.single_person_publication = single_person_publication
 
         self._hasher: PasswordHasher = password_hasher or PasswordHasher()
         self.url = url

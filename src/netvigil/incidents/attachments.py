@@ -1,11 +1,11 @@
-"""What hangs off an incident: episodes with daily windows, evidence, private sources, legal
-instruments and the legal basis linking them."""
+"""What hangs off an incident: episodes with daily windows, evidence, private sources, and the
+legal basis linking it to legal instruments (policy records, :mod:`netvigil.policy`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from netvigil._errors import InputError, UnknownEntityError
 from netvigil.incidents import audit
 from netvigil.incidents._base import TrackerBase, incident_row, load_options
-from netvigil.incidents.fields import coerce_instrument_fields
 from netvigil.incidents.model import (
     EVIDENCE_KINDS,
     DailyWindow,
@@ -22,9 +21,11 @@ from netvigil.incidents.model import (
     Incident,
     IncidentSource,
     LegalBasis,
-    LegalInstrument,
 )
 from netvigil.incidents.roles import Actor, guard_published, require
+
+if TYPE_CHECKING:
+    from netvigil.policy.model import Instrument
 
 
 def _check_episode(
@@ -44,6 +45,22 @@ def _check_episode(
     days = [d for d, _, _ in windows or []]
     if len(days) != len(set(days)):
         raise InputError("two daily windows on the same day", field="windows")
+
+
+def check_http_url(value: str) -> str:
+    """A link a reader can follow: http(s), a host, no spaces; InputError otherwise."""
+    from urllib.parse import urlsplit
+
+    text = value.strip()
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise InputError(
+            f"a URL must start with http:// or https:// and name a host, got {text[:200]!r}",
+            field="value",
+        )
+    if any(c.isspace() or ord(c) < 32 for c in text):
+        raise InputError("a URL cannot contain spaces", field="value")
+    return text
 
 
 class TrackerAttachments(TrackerBase):
@@ -193,6 +210,8 @@ class TrackerAttachments(TrackerBase):
             sha256 = sha256.lower()
             if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
                 raise InputError("sha256 must be 64 hex digits", field="sha256")
+        if kind == "url":
+            value = check_http_url(value)
         if kind == "document" and sha256 is None:
             raise InputError("a document needs its SHA-256", field="sha256")
         if kind == "measurement" and not verdict:
@@ -272,40 +291,36 @@ class TrackerAttachments(TrackerBase):
 
         return self._write(work)
 
-    def add_legal_instrument(self, data: Mapping[str, Any], actor: Actor) -> LegalInstrument:
-        require(actor, "editor", "add legal instruments")
-        values = coerce_instrument_fields(data)
+    # Legal instruments are policy records (netvigil.policy: history, provisions, statements);
+    # these three keep the tracker's own callers (``incidents law add``, legal-basis pickers).
 
-        def work(s: Session) -> LegalInstrument:
-            law = LegalInstrument(**values)
-            s.add(law)
-            s.flush()
-            audit.append(
-                s,
-                actor=actor.name,
-                action="create",
-                entity="legal_instrument",
-                entity_id=law.id,
-                detail={"fields": values},
-            )
-            return law
+    def add_legal_instrument(self, data: Mapping[str, Any], actor: Actor) -> Instrument:
+        """Record an instrument from the tracker's old fields (name, kind, jurisdiction,
+        articles, adopted_on, in_force_on, repealed_on, links, summary); see
+        :func:`netvigil.policy.legacy.instrument_from_legacy`."""
+        from netvigil.policy.legacy import instrument_from_legacy
+        from netvigil.policy.records import PolicyRecords
+        from netvigil.policy.repository import Policy
 
-        return self._write(work)
+        policy = Policy(self)  # type: ignore[arg-type]
+        summary = policy.import_records(
+            PolicyRecords(instruments=(instrument_from_legacy(data),)),
+            actor,
+            source="legal instrument",
+        )
+        return policy.get_instrument(summary.ids["instruments"][0], public=False)
 
-    def get_legal_instrument(self, instrument_id: int, *, public: bool) -> LegalInstrument:
-        """The instrument (laws are public either way; its incidents: :meth:`incidents_under`)."""
-        with self.session() as s:
-            law = s.get(LegalInstrument, instrument_id)
-            if law is None:
-                raise UnknownEntityError("legal instrument", str(instrument_id))
-            return law
+    def get_legal_instrument(self, instrument_id: int, *, public: bool) -> Instrument:
+        """The instrument (published only when ``public``); see :meth:`incidents_under`."""
+        from netvigil.policy.repository import Policy
 
-    def list_legal_instruments(self, jurisdiction: str | None = None) -> list[LegalInstrument]:
-        query = select(LegalInstrument).order_by(LegalInstrument.jurisdiction, LegalInstrument.name)
-        if jurisdiction:
-            query = query.where(LegalInstrument.jurisdiction == jurisdiction)
-        with self.session() as s:
-            return list(s.scalars(query))
+        return Policy(self).get_instrument(instrument_id, public=public)  # type: ignore[arg-type]
+
+    def list_legal_instruments(self, jurisdiction: str | None = None) -> list[Instrument]:
+        """Published instruments, optionally of one jurisdiction."""
+        from netvigil.policy.repository import Policy
+
+        return Policy(self).list_instruments(public=True, jurisdiction=jurisdiction)  # type: ignore[arg-type]
 
     def incidents_under(self, instrument_id: int, *, public: bool) -> list[Incident]:
         """Incidents that cite the instrument as their legal basis."""
@@ -335,7 +350,9 @@ class TrackerAttachments(TrackerBase):
         def work(s: Session) -> LegalBasis:
             incident = incident_row(s, incident_id)
             guard_published(incident, actor)
-            if s.get(LegalInstrument, instrument_id) is None:
+            from netvigil.policy.model import Instrument
+
+            if s.get(Instrument, instrument_id) is None:
                 raise UnknownEntityError("legal instrument", str(instrument_id))
             link = LegalBasis(
                 incident_id=incident_id, instrument_id=instrument_id, articles=articles, note=note

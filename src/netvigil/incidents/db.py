@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from netvigil._errors import ConfigError, StoreError
+from netvigil._files import private_dir, private_file
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -44,7 +45,12 @@ def open_engine(url: str) -> Engine:
         raise ConfigError(f"tracker database URL {url!r} is not valid: {exc}") from exc
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            # Owner-only (audit M8): SQLite gives its -wal and -shm files the database's mode.
+            private_dir(Path(parsed.database).parent)
+            try:
+                private_file(Path(parsed.database))
+            except OSError as exc:
+                raise StoreError(f"cannot open tracker database {parsed.database}: {exc}") from exc
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
     elif parsed.get_backend_name() == "postgresql":

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from netvigil._errors import InputError
+from netvigil._files import private_dir
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 # Media types kept: documents and images people attach to shutdown reports (orders, screenshots,
@@ -85,7 +86,7 @@ class EvidenceFiles:
 
     def save(self, chunks: Iterable[bytes], filename: str) -> StoredFile:
         """Store the bytes; InputError (naming the file) when too big or of a refused type."""
-        self.root.mkdir(parents=True, exist_ok=True)
+        private_dir(self.root)  # documents may name sources: owner-only (audit M8)
         digest = hashlib.sha256()
         size = 0
         head = b""
@@ -117,7 +118,7 @@ class EvidenceFiles:
                 )
             sha = digest.hexdigest()
             final = self.path_of(sha)
-            final.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(final.parent)
             if final.exists():
                 tmp.unlink()
             else:
@@ -174,3 +175,29 @@ def measurement_verdict(store_location: str | Path, uid: str) -> dict[str, Any]:
             hint="check the id, or ingest the measurement first: netvigil ingest FILE",
         )
     return {k: (v.isoformat(sep=" ") if hasattr(v, "isoformat") else v) for k, v in row.items()}
+
+
+def event_snapshot(store_location: str | Path, event_id: str) -> dict[str, Any]:
+    """The detected event ``event_id`` as the store holds it (its public JSON), to attach as
+    evidence; InputError when there is no store there or no such event in it."""
+    from netvigil.store import open_store
+
+    event_id = event_id.strip()
+    if not event_id:
+        raise InputError("an event id is required", field="value")
+    root = Path(str(store_location).removeprefix("file://"))
+    embedded = ":" not in str(store_location).removeprefix("file://")
+    if embedded and not root.is_dir():
+        raise InputError(
+            f"there is no analytical store at {root}, so event {event_id!r} cannot be checked",
+            field="value",
+        )
+    with open_store(str(store_location), writable=False) as store:
+        found = next((s.event for s in store.events().events if s.event.event_id == event_id), None)
+    if found is None:
+        raise InputError(
+            f"event {event_id!r} is not in the analytical store ({root})",
+            field="value",
+            hint="copy the id from `netvigil detect --json` or the event's page",
+        )
+    return {"event_id": event_id, **found.to_json()}

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from netvigil._errors import InputError
-from netvigil.incidents.model import INSTRUMENT_KINDS, STATUSES, STOP_COLUMNS, STOP_DATE_COLUMNS
+from netvigil.incidents.model import STATUSES, STOP_COLUMNS, STOP_DATE_COLUMNS
 from netvigil.models import countries
 
 TEXT_FIELDS = frozenset(
@@ -79,12 +79,29 @@ def _list(value: Any, field: str) -> list[Any]:
     items = [v for v in items if v != ""]
     if field == "asns":
         try:
-            return [int(str(v).upper().removeprefix("AS")) for v in items]
+            numbers = [int(str(v).upper().removeprefix("AS")) for v in items]
         except ValueError:
             raise InputError(
                 f"expected AS numbers like AS12880, got {value!r}", field=field
             ) from None
-    return [str(v) for v in items]
+        if any(not 0 <= n <= MAX_ASN for n in numbers):  # AS numbers are 32 bits (audit L5)
+            raise InputError(f"AS numbers go from 0 to {MAX_ASN}, got {value!r}", field=field)
+        return numbers
+    return [_text(str(v), field) for v in items]
+
+
+MAX_ASN = 2**32 - 1
+YEARS = (1990, 2100)  # the tracker's years: STOP starts in 2016; anything else is a typo
+
+
+def _text(value: str, field: str) -> str:
+    """Text that can be stored: valid Unicode (a command-line argument with bytes that are
+    not UTF-8 arrives with surrogates, which no database encodes; audit L5)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError("expected UTF-8 text (it holds bytes that are not)", field=field) from None
+    return value
 
 
 def coerce_incident_fields(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -98,7 +115,7 @@ def coerce_incident_fields(data: Mapping[str, Any]) -> dict[str, Any]:
                 hint="see netvigil.incidents.fields.EDITABLE_FIELDS",
             )
         if field in TEXT_FIELDS:
-            text = None if value is None else str(value).strip()
+            text = None if value is None else _text(str(value).strip(), field)
             out[field] = text or None
         elif field in DATE_FIELDS:
             out[field] = _date(value, field)
@@ -108,9 +125,14 @@ def coerce_incident_fields(data: Mapping[str, Any]) -> dict[str, Any]:
             out[field] = _list(value, field)
         elif field == "report_year":
             try:
-                out[field] = None if value in (None, "") else int(value)
+                year = None if value in (None, "") else int(value)
             except (TypeError, ValueError):
                 raise InputError(f"expected a year, got {value!r}", field=field) from None
+            if year is not None and not YEARS[0] <= year <= YEARS[1]:
+                raise InputError(
+                    f"expected a year from {YEARS[0]} to {YEARS[1]}, got {value!r}", field=field
+                )
+            out[field] = year
         elif field == "country_code":
             code = None if value in (None, "") else str(value).strip().upper()
             if code is not None and (len(code) != 2 or not code.isalpha()):
@@ -124,40 +146,4 @@ def coerce_incident_fields(data: Mapping[str, Any]) -> dict[str, Any]:
         out["country_code"] = country_code_for(out["country"])
     if out.get("start_date") and "report_year" not in out:
         out["report_year"] = out["start_date"].year
-    return out
-
-
-INSTRUMENT_FIELDS = frozenset(
-    {
-        "name",
-        "kind",
-        "jurisdiction",
-        "articles",
-        "status",
-        "adopted_on",
-        "in_force_on",
-        "repealed_on",
-        "links",
-        "summary",
-    }
-)
-
-
-def coerce_instrument_fields(data: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for field, value in data.items():
-        if field not in INSTRUMENT_FIELDS:
-            raise InputError("not a legal instrument field", field=field)
-        if field in {"adopted_on", "in_force_on", "repealed_on"}:
-            out[field] = _date(value, field)
-        elif field == "links":
-            out[field] = _list(value, field)
-        else:
-            text = None if value is None else str(value).strip()
-            out[field] = text or None
-    for required in ("name", "kind", "jurisdiction"):
-        if not out.get(required):
-            raise InputError("is required", field=required)
-    if out["kind"] not in INSTRUMENT_KINDS:
-        raise InputError(f"expected one of {', '.join(INSTRUMENT_KINDS)}", field="kind")
     return out

@@ -18,7 +18,7 @@ serialiser in :mod:`netvigil.incidents.serialise` never reads them.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -34,6 +34,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from netvigil.models.catalogue import load_catalogue
+
+if TYPE_CHECKING:
+    from netvigil.policy.model import Instrument
 
 # The STOP 2020-2022 codebook columns, in the workbook's order.
 STOP_COLUMNS: tuple[str, ...] = (
@@ -58,17 +61,22 @@ PLATFORMS: dict[str, str] = {
     _STOP_PLATFORM[column]: column for column in STOP_COLUMNS if column in _STOP_PLATFORM
 }
 
-STATUSES: tuple[str, ...] = ("reported", "corroborated", "verified", "published", "withdrawn")
+# "dismissed": a draft an editor judged not to be an incident (e.g. a detected event that was a
+# measurement artefact), with the reason; it can be reopened.
+STATUSES: tuple[str, ...] = (
+    "reported", "corroborated", "verified", "published", "withdrawn", "dismissed",
+)  # fmt: skip
+# Drafts: what a detected event may still update (never public).
+OPEN_DRAFT_STATUSES: tuple[str, ...] = ("reported", "corroborated")
 ROLES: tuple[str, ...] = ("viewer", "editor", "admin")
 EVIDENCE_KINDS: tuple[str, ...] = ("measurement", "event", "url", "document")
-INSTRUMENT_KINDS: tuple[str, ...] = (
-    "law", "emergency_regulation", "cybercrime_law", "treaty", "decree", "court_order", "other",
-)  # fmt: skip
 
 # Incident attributes that must never leave the tracker through a public view.
 # (import_problems is not secret, it describes Access Now's public sheets, but it is editor
 # information: not in public_dict, only in the stop-csv export.)
-PRIVATE_FIELDS = frozenset({"sources", "internal_notes", "created_by", "updated_by"})
+PRIVATE_FIELDS = frozenset(
+    {"sources", "internal_notes", "created_by", "updated_by", "verified_by", "dismissed_reason"}
+)
 
 
 class Base(DeclarativeBase):
@@ -182,7 +190,16 @@ class Incident(Base):
     # Cells that could not be parsed into their typed column: [{sheet,row,column,raw,expected}].
     import_problems: Mapped[list[Any]] = mapped_column(default=list)
 
+    # --- drafts opened by detected events (netvigil.notify): the event's entity or scope
+    # ("country:HK/asn:AS4760/domain:lihkg.com"), so a later event of it updates the draft ---
+    event_entity: Mapped[str | None] = mapped_column(String(400), index=True)
+    # --- four eyes: whoever verified may not publish (unless the deployment allows it, and then
+    # the publication is marked: self_published shows on the public page) ---
+    self_published: Mapped[bool] = mapped_column(default=False)
+
     # --- private ---
+    verified_by: Mapped[str | None] = mapped_column(String(320))
+    dismissed_reason: Mapped[str | None] = mapped_column(Text)
     internal_notes: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str | None] = mapped_column(String(320))
     updated_by: Mapped[str | None] = mapped_column(String(320))
@@ -298,30 +315,11 @@ class IncidentSource(Base):
     incident: Mapped[Incident] = relationship(back_populates="sources")
 
 
-class LegalInstrument(Base):
-    """A law, emergency regulation, cybercrime law, treaty... that shutdowns are ordered under."""
-
-    __tablename__ = "legal_instruments"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(Text)
-    kind: Mapped[str] = mapped_column(String(40))  # INSTRUMENT_KINDS
-    jurisdiction: Mapped[str] = mapped_column(String(100), index=True)  # ISO code or "UN", "AU"
-    articles: Mapped[str | None] = mapped_column(Text)  # relevant articles, e.g. "s. 5(2)"
-    status: Mapped[str | None] = mapped_column(String(40))  # draft, in_force, amended, repealed
-    adopted_on: Mapped[dt.date | None] = mapped_column(Date)
-    in_force_on: Mapped[dt.date | None] = mapped_column(Date)
-    repealed_on: Mapped[dt.date | None] = mapped_column(Date)
-    links: Mapped[list[Any]] = mapped_column(default=list)
-    summary: Mapped[str | None] = mapped_column(Text)
-
-    bases: Mapped[list[LegalBasis]] = relationship(back_populates="instrument")
-
-    __table_args__ = (UniqueConstraint("name", "jurisdiction"),)
-
-
 class LegalBasis(Base):
-    """An incident invoked (or was ordered under) an instrument, possibly specific articles."""
+    """An incident invoked (or was ordered under) an instrument, possibly specific articles.
+
+    Instruments are policy records (:class:`netvigil.policy.model.Instrument`, table
+    ``policy_instruments``): laws and treaties with their history, provisions and statements."""
 
     __tablename__ = "legal_bases"
 
@@ -330,13 +328,13 @@ class LegalBasis(Base):
         ForeignKey("incidents.id", ondelete="CASCADE"), index=True
     )
     instrument_id: Mapped[int] = mapped_column(
-        ForeignKey("legal_instruments.id", ondelete="CASCADE"), index=True
+        ForeignKey("policy_instruments.id", ondelete="CASCADE"), index=True
     )
     articles: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
 
     incident: Mapped[Incident] = relationship(back_populates="legal_basis")
-    instrument: Mapped[LegalInstrument] = relationship(back_populates="bases", lazy="joined")
+    instrument: Mapped[Instrument] = relationship(back_populates="bases", lazy="joined")
 
     __table_args__ = (UniqueConstraint("incident_id", "instrument_id"),)
 
@@ -351,6 +349,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(Text)  # argon2id, PHC string
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    # Incremented by logout, a password reset, a role change or disabling: the cookies issued
+    # before carry the old value and are refused (netvigil.web._auth; security audit M6).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class AuditEntry(Base):
@@ -369,3 +370,9 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+# The policy tables share this metadata (one database, one migration chain) and LegalBasis points
+# at their Instrument: import them once this module's classes exist. netvigil.policy's __init__
+# imports nothing, so this cannot loop back into a half-built module.
+from netvigil.policy import model as _policy_model  # noqa: E402, F401

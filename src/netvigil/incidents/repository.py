@@ -36,10 +36,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from netvigil._errors import InputError, UnknownEntityError
-from netvigil.incidents import audit
+from netvigil._errors import InputError, PermissionDeniedError, UnknownEntityError
+from netvigil.incidents import audit, audit_data
 from netvigil.incidents._base import incident_row, load_options
 from netvigil.incidents.attachments import TrackerAttachments
+from netvigil.incidents.drafts import TrackerDrafts
 from netvigil.incidents.fields import coerce_incident_fields
 from netvigil.incidents.model import (
     STATUSES,
@@ -77,7 +78,10 @@ class IncidentFilter:
     scope: str | None = None  # a scope code (vocab.SCOPE)
     network: str | None = None  # a network code (vocab.NETWORK)
     cause: str | None = None  # a cause code (vocab.CAUSE)
-    q: str | None = None  # words in the title, area, country, event or summary; or an id
+    # words in the title, description (summary, event, cause and justification details), area,
+    # country, services or operators; or an id
+    q: str | None = None
+    asn: str | None = None  # an affected network ("AS197207"): in the outage's or an episode's
     since: dt.date | None = None  # started on or after
     until: dt.date | None = None  # started on or before
     # One incident per shutdown: only rows no other row stands for (None: public lists only).
@@ -98,12 +102,15 @@ class ImportResult:
     episodes: int = 0  # incidents whose hours read from STOP's text were (re)written
 
 
-class Tracker(TrackerUsers, TrackerAttachments):
+class Tracker(TrackerUsers, TrackerAttachments, TrackerDrafts):
     """The repository: see the module docstring for the API."""
 
     @classmethod
     def from_settings(cls, settings: Settings, url: str | None = None) -> Tracker:
-        return cls(url or settings.tracker_url)
+        return cls(
+            url or settings.tracker_url,
+            single_person_publication=settings.incidents.single_person_publication,
+        )
 
     # --- incidents ---
 
@@ -186,21 +193,46 @@ class Tracker(TrackerUsers, TrackerAttachments):
                 )
             if status in ADMIN_ONLY_STATUSES or old == "published":
                 require(actor, "admin", f"move an incident from {old} to {status}")
+            if status == "dismissed" and not (note or "").strip():
+                raise InputError("say why the draft is dismissed", field="reason")
+            detail: dict[str, Any] = {"from": old, "to": status, "note": note}
+            if status == "published":
+                detail["four_eyes"] = self._four_eyes(incident, actor)
+                incident.self_published = not detail["four_eyes"]
+                incident.published_at = dt.datetime.now(dt.UTC)
+            if status == "verified":
+                incident.verified_by = actor.name
+            elif old == "verified" and status != "published":
+                incident.verified_by = None
+            if status == "dismissed":
+                incident.dismissed_reason = (note or "").strip()[:2000]
             incident.status = status
             incident.updated_by = actor.name
-            if status == "published":
-                incident.published_at = dt.datetime.now(dt.UTC)
             audit.append(
                 s,
                 actor=actor.name,
                 action="status",
                 entity="incident",
                 entity_id=incident_id,
-                detail={"from": old, "to": status, "note": note},
+                detail=detail,
             )
 
         self._write(work)
         return self.get_incident(incident_id, public=False)
+
+    def _four_eyes(self, incident: Incident, actor: Actor) -> bool:
+        """Whether someone other than the verifier publishes; refused when it is the same person,
+        unless this deployment allows it (``incidents.single_person_publication``)."""
+        if incident.verified_by is None or incident.verified_by != actor.name:
+            return True
+        if not self.single_person_publication:
+            raise PermissionDeniedError(
+                f"{actor.name} verified incident {incident.id}, so another person must publish "
+                "it (four eyes)",
+                hint="a one-person deployment can allow it: incidents.single_person_publication"
+                " = true (each such publication is marked on the page and in the audit log)",
+            )
+        return False
 
     def get_incident(self, incident_id: int, *, public: bool) -> Incident:
         """The incident with its relations; public callers only ever see published ones."""
@@ -382,6 +414,25 @@ class Tracker(TrackerUsers, TrackerAttachments):
         with self.session() as s:
             return audit.verify(s, expect_head=expect_head)
 
+    def verify_data(self, report: audit.AuditReport) -> audit_data.DataReport:
+        """Incidents, sources and users against the digests of an intact log (audit M7)."""
+        with self.session() as s:
+            return audit_data.reconcile(s, audit_data.expected_states(report.described))
+
+    def seal_audit(self, actor: Actor) -> int:
+        """Record the present state of every incident and user in the log; returns its seq."""
+        require(actor, "admin", "seal the audit log")
+
+        def work(s: Session) -> int:
+            states = audit_data.seal_states(s)
+            entry = audit.append(
+                s, actor=actor.name, action="seal", entity="tracker", entity_id=None,
+                detail={"states": states},
+            )  # fmt: skip
+            return entry.seq
+
+        return self._write(work)
+
     def audit_entries(self, limit: int = 100) -> list[AuditEntry]:
         with self.session() as s:
             query = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
@@ -429,6 +480,16 @@ def _code(vocabulary: str, value: str) -> str:
     raise InputError(f"expected one of {', '.join(vocab.codes())}", field=vocabulary)
 
 
+def _json_list_has(column: Any, asn: str) -> Any:
+    """Whether a JSON list of ASNs (numbers, or "AS123" strings) holds ``asn``, matched in the
+    list's text so that SQLite and PostgreSQL run the same query."""
+    number = asn.upper().removeprefix("AS")
+    text = cast(column, String)
+    patterns = [f'%"AS{number}"%', f"%[{number}]%", f"%[{number},%", f"% {number},%",
+                f"% {number}]%", f"%,{number},%", f"%,{number}]%"]  # fmt: skip
+    return or_(*(text.like(p) for p in patterns))
+
+
 def _filtered(query: Any, f: IncidentFilter, public: bool) -> Any:
     from netvigil.models import countries
 
@@ -466,6 +527,13 @@ def _filtered(query: Any, f: IncidentFilter, public: bool) -> Any:
             )
         # services is a JSON list of names: match the quoted name in its text (both databases).
         query = query.where(cast(Incident.services, String).like(f'%"{name}"%'))
+    if f.asn:
+        from netvigil.incidents.model import Episode
+
+        in_episode = select(Episode.id).where(
+            Episode.incident_id == Incident.id, _json_list_has(Episode.asns, f.asn)
+        )
+        query = query.where(or_(_json_list_has(Incident.asns, f.asn), in_episode.exists()))
     if f.since is not None:
         query = query.where(Incident.start_date >= f.since)
     if f.until is not None:
@@ -489,6 +557,11 @@ def _filtered(query: Any, f: IncidentFilter, public: bool) -> Any:
                                 Incident.country,
                                 Incident.event,
                                 Incident.other_affected,
+                                Incident.actual_cause_details,
+                                Incident.gov_just_details,
+                                Incident.telcos_involved,
+                                Incident.ordered_by,
+                                cast(Incident.services, String),
                             )
                         )
                     )

@@ -10,12 +10,14 @@ from netvigil.incidents.model import ROLES, Incident
 
 # Allowed status moves. Everything may be withdrawn (safety beats "never delete"); a withdrawn
 # incident can be reopened as reported.
+# A draft that is not an incident is dismissed (with a reason, Tracker.dismiss) and can be reopened.
 TRANSITIONS: dict[str, frozenset[str]] = {
-    "reported": frozenset({"corroborated", "withdrawn"}),
-    "corroborated": frozenset({"verified", "reported", "withdrawn"}),
+    "reported": frozenset({"corroborated", "withdrawn", "dismissed"}),
+    "corroborated": frozenset({"verified", "reported", "withdrawn", "dismissed"}),
     "verified": frozenset({"published", "corroborated", "withdrawn"}),
     "published": frozenset({"withdrawn"}),
     "withdrawn": frozenset({"reported"}),
+    "dismissed": frozenset({"reported"}),
 }
 ADMIN_ONLY_STATUSES = frozenset({"published"})
 

@@ -8,7 +8,7 @@ output from an allow-list, so a new column stays private until someone adds it h
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netvigil._errors import PermissionDeniedError
 from netvigil.incidents.model import (
@@ -18,12 +18,14 @@ from netvigil.incidents.model import (
     Incident,
     IncidentSource,
     LegalBasis,
-    LegalInstrument,
 )
 from netvigil.incidents.normalise import WITHHELD_FLAGS, publishable_duration
 from netvigil.incidents.titles import TitleFacts, generate
 from netvigil.incidents.vocab import VOCABULARIES
 from netvigil.models.countries import LANGUAGES, display_name
+
+if TYPE_CHECKING:
+    from netvigil.policy.model import Instrument
 
 OUTAGE_FIELDS = (
     "locations",
@@ -86,6 +88,8 @@ def titles_dict(incident: Incident) -> dict[str, Any]:
     return {
         "title": incident.title or generate(facts, "en"),
         "title_zh_hant": incident.title_zh or generate(facts, "zh_Hant"),
+        # An editor writes one Chinese title (Traditional); Simplified readers get it as written.
+        "title_zh_hans": incident.title_zh or generate(facts, "zh_Hans"),
         "title_generated": {"en": not incident.title, "zh_Hant": not incident.title_zh},
     }
 
@@ -150,21 +154,11 @@ def evidence_dict(item: Evidence, *, public: bool) -> dict[str, Any]:
     return out
 
 
-def instrument_dict(law: LegalInstrument) -> dict[str, Any]:
-    """Legal instruments are public records (laws are public)."""
-    return {
-        "id": law.id,
-        "name": law.name,
-        "kind": law.kind,
-        "jurisdiction": law.jurisdiction,
-        "articles": law.articles,
-        "status": law.status,
-        "adopted_on": _iso(law.adopted_on),
-        "in_force_on": _iso(law.in_force_on),
-        "repealed_on": _iso(law.repealed_on),
-        "links": list(law.links or []),
-        "summary": law.summary,
-    }
+def instrument_dict(law: Instrument) -> dict[str, Any]:
+    """A legal instrument as incidents cite it (the full record: netvigil.policy.serialise)."""
+    from netvigil.policy.serialise import instrument_ref
+
+    return instrument_ref(law)
 
 
 def basis_dict(link: LegalBasis) -> dict[str, Any]:
@@ -202,9 +196,15 @@ def public_dict(incident: Incident) -> dict[str, Any]:
         "outage": {f: _iso(getattr(incident, f)) for f in OUTAGE_FIELDS},
         "episodes": [episode_dict(e) for e in incident.episodes],
         "evidence": [evidence_dict(e, public=True) for e in incident.evidence],
-        "legal_basis": [basis_dict(b) for b in incident.legal_basis],
+        # A draft instrument (a policy record not yet published) is not shown.
+        "legal_basis": [
+            basis_dict(b) for b in incident.legal_basis if b.instrument.status == "published"
+        ],
         "stop_source": {"sheet": incident.stop_sheet, "row": incident.stop_row},
         "published_at": _iso(incident.published_at),
+        # Four eyes: False when the person who verified it also published it (allowed only on
+        # a one-person deployment, and then said on the page).
+        "four_eyes": not incident.self_published,
         "updated_at": _iso(incident.updated_at),
     }
 
@@ -236,5 +236,9 @@ def private_dict(incident: Incident) -> dict[str, Any]:
         "created_at": _iso(incident.created_at),
         "updated_at": _iso(incident.updated_at),
         "published_at": _iso(incident.published_at),
+        "four_eyes": not incident.self_published,
+        "verified_by": incident.verified_by,
+        "event_entity": incident.event_entity,
+        "dismissed_reason": incident.dismissed_reason,
     }
     return out

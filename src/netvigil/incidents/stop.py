@@ -271,8 +271,14 @@ def _natural_key(
     return f"stop:{header_key(sheet)}:{digest}"
 
 
-def netvigil_row(record: dict[str, str], row: int, sheet: str) -> StopRow:
-    """A row of our own stop-csv export (all text) back into a StopRow."""
+def netvigil_row(
+    record: dict[str, str], row: int, sheet: str, source: str | None = None
+) -> StopRow:
+    """A row of our own stop-csv export (all text) back into a StopRow; every column is
+    checked first (``stop_csv.check_row``: InputError naming ``source``, row and column)."""
+    from netvigil.incidents.stop_csv import check_row
+
+    check_row(record, row, source)
     # Cells found bad at the first import travel with the record (their original sheet, row
     # and column); only a newly bad cell (the CSV was edited) is a new problem.
     carried = record.get("import_problems_json")

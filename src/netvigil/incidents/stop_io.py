@@ -116,7 +116,7 @@ def _table_rows(path: Path, sheet: str, table: list[tuple[Any, ...]]) -> tuple[l
                 for i, v in enumerate(values)
                 if i < len(headers)
             }
-            rows.append(netvigil_row(record, offset, sheet))
+            rows.append(netvigil_row(record, offset, sheet, str(path)))
         else:
             rows.append(map_row(sheet, gen, headers, original, list(values), offset))
     return _unique_keys(rows), gen

@@ -1,9 +1,10 @@
-"""Readable titles generated from an incident's facts, in English and Traditional Chinese (pure).
+"""Readable titles generated from an incident's facts, in English and Chinese (pure).
 
 "Iran: nationwide mobile internet shutdowns, 21 Sep – 3 Oct 2022" /
 "伊朗：全國行動網路斷網，2022年9月21日至10月3日". Built from the country's display name, the
 area (or "nationwide"), the controlled type, extent, network and services, and the dates; an
-editor's own title (``title`` / ``title_zh``) always wins over the generated one.
+editor's own title (``title`` / ``title_zh``) always wins over the generated one. Simplified
+Chinese titles use the same words in simplified characters (``_HANS``).
 """
 
 from __future__ import annotations
@@ -12,38 +13,32 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from netvigil.models.catalogue import load_catalogue
 from netvigil.models.countries import display_name
 
-LANGS = ("en", "zh_Hant")
+LANGS = ("en", "zh_Hant", "zh_Hans")
 MAX_AREA = 48  # characters of the area kept in a title; the page shows all of it
 
-# Service display names (the ids are netvigil's lower-case service names).
-SERVICE_NAMES = {
-    "facebook": "Facebook",
-    "messenger": "Messenger",
-    "twitter": "Twitter",
-    "whatsapp": "WhatsApp",
-    "instagram": "Instagram",
-    "telegram": "Telegram",
-    "youtube": "YouTube",
-    "signal": "Signal",
-    "skype": "Skype",
-    "viber": "Viber",
-    "tiktok": "TikTok",
-    "clubhouse": "Clubhouse",
-    "linkedin": "LinkedIn",
-    "wechat": "WeChat",
-    "vkontakte": "VKontakte",
-    "snapchat": "Snapchat",
-    "periscope": "Periscope",
-    "imo": "imo",
-    "zoom": "Zoom",
-    "teams": "Microsoft Teams",
-    "vpn": "VPNs",
-}
+# Service display names: the catalogue's labels (keys are the catalogue's service names).
+SERVICE_NAMES: dict[str, str] = load_catalogue().labels()
 
 _NETWORK_EN = {"mobile": "mobile internet", "broadband": "broadband internet"}
 _NETWORK_ZH = {"mobile": "行動網路", "broadband": "固網寬頻網路"}
+# The Traditional words of the Chinese titles and their Simplified (mainland) forms, applied to a
+# generated title whole (the country name comes from CLDR in the right script already).
+_HANS = (
+    ("行動網路", "移动网络"),
+    ("固網寬頻網路", "固网宽带网络"),
+    ("網路平台", "网络平台"),
+    ("網路", "网络"),
+    ("斷網", "断网"),
+    ("封鎖", "封锁"),
+    ("並限速", "并限速"),
+    ("及限速", "及限速"),
+    ("全國", "全国"),
+    ("國家不明", "国家不明"),
+    ("開始", "开始"),
+)
 
 
 @dataclass(frozen=True)
@@ -151,12 +146,18 @@ def _dates_zh(f: TitleFacts) -> str:
 def _country(f: TitleFacts, lang: str) -> str:
     if f.country_code:
         return display_name(f.country_code, lang)
-    return f.country or ("Unknown country" if lang == "en" else "國家不明")
+    unknown = {"en": "Unknown country", "zh_Hans": "国家不明"}.get(lang, "國家不明")
+    return f.country or unknown
 
 
 def generate(f: TitleFacts, lang: str = "en") -> str:
-    """The generated title of an incident in ``lang`` (en or zh_Hant)."""
+    """The generated title of an incident in ``lang`` (en, zh_Hant or zh_Hans)."""
     area = None if f.scope_code == "national" else short_area(f.area_name)
+    if lang == "zh_Hans":
+        text = generate(f, "zh_Hant").split("：", 1)[-1]
+        for hant, hans in _HANS:
+            text = text.replace(hant, hans)
+        return f"{_country(f, lang)}：{text}"
     if lang == "zh_Hant":
         where = "全國" if f.scope_code == "national" else (f"{area} " if area else "")
         return f"{_country(f, lang)}：{where}{_what_zh(f)}，{_dates_zh(f)}"

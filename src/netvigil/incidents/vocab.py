@@ -17,6 +17,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from netvigil.models.catalogue import load_catalogue
+
+_CATALOGUE = load_catalogue()
+
 
 def value_key(value: Any) -> str:
     return " ".join(str(value).split()).casefold()
@@ -383,35 +387,11 @@ VOCABULARIES: tuple[Vocabulary, ...] = (
 BY_NAME: dict[str, Vocabulary] = {v.name: v for v in VOCABULARIES}
 CODE_COLUMNS: tuple[str, ...] = tuple(v.column for v in VOCABULARIES)
 
-# Platforms named in STOP's flag columns and free text, as netvigil names services today
-# (lower case; the service catalogue will own this list). Patterns are matched on words.
-SERVICE_PATTERNS: dict[str, str] = {
-    "facebook": r"facebook(?! messenger| live)",
-    "messenger": r"facebook messenger|\bmessenger\b",
-    "twitter": r"twitter",
-    "whatsapp": r"whats\s?app",
-    "instagram": r"instagram",
-    "telegram": r"telegram",
-    "youtube": r"you\s?tube",
-    "signal": r"\bsignal\b",
-    "skype": r"skype",
-    "viber": r"viber",
-    "tiktok": r"tik\s?tok",
-    "clubhouse": r"clubhouse",
-    "linkedin": r"linkedin",
-    "wechat": r"wechat",
-    "vkontakte": r"vkontakte",
-    "snapchat": r"snapchat",
-    "periscope": r"periscope",
-    "imo": r"\bimo\b",
-    "zoom": r"\bzoom\b",
-    "teams": r"microsoft teams",
-    "vpn": r"\bvpn",
-}
+# Platforms named in STOP's flag columns and free text: the service catalogue's names and
+# patterns (netvigil.models.catalogue, one name per service everywhere). Matched on words.
+SERVICE_PATTERNS: dict[str, str] = _CATALOGUE.mention_patterns()
 FLAG_SERVICES: dict[str, str] = {
-    "facebook_affected": "facebook",
-    "twitter_affected": "twitter",
-    "whatsapp_affected": "whatsapp",
-    "instagram_affected": "instagram",
-    "telegram_affected": "telegram",
+    column: name
+    for name, column in _CATALOGUE.stop_columns().items()
+    if name in SERVICE_PATTERNS  # the platforms (STOP's sms/phone-call columns are not)
 }

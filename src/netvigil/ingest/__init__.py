@@ -8,14 +8,26 @@ analyzes and stores them with a bad-input policy (``ignore``/``warn``/``fail``) 
 
 from __future__ import annotations
 
+from netvigil.ingest.chunks import ChunkResult, Rules, analyze_lines
 from netvigil.ingest.pipeline import ErrorPolicy, IngestReport, run
-from netvigil.ingest.sources import Damage, Parsed, discover, read_lines, read_measurements
+from netvigil.ingest.sources import (
+    Damage,
+    Line,
+    Parsed,
+    discover,
+    read_lines,
+    read_measurements,
+)
 
 __all__ = [
+    "ChunkResult",
     "Damage",
     "ErrorPolicy",
     "IngestReport",
+    "Line",
     "Parsed",
+    "Rules",
+    "analyze_lines",
     "discover",
     "read_lines",
     "read_measurements",

@@ -2,9 +2,8 @@
 
 Pure apart from calling the analysis: a chunk of numbered lines goes in, Arrow tables of raw
 lines, observations and verdicts come out, with every bad line as ``(line, reason)``. The
-envelope check follows OONI's base data format (ooni/spec df-000-base): a measurement must be a
-JSON object with string ``test_name``, ``measurement_start_time`` (``YYYY-MM-DD HH:MM:SS``),
-``probe_cc``, ``probe_asn`` and an object ``test_keys``; ``input`` is a string or null. Older
+envelope check (``netvigil.ingest.envelope``) follows OONI's base data format (ooni/spec
+df-000-base); the day partition is built from the parsed start time, never from its text. Older
 formats are read too: a report converted from YAML has its start time filled in from its own
 fields (``netvigil.analysis.formats``), and ``test_keys: null`` (a test that crashed) is stored
 with a failure verdict (``any.malformed.v1``), as OONI keeps it.
@@ -25,14 +24,14 @@ from netvigil.analysis import Fingerprints, measurement_uid, verdict_of
 from netvigil.analysis.formats import with_start_time
 from netvigil.analysis.iptable import IpTable, with_ip_columns
 from netvigil.analysis.observations import ObservationColumns
+from netvigil.ingest.envelope import envelope_problem, parse_start_time, partition_key
 from netvigil.ingest.sources import Line, parse_line
 from netvigil.models.tables import RAW_SCHEMA, records_table, time_array
 from netvigil.models.verdicts import Verdict
-from netvigil.store.protocol import Batch, Staged
+from netvigil.store.protocol import TIERS, Batch, Staged
 
 # The probe's address is never stored (DESIGN.md, privacy): OONI publishes this placeholder.
 SCRUBBED_IP = "127.0.0.1"
-_REQUIRED_TEXT = ("test_name", "measurement_start_time", "probe_cc", "probe_asn")
 
 
 @dataclass
@@ -52,32 +51,6 @@ class ChunkResult:
     file_done: bool = False
     duplicates: int = 0  # dropped by the worker (seen earlier in the chunk or its buffer)
     staged: Staged | None = None
-
-
-def envelope_problem(m: Any) -> str | None:
-    """Why ``m`` is not a measurement we can store, or None."""
-    if not isinstance(m, dict):
-        return f"expected a JSON object, got {type(m).__name__}"
-    for name in _REQUIRED_TEXT:
-        value = m.get(name)
-        if value is None:
-            return f"missing envelope field {name!r}"
-        if not isinstance(value, str):
-            return f"field {name!r}: expected a string, got {type(value).__name__}"
-    start = m["measurement_start_time"]
-    if len(start) < 19 or start[4] != "-" or start[7] != "-" or not start[:4].isdigit():
-        return f"field 'measurement_start_time': expected 'YYYY-MM-DD HH:MM:SS', got {start!r}"
-    cc = m["probe_cc"]
-    if len(cc) != 2 or not cc.isalpha():
-        return f"field 'probe_cc': expected a two-letter country code, got {cc!r}"
-    if "test_keys" not in m:
-        return "missing envelope field 'test_keys'"
-    if m["test_keys"] is not None and not isinstance(m["test_keys"], dict):
-        return f"field 'test_keys': expected an object, got {type(m['test_keys']).__name__}"
-    inp = m.get("input")
-    if inp is not None and not isinstance(inp, str):
-        return f"field 'input': expected a string or null, got {type(inp).__name__}"
-    return None
 
 
 @dataclass(frozen=True)
@@ -143,8 +116,9 @@ def _analyze_chunk(source: str, lines: Iterable[Line], rules: Rules, keep_raw: b
             result.duplicates += 1
             continue
         seen.add(uid)
-        start: str = m["measurement_start_time"]
-        key = (start[:10], m["probe_cc"].upper(), start[:19].replace("T", " "))
+        start = parse_start_time(m["measurement_start_time"])
+        assert start is not None  # envelope_problem parsed it
+        key = partition_key(start, m["probe_cc"])
         envelope = (m["test_name"], m["probe_asn"], m.get("input"))
         try:
             # analyzed right away, while the parsed measurement is still in the CPU's caches
@@ -216,6 +190,46 @@ def _binary_array(values: list[bytes]) -> Any:
     return pa.Array.from_buffers(
         pa.binary(), len(values), [None, offset_buffer, pa.py_buffer(b"".join(values))]
     )
+
+
+def analyze_lines(
+    source: str, lines: Iterable[Line], rules: Rules | None, chunk_lines: int = 500
+) -> ChunkResult:
+    """:func:`analyze_chunk` over any number of lines, ``chunk_lines`` at a time (the size the
+    analysis is fastest at), merged into one result: what the collector's drainer commits."""
+    merged = ChunkResult(source=source, batch=None)
+    parts: list[Batch] = []
+    pending: list[Line] = []
+
+    def run() -> None:
+        result = analyze_chunk(source, pending, rules)
+        merged.lines += result.lines
+        merged.input_bytes += result.input_bytes
+        merged.bad += result.bad
+        merged.analysis_errors += result.analysis_errors
+        merged.duplicates += result.duplicates
+        if result.batch is not None:
+            parts.append(result.batch)
+
+    for line in lines:
+        pending.append(line)
+        if len(pending) >= chunk_lines:
+            run()
+            pending = []
+    if pending:
+        run()
+    if parts:
+        merged.batch = Batch(*(_concat([getattr(b, tier) for b in parts]) for tier in TIERS))
+    return merged
+
+
+def _concat(tables: list[Any]) -> Any:
+    present = [t for t in tables if t is not None and t.num_rows]
+    if not present:
+        return None
+    if len(present) == 1:
+        return present[0]
+    return pa.concat_tables(present, promote_options="default")
 
 
 def raw_line_records(pairs: Iterable[tuple[str, bytes]]) -> Iterable[Line]:

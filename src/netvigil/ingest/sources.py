@@ -31,6 +31,10 @@ from netvigil._errors import InputError
 _MEASUREMENT_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".json.gz", ".jsonc", ".gz")
 # A single JSON document bigger than this is not a measurement (the largest OONI ones are a few MB).
 MAX_DOCUMENT_BYTES = 64 << 20
+# A line longer than this is reported and skipped without being held whole (security audit L6: a
+# 100 MB line used to be stored, at 5x its size in memory).
+MAX_LINE_BYTES = 64 << 20
+_OVERLONG = f"line longer than {MAX_LINE_BYTES} bytes: not a measurement, skipped"
 # A plain JSONL file bigger than this (e.g. a long-running probe's spool) is cut into line-aligned
 # spans so that several workers share it; gzip streams cannot be entered in the middle.
 SPLIT_BYTES = 32 << 20
@@ -99,11 +103,16 @@ def read_span(span: Span) -> Iterator[Line | Damage]:
     try:
         with open(span.path, "rb") as fh:
             fh.seek(span.start)
-            for raw in fh:
-                if position >= span.end:
+            while position < span.end:
+                raw = fh.readline(MAX_LINE_BYTES + 1)
+                if not raw:
                     break
                 position += len(raw)
                 number += 1
+                if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                    position += _skip_line(fh)
+                    yield Damage(number, _OVERLONG)
+                    continue
                 data = raw.strip()
                 if data:
                     yield Line(number, data, raw.endswith(b"\n"))
@@ -147,12 +156,54 @@ def discover(paths: Iterable[Path]) -> list[Path]:
         if path.is_dir():
             for root, dirs, files in os.walk(path):
                 dirs.sort()  # S3 layout: day/hour/country/test order, deterministic
-                found.extend(Path(root) / f for f in sorted(files) if is_measurement_file(Path(f)))
+                # Regular files only: a FIFO or a device met in a tree would block the run or
+                # never end (audit L6); a pipe is read only when named on the command line.
+                found.extend(
+                    Path(root) / f
+                    for f in sorted(files)
+                    if is_measurement_file(Path(f)) and (Path(root) / f).is_file()
+                )
         elif path.is_file() or path.is_fifo():  # a pipe: `netvigil ingest <(zcat ...)`
             found.append(path)
+        elif path.exists():
+            raise InputError("not a regular file, a directory or a pipe", path=path)
         else:
             raise InputError("no such file or directory", path=path)
     return found
+
+
+def not_measurement_documents(paths: Iterable[Path]) -> set[Path]:
+    """The single-JSON-document files among ``paths`` that hold no measurement envelope.
+
+    OONI's test fixtures keep ``analysis.json`` and ``observations.json`` beside each
+    ``measurement.json``: a folder of them is skipped with one summary line rather than
+    reported as hundreds of bad lines. A document is a measurement candidate when it is an
+    object with ``test_name``, ``test_keys`` or ``measurement_start_time``; anything else (the
+    pipeline's outputs, a bare ``test_keys``, a list) is not one.
+    """
+    skipped: set[Path] = set()
+    for path in paths:
+        if path.name.endswith(".gz") or not path.is_file():
+            continue
+        try:
+            with open(path, "rb") as fh:
+                if not _is_document(path, fh.peek(4096)[:4096]):
+                    continue
+                data = fh.read(MAX_DOCUMENT_BYTES + 1)
+        except OSError:
+            continue  # read_lines reports it
+        if len(data) > MAX_DOCUMENT_BYTES:
+            continue
+        try:
+            value = orjson.loads(_strip_comments(data))
+        except orjson.JSONDecodeError:
+            continue  # reported as invalid JSON, with its line
+        if not isinstance(value, dict) or not _ENVELOPE_KEYS & value.keys():
+            skipped.add(path)
+    return skipped
+
+
+_ENVELOPE_KEYS = frozenset({"test_name", "test_keys", "measurement_start_time"})
 
 
 def _is_document(path: Path, head: bytes) -> bool:
@@ -190,9 +241,13 @@ def read_lines(path: Path) -> Iterator[Line | Damage]:
                     return
                 yield Line(1, _strip_comments(data), True)
                 return
-            for raw in fh:
+            while raw := fh.readline(MAX_LINE_BYTES + 1):
                 number += 1
                 complete = raw.endswith(b"\n")
+                if len(raw) > MAX_LINE_BYTES and not complete:
+                    _skip_line(fh)
+                    yield Damage(number, _OVERLONG)
+                    continue
                 data = raw.strip()
                 if data:
                     yield Line(number, data, complete)
@@ -200,6 +255,16 @@ def read_lines(path: Path) -> Iterator[Line | Damage]:
         yield Damage(number + 1, f"compressed stream cut or corrupt after line {number}: {exc}")
     except OSError as exc:
         yield Damage(number + 1, f"cannot read: {exc}")
+
+
+def _skip_line(fh: Any) -> int:
+    """Read past the rest of the current line in bounded pieces; returns the bytes skipped."""
+    skipped = 0
+    while piece := fh.readline(1 << 20):
+        skipped += len(piece)
+        if piece.endswith(b"\n"):
+            break
+    return skipped
 
 
 def _read_gz_lines(path: Path) -> Iterator[Line | Damage]:
@@ -240,6 +305,7 @@ def _gz_lines(path: Path, inflate: Any) -> Iterator[Line | Damage | _Corrupt]:
     number = 0
     stream = _GzStream(inflate)
     rest = b""
+    overlong = False  # inside a line longer than MAX_LINE_BYTES: dropped until its newline
     error: Exception | None = None
     try:
         with open(path, "rb") as fh:
@@ -252,9 +318,15 @@ def _gz_lines(path: Path, inflate: Any) -> Iterator[Line | Damage | _Corrupt]:
                 rest = pieces.pop()
                 for raw in pieces:
                     number += 1
+                    if overlong or len(raw) > MAX_LINE_BYTES:
+                        overlong = False
+                        yield Damage(number, _OVERLONG)
+                        continue
                     data = raw.strip()
                     if data:
                         yield Line(number, data, True)
+                if len(rest) > MAX_LINE_BYTES:
+                    rest, overlong = b"", True
                 block = fh.read(_GZ_BLOCK)
             if error is None and not stream.ended and fh.tell() > 0:  # empty file: no lines
                 error = EOFError(
@@ -267,6 +339,9 @@ def _gz_lines(path: Path, inflate: Any) -> Iterator[Line | Damage | _Corrupt]:
         reason = f"compressed stream cut or corrupt after line {number}: {error}"
         damage = Damage(number + 1, reason)
         yield damage if isinstance(error, EOFError) else _Corrupt(damage)
+        return
+    if overlong:
+        yield Damage(number + 1, _OVERLONG)
         return
     data = rest.strip()
     if data:

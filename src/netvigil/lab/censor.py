@@ -11,11 +11,14 @@ from __future__ import annotations
 from netvigil.lab.plan import (
     BLOCK_PAGE_IP,
     HANG_UP_IP,
+    ISP_RESOLVER,
     LAB_SUBNETS,
     LYING_RESOLVER,
+    PUBLIC_RESOLVER,
     Blackhole,
     BlockPage,
     DnsLie,
+    DropPort,
     Fault,
     HangUp,
     Loss,
@@ -199,7 +202,37 @@ def fault_rules(fault: Fault) -> list[tuple[str, list[str]]]:
                 ],
             )
         ]
-    return []  # Throttle is a tc fault: see tc_commands
+    if isinstance(fault, DropPort):
+        rule = ["-A", FAULT_CHAIN, "-p", "tcp", "-d", fault.address, "--dport", str(fault.port)]
+        return [("filter", [*rule, "-j", "DROP"])]
+    # Throttle is a tc fault (see tc_commands); Down is the servers' own (topology), not the
+    # censor's.
+    return []
+
+
+def _untracked_dns(faults: tuple[Fault, ...]) -> list[tuple[str, list[str]]]:
+    """DNS the censor does not lie about is not connection-tracked (``raw`` table, NOTRACK).
+
+    A DNS lie is a DNAT, decided on the first packet of a conntrack "connection" (the UDP
+    5-tuple, kept 30 s). Were truthful queries and the resolvers' answers tracked, a censored
+    query that reuses the client port of an earlier truthful one (glibc picks ports at random)
+    would join that untouched entry and get the truth: a flaky lab. Untracked, they leave no
+    entry; censored queries still are tracked, so their DNAT and the lying resolver's answers
+    are translated as before.
+    """
+    lies = [f for f in faults if isinstance(f, DnsLie)]
+    if not lies:
+        return []
+    query = ["-A", "PREROUTING", "-i", CLIENT_LINK, "-p", "udp", "--dport", "53"]
+    rules: list[tuple[str, list[str]]] = []
+    for fault in lies:
+        match = ["-m", "string", "--hex-string", qname_hex(fault.host), "--algo", "bm"]
+        rules.append(("raw", [*query, *match, "--icase", "-j", "RETURN"]))
+    rules.append(("raw", [*query, "-j", "CT", "--notrack"]))
+    for resolver in (ISP_RESOLVER, PUBLIC_RESOLVER):
+        answer = ["-A", "PREROUTING", "-p", "udp", "-s", resolver, "--sport", "53"]
+        rules.append(("raw", [*answer, "-j", "CT", "--notrack"]))
+    return rules
 
 
 def iptables_rules(faults: tuple[Fault, ...]) -> list[tuple[str, list[str]]]:
@@ -212,6 +245,7 @@ def iptables_rules(faults: tuple[Fault, ...]) -> list[tuple[str, list[str]]]:
     ]
     for fault in faults:
         rules += fault_rules(fault)
+    rules += _untracked_dns(faults)
     rules += [("filter", ["-A", "FORWARD", "-d", net, "-j", "ACCEPT"]) for net in LAB_SUBNETS]
     rules += [
         ("filter", ["-A", "FORWARD", "-j", SEAL_CHAIN]),

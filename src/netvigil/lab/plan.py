@@ -114,6 +114,20 @@ class Loss:
     probability: float
 
 
+@dataclass(frozen=True)
+class DropPort:
+    address: str  # TCP from the client to address:port is dropped (the other ports work)
+    port: int
+
+
+@dataclass(frozen=True)
+class Down:
+    """Not censorship: the host at ``address`` refuses every connection, from everyone (the
+    probe and the test helper alike): a platform outage. Applied in the servers namespace."""
+
+    address: str
+
+
 Fault = (
     DnsLie
     | Blackhole
@@ -124,7 +138,20 @@ Fault = (
     | HangUp
     | Throttle
     | Loss
+    | DropPort
+    | Down
 )
+
+
+@dataclass(frozen=True)
+class PortMap:
+    """A server-side mapping (not censorship): TCP to ``address:port`` is served by the lab's
+    server on ``to`` (the app scenarios: plain HTTP on :443 of Telegram's data centres, 5222 of
+    WhatsApp's endpoints, Tor's OR and directory ports)."""
+
+    address: str
+    port: int
+    to: int
 
 
 @dataclass(frozen=True)
@@ -148,6 +175,8 @@ class LabPlan:
     faults: tuple[Fault, ...]
     zone: dict[str, list[str]] = field(default_factory=dict)  # truth: host -> A records
     lies: dict[str, list[str] | None] = field(default_factory=dict)  # host -> A or NXDOMAIN
+    port_maps: tuple[PortMap, ...] = ()  # the servers' own port mappings (app scenarios)
+    obfs4_port: int | None = None  # a Tor obfs4 bridge (obfs4proxy) listens here (app scenarios)
 
     def web_config(self) -> dict[str, object]:
         """What the web server process reads (JSON-able)."""
@@ -172,6 +201,8 @@ def make_plan(
     scenarios: tuple[Scenario, ...],
     extra_sites: tuple[Site, ...] = (),
     extra_faults: tuple[Fault, ...] = (),
+    port_maps: tuple[PortMap, ...] = (),
+    obfs4_port: int | None = None,
 ) -> LabPlan:
     """The plan serving ``scenarios`` (plus benchmark sites and faults) in one lab build."""
     sites: dict[str, Site] = {}
@@ -185,4 +216,12 @@ def make_plan(
     for fault in faults:
         if isinstance(fault, DnsLie):
             lies[fault.host] = None if fault.answer is None else list(fault.answer)
-    return LabPlan(tuple(scenarios), tuple(sites.values()), faults, zone, lies)
+    return LabPlan(
+        tuple(scenarios),
+        tuple(sites.values()),
+        faults,
+        zone,
+        lies,
+        tuple(dict.fromkeys(port_maps)),
+        obfs4_port,
+    )

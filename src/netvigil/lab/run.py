@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from netvigil.lab.plan import OPEN_IP, Scenario
 from netvigil.lab.topology import Lab
@@ -115,23 +119,75 @@ def probe_environment(lab: Lab, timeouts: dict[str, float] | None = None) -> dic
     return env
 
 
+class ProbeProcesses:
+    """The probe processes of a run, so that an interrupted run kills them at once.
+
+    Why: on Ctrl-C the worker threads kept waiting for their probes (each up to its own
+    timeouts), a probe could still be started after the lab's teardown had listed what to kill,
+    and the interpreter joins those threads before it exits, so under load ``lab run`` took
+    more than a minute to stop. Now no probe starts after :meth:`stop`, and every running one
+    (its own session: ``ip netns exec`` and the probe) is killed by it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: set[subprocess.Popen[str]] = set()
+        self._stopped = False
+
+    def start(self, argv: list[str], **options: Any) -> subprocess.Popen[str] | None:
+        with self._lock:
+            if self._stopped:
+                return None
+            proc = subprocess.Popen(argv, start_new_session=True, text=True, **options)
+            self._running.add(proc)
+            return proc
+
+    def done(self, proc: subprocess.Popen[str]) -> None:
+        with self._lock:
+            self._running.discard(proc)
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            running = list(self._running)
+        for proc in running:
+            with suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+
+
 def _run_one(
-    lab: Lab, scenario: Scenario, out_dir: Path, env: dict[str, str], ooni_dir: Path | None
+    lab: Lab,
+    scenario: Scenario,
+    out_dir: Path,
+    env: dict[str, str],
+    ooni_dir: Path | None,
+    probes: ProbeProcesses,
 ) -> ScenarioResult:
     output = out_dir / f"{scenario.name}.jsonl"
     argv = probe_argv(lab, output, [scenario.url], {"lab_scenario": scenario.name})
     if not scenario.control_reachable:  # nothing listens there: the control request fails
         env = {**env, "NETVIGIL_PROBE__HELPER_URL": f"http://{OPEN_IP}:{UNREACHABLE_PORT}/"}
-    done = subprocess.run(
-        argv, env=env, capture_output=True, text=True, timeout=180, cwd=lab.run_dir
+    expected = expected_verdict(ooni_dir, scenario.name)
+    proc = probes.start(
+        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=lab.run_dir
     )
+    if proc is None:
+        return ScenarioResult(scenario, None, "interrupted before the probe started", expected)
+    try:
+        stdout, stderr = proc.communicate(timeout=180)
+    except subprocess.TimeoutExpired:
+        with suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        stdout, stderr = proc.communicate()
+    finally:
+        probes.done(proc)
     lines = output.read_text(encoding="utf-8").splitlines() if output.exists() else []
     measurement = json.loads(lines[-1]) if lines else None
     error = None
     if measurement is None:
-        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-        error = f"probe exit {done.returncode}: {' | '.join(tail)}"
-    return ScenarioResult(scenario, measurement, error, expected_verdict(ooni_dir, scenario.name))
+        tail = (stderr or stdout).strip().splitlines()[-3:]
+        error = f"probe exit {proc.returncode}: {' | '.join(tail)}"
+    return ScenarioResult(scenario, measurement, error, expected)
 
 
 def run_scenarios(
@@ -145,12 +201,19 @@ def run_scenarios(
     out_dir = lab.run_dir / "measurements"
     out_dir.mkdir(exist_ok=True)
     env = probe_environment(lab)
+    probes = ProbeProcesses()
     pool = ThreadPoolExecutor(max_workers=parallel)
     try:
-        results = list(pool.map(lambda s: _run_one(lab, s, out_dir, env, ooni_dir), scenarios))
-    finally:
-        # On Ctrl-C do not wait for running probes: the lab's teardown kills them.
-        pool.shutdown(wait=False, cancel_futures=True)
+        results = list(
+            pool.map(lambda s: _run_one(lab, s, out_dir, env, ooni_dir, probes), scenarios)
+        )
+    except BaseException:
+        # Ctrl-C (or SIGTERM, which running_lab turns into it): no probe starts any more, the
+        # running ones are killed, so the threads end now and the lab's teardown follows.
+        probes.stop()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
     with output.open("ab") as out:
         for result in results:
             if result.measurement is not None:

@@ -18,6 +18,7 @@ from netvigil.lab.plan import (
     BAD_TLS,
     HELPER_PORT,
     ISP_RESOLVER,
+    LAB_SUBNETS,
     LYING_RESOLVER,
     OPEN_IP,
     PUBLIC_RESOLVER,
@@ -68,15 +69,22 @@ def start_servers(lab: LabProcesses) -> None:
     lab.start("servers", "hang-up", [*web, "--port", str(HANG_UP_PORT), "--hang-up"])
     lab.start("servers", "block-page", [*web, "--port", str(BLOCK_PAGE_PORT), "--block-page"])
     ports = [80, 443, BLOCK_PAGE_PORT, HANG_UP_PORT, *(port for _, port in BAD_TLS.values())]
+    if plan.obfs4_port is not None:  # the app scenarios' Tor bridge
+        from netvigil.lab.obfs4_bridge import start_bridge
+
+        start_bridge(lab, plan.obfs4_port)
+        ports.append(plan.obfs4_port)
     wanted = [f"{proto}:{addr}:53" for _, addr, _ in RESOLVERS for proto in ("udp", "tcp")]
     lab.wait_listening("servers", [*wanted, *(f"tcp:0.0.0.0:{p}" for p in ports)])
 
 
 def start_helper(lab: LabProcesses) -> None:
-    """The control test helper (``netvigil helper``) in the open namespace, on the clean DNS."""
+    """The control test helper (``netvigil helper``) in the open namespace, on the clean DNS.
+
+    Its allow-list opens the lab's TEST-NET ranges, which a helper refuses elsewhere."""
     assert lab.certs is not None
     argv = [sys.executable, "-m", "netvigil", "helper", "--host", OPEN_IP, "--port",
             str(HELPER_PORT), "--resolver", f"{ISP_RESOLVER}:53", "--ca-bundle",
-            str(lab.certs.ca_pem)]  # fmt: skip
+            str(lab.certs.ca_pem), "--allow", ",".join(LAB_SUBNETS)]  # fmt: skip
     lab.start("open", "helper", argv)
     lab.wait_listening("open", [f"tcp:{OPEN_IP}:{HELPER_PORT}"], timeout=20)

@@ -35,18 +35,21 @@ from netvigil.lab.plan import (
     HANG_UP_IP,
     HELPER_PORT,
     ISP_RESOLVER,
+    LAB_SUBNETS,
     LYING_RESOLVER,
     OPEN_IP,
     PUBLIC_RESOLVER,
     REFUSER_IP,
     SERVERS_IP,
     SITE_RANGE,
+    Down,
     LabPlan,
 )
 from netvigil.lab.servers import start_helper, start_servers
 from netvigil.lab.web_server import BLOCK_PAGE_PORT, HANG_UP_PORT
 
 RUN_ROOT = Path("/run/netvigil-lab")
+RST = ("--reject-with", "tcp-reset")
 NETNS_ETC = Path("/etc/netns")
 ROLES = ("client", "censor", "servers", "open")
 __all__ = ["Lab", "build", "running_lab", "start_helper", "teardown"]
@@ -82,6 +85,8 @@ class Lab:
             "NETVIGIL_PROBE__CA_BUNDLE": str(self.certs.ca_pem),
             "NETVIGIL_PROBE__PROBE_CC": "ZZ",
             "NETVIGIL_PROBE__PROBE_ASN": "AS0",
+            # The lab's hosts are TEST-NET addresses, which the probe refuses elsewhere.
+            "NETVIGIL_PROBE__ALLOW_DESTINATIONS": ",".join(LAB_SUBNETS),
         }
         env.update({f"NETVIGIL_PROBE__{k.upper()}": str(v) for k, v in timeouts.items()})
         return env
@@ -250,8 +255,20 @@ def _servers_firewall(lab: Lab) -> None:
         f"-A INPUT -p tcp -d {addr} --dport 443 -j REJECT --reject-with tcp-reset".split()
         for addr in (GHOST_IP, REFUSER_IP)
     ]
+    # The app scenarios: ports served by another of the lab's servers, and hosts that are down
+    # for everyone (a platform outage, refused for the probe and the test helper alike).
+    rules += [redirect(m.address, m.port, m.to) for m in lab.plan.port_maps]
+    rules += [
+        # by the connection's original address: REDIRECTed ports have a local one by now
+        [*f"-A INPUT -p tcp -m conntrack --ctorigdst {f.address} -j REJECT".split(), *RST]
+        for f in lab.plan.faults
+        if isinstance(f, Down)
+    ]
     for rule in rules:
         _run(lab.exec_argv("servers", "iptables", "-w", *rule))
+
+
+KILL_GRACE_S = 1.0
 
 
 def _kill(pids: list[int]) -> None:
@@ -266,7 +283,9 @@ def _kill(pids: list[int]) -> None:
                 alive.append(pid)
             except (ProcessLookupError, PermissionError):
                 pass
-    deadline = time.monotonic() + 3
+    # One second to exit on SIGTERM, then SIGKILL: the lab's processes hold nothing to save
+    # (a probe's spool survives kill -9), and Ctrl-C of `lab run` must end promptly under load.
+    deadline = time.monotonic() + KILL_GRACE_S
     while alive and time.monotonic() < deadline:
         alive = [p for p in alive if _reap(p)]
         time.sleep(0.05)

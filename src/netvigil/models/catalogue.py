@@ -54,6 +54,8 @@ class _EndpointFile(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     hosts: list[str]
     ports: list[int] = []
     path: str | None = None
+    # OONI's name of each host in its test_keys (facebook_<key>_reachable), parallel to hosts.
+    keys: list[str] = []
 
 
 class _ServiceFile(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -66,6 +68,7 @@ class _ServiceFile(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     stop_column: str | None = None
     impact_name: str | None = None
     aliases: list[str] = []
+    mentions: str | None = None
     domains: list[str] = []
     asns: list[int] = []
     components: list[_ComponentFile] = []
@@ -92,6 +95,7 @@ class Endpoint:
     host: str  # a host name or an IP address
     port: int | None  # None for a DNS lookup
     path: str | None = None  # http / https: the path fetched
+    key: str | None = None  # OONI's name of the host in the test's keys (b_api, stun...)
 
     @property
     def url(self) -> str | None:
@@ -115,6 +119,7 @@ class Service:
     stop_column: str | None
     impact_name: str | None
     aliases: tuple[str, ...]
+    mentions: str | None  # regex (case-insensitive) finding it in STOP's free text
     domains: tuple[str, ...]
     asns: tuple[int, ...]
     components: tuple[Component, ...]
@@ -176,6 +181,14 @@ class Catalogue:
     def stop_columns(self) -> dict[str, str]:
         """Service name -> its STOP ``*_affected`` column, for the services STOP has one for."""
         return {s.name: s.stop_column for s in self.services if s.stop_column}
+
+    def mention_patterns(self) -> dict[str, str]:
+        """Service name -> the regular expression that finds it in STOP's free text."""
+        return {s.name: s.mentions for s in self.services if s.mentions}
+
+    def labels(self) -> dict[str, str]:
+        """Service name -> the name shown on the site."""
+        return {s.name: s.label for s in self.services}
 
     def of_domain(self, domain: str) -> Service | None:
         """The service a website belongs to (``m.youtube.com`` -> YouTube), if any."""
@@ -264,19 +277,32 @@ def _service(name: str, s: _ServiceFile, path: Path) -> Service:
             raise bad(f"{where}.path", f"{group.path!r} must start with /")
         if not group.hosts:
             raise bad(f"{where}.hosts", "at least one host expected")
-        for host in group.hosts:
+        if group.keys and len(group.keys) != len(group.hosts):
+            raise bad(f"{where}.keys", "one key per host expected (or none)")
+        for key in group.keys:
+            if not _NAME.fullmatch(key):
+                raise bad(f"{where}.keys", f"{key!r}: lower-case letters, digits and _ expected")
+        for n, host in enumerate(group.hosts):
             if not _is_host(host):
                 raise bad(f"{where}.hosts", f"{host!r} is neither an IP address nor a host name")
             path_ = group.path if group.protocol in ("http", "https") else None
             ports: list[int | None] = [*group.ports] or [None]
             for number in ports:
-                endpoints.append(Endpoint(group.component, group.protocol, host, number, path_))
+                named = group.keys[n] if group.keys else None
+                endpoints.append(
+                    Endpoint(group.component, group.protocol, host, number, path_, named)
+                )
     for asn in s.asns:
         if not 0 < asn < 2**32:
             raise bad("asns", f"{asn} is not an AS number")
     for domain in s.domains:
         if not _HOST.fullmatch(domain):
             raise bad("domains", f"{domain!r} is not a host name")
+    if s.mentions is not None:
+        try:
+            re.compile(s.mentions)
+        except re.error as exc:
+            raise bad("mentions", f"not a regular expression: {exc}") from None
     if s.stop_column is not None and not s.stop_column.endswith("_affected"):
         raise bad("stop_column", f"{s.stop_column!r}: STOP's platform columns end in _affected")
     return Service(
@@ -290,6 +316,7 @@ def _service(name: str, s: _ServiceFile, path: Path) -> Service:
         stop_column=s.stop_column,
         impact_name=s.impact_name,
         aliases=tuple(a.strip().lower() for a in s.aliases),
+        mentions=s.mentions,
         domains=tuple(s.domains),
         asns=tuple(s.asns),
         components=components,

@@ -25,22 +25,22 @@ from functools import cache
 from netvigil._errors import InputError, UnknownEntityError
 
 # The site's languages (netvigil.web._i18n.LANGUAGES), as CLDR locale ids.
-LANGUAGES: tuple[str, ...] = ("en", "zh_Hant")
+LANGUAGES: tuple[str, ...] = ("en", "zh_Hant", "zh_Hans")
 
 # Codes used by the data that ISO 3166-1 does not assign (CLDR and the World Bank use XK).
 EXTRA_CODES: dict[str, tuple[str, str]] = {"XK": ("XKX", "Kosovo")}
 
 # Display names for this audience where CLDR's default is longer or loaded (per language).
 DISPLAY: dict[str, dict[str, str]] = {
-    "HK": {"en": "Hong Kong", "zh_Hant": "香港"},
-    "MO": {"en": "Macao", "zh_Hant": "澳門"},
-    "TW": {"en": "Taiwan", "zh_Hant": "台灣"},
-    "CD": {"en": "DR Congo", "zh_Hant": "剛果民主共和國"},
-    "CG": {"en": "Republic of the Congo", "zh_Hant": "剛果共和國"},
-    "MM": {"en": "Myanmar", "zh_Hant": "緬甸"},
-    "PS": {"en": "Palestine", "zh_Hant": "巴勒斯坦"},
-    "CI": {"en": "Côte d'Ivoire", "zh_Hant": "象牙海岸"},
-    "TR": {"en": "Turkey", "zh_Hant": "土耳其"},
+    "HK": {"en": "Hong Kong", "zh_Hant": "香港", "zh_Hans": "香港"},
+    "MO": {"en": "Macao", "zh_Hant": "澳門", "zh_Hans": "澳门"},
+    "TW": {"en": "Taiwan", "zh_Hant": "台灣", "zh_Hans": "台湾"},
+    "CD": {"en": "DR Congo", "zh_Hant": "剛果民主共和國", "zh_Hans": "刚果民主共和国"},
+    "CG": {"en": "Republic of the Congo", "zh_Hant": "剛果共和國", "zh_Hans": "刚果共和国"},
+    "MM": {"en": "Myanmar", "zh_Hant": "緬甸", "zh_Hans": "缅甸"},
+    "PS": {"en": "Palestine", "zh_Hant": "巴勒斯坦", "zh_Hans": "巴勒斯坦"},
+    "CI": {"en": "Côte d'Ivoire", "zh_Hant": "象牙海岸", "zh_Hans": "科特迪瓦"},
+    "TR": {"en": "Turkey", "zh_Hant": "土耳其", "zh_Hans": "土耳其"},
 }
 
 # Names neither ISO nor CLDR lists: STOP's spellings (checked against the 2016-2022 workbook and
@@ -205,8 +205,8 @@ def suggestions(text: str, n: int = 3) -> list[str]:
 
 
 def display_name(code: str, lang: str = "en") -> str:
-    """The name the site shows for ``code`` in ``lang`` (en, zh_Hant): the audience's choice
-    where DISPLAY has one, else CLDR's, else ISO's."""
+    """The name the site shows for ``code`` in ``lang`` (en, zh_Hant, zh_Hans): the audience's
+    choice where DISPLAY has one, else CLDR's, else ISO's."""
     code = code.upper()
     lang = lang if lang in LANGUAGES else "en"
     chosen = DISPLAY.get(code, {}).get(lang)

@@ -1,9 +1,11 @@
 """Events: outages and blocking onsets, the record the detect tier produces.
 
-One frozen record for both kinds so that the tracker, alerts and the web read one shape. ``end`` is
-``None`` while the event is ongoing. ``detected_at`` is the first moment the detector could have
-reported the event (its confirmation bin), which is what detection delay is measured against;
-``start`` is the estimated onset, which may be earlier.
+One frozen record for every kind so that the tracker, alerts and the web read one shape: an
+``outage`` (a network or place cut off), a ``blocking`` (a domain or service blocked in one network)
+and a ``platform_outage`` (a service or domain down from everywhere, the control included: not
+censorship). ``end`` is ``None`` while the event is ongoing. ``detected_at`` is the first moment
+the detector could have reported the event (its confirmation bin), which is what detection delay
+is measured against; ``start`` is the estimated onset, which may be earlier.
 """
 
 from __future__ import annotations
@@ -12,7 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-EventKind = Literal["outage", "blocking"]
+EventKind = Literal["outage", "blocking", "platform_outage"]
+# An event that later data showed never happened (the continuous pipeline re-ran its detectors over
+# late measurements) is kept, as a version with this as its only signal, score 0 and end = start:
+# it was reported, so it is withdrawn rather than deleted.
+RETRACTED = "retracted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +47,10 @@ class Event:
             "detector_version": self.detector_version,
             "detected_at": iso(self.detected_at),
         }
+
+    @property
+    def retracted(self) -> bool:
+        return self.signals == (RETRACTED,)
 
     @property
     def event_id(self) -> str:

@@ -14,17 +14,28 @@ from pathlib import Path
 
 from netvigil._errors import InputError
 
-NOTICE_VERSION = 1
+# 2: the app tests (messaging apps, Tor) are covered; 3: the public address is learned and scrubbed
+NOTICE_VERSION = 3
 NOTICE = """\
-netvigil probe measures whether websites are reachable from this network and how they are
-blocked. For each URL it records, and may publish as open data (OONI's format):
+netvigil probe measures whether websites, messaging apps (Telegram, WhatsApp, Signal, Facebook
+Messenger) and Tor are reachable from this network and how they are blocked. It records, and
+may publish as open data (OONI's format):
   - the DNS answers your network gives, TCP connections, TLS handshakes and the pages fetched;
+  - for the app tests, the app's servers contacted and whether each answered; for Tor, the
+    directory authorities and bridges tried (a private bridge's address is never recorded);
   - your network's country code and ASN (probe_cc / probe_asn), when configured or looked up;
   - the time of the measurement.
-Your IP address is never recorded: probe_ip is always 127.0.0.1 and your addresses are
-scrubbed from everything stored.
-RISKS: testing blocked sites can be visible to your network operator and, in some countries,
-illegal or dangerous. Anyone watching this network can see the sites being tested.
+When an app seems blocked, the test helper (as for websites) is asked whether the app's servers
+answer from an open network, to tell a block from an outage.
+Your IP address is never recorded: probe_ip is always 127.0.0.1. Before measuring, the probe
+asks its test helper for your public address (or uses the one you give with --public-ip) and
+removes it, and your local addresses, from everything stored, in every spelling and inside
+compressed or binary pages. If your public address cannot be learned, the probe says so before
+measuring: a page that shows visitors their address may then keep it, and every measurement
+of that run is marked (annotation public_ip_unknown=true) so you can check before publishing.
+RISKS: testing blocked sites, messaging apps or Tor can be visible to your network operator and,
+in some countries, illegal or dangerous. Anyone watching this network can see what is tested:
+app and Tor tests contact those services' servers directly, which looks like using them.
 Measurements are appended to a local spool file that you can inspect before any upload."""
 
 

@@ -8,7 +8,6 @@ of it. ``probe_ip`` is always OONI's redaction value.
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,10 +15,15 @@ from typing import Any
 
 from netvigil import __version__
 from netvigil.probe.nettest import Measured, Nettest, VantagePoint
+from netvigil.probe.scrub import SCRUBBED, scrub
+
+__all__ = ["REDACTED_IP", "SCRUBBED", "Report", "measurement", "scrub"]
 
 DATA_FORMAT_VERSION = "0.2.0"
 REDACTED_IP = "127.0.0.1"  # OONI's value for probe_ip: the real address is never recorded
-SCRUBBED = "[scrubbed]"  # OONI's replacement for the probe's address inside recorded data
+# The annotation of a measurement made without knowing the probe's public address: a page that
+# echoed it may still hold it (only the sockets' own addresses were scrubbed).
+UNKNOWN_PUBLIC_IP = "public_ip_unknown"
 SOFTWARE_NAME = "netvigil"
 
 
@@ -58,11 +62,13 @@ class Report:
         helper_url: str,
         annotations: dict[str, str],
         now: float,
+        report_id: str | None = None,
     ) -> Report:
+        """``report_id``: the one a collector issued (check-in or POST /report), else our own."""
         return cls(
             nettest=nettest,
             vantage=vantage,
-            report_id=new_report_id(nettest.name, vantage, now),
+            report_id=report_id or new_report_id(nettest.name, vantage, now),
             test_start_time=ooni_time(now),
             helper_url=helper_url,
             annotations=annotations,
@@ -88,8 +94,14 @@ def measurement(
     entry, its ``category_code``); ``started`` is wall-clock seconds, ``runtime`` seconds.
     """
     v, test = report.vantage, report.nettest
+    marks = {UNKNOWN_PUBLIC_IP: "true"} if v.public_ip_unknown else {}
     whole: dict[str, Any] = {
-        "annotations": {"platform": "linux", "engine_name": SOFTWARE_NAME, **annotations},
+        "annotations": {
+            "platform": "linux",
+            "engine_name": SOFTWARE_NAME,
+            **annotations,
+            **marks,
+        },
         "data_format_version": DATA_FORMAT_VERSION,
         "extensions": dict(test.extensions),
         "input": input_,
@@ -121,28 +133,3 @@ def measurement(
     own = (v.private_addresses | trace.own_addresses) - targets - {REDACTED_IP}
     scrubbed: dict[str, Any] = scrub(whole, own)
     return scrubbed
-
-
-def scrub(value: Any, addresses: frozenset[str] | set[str]) -> Any:
-    """Replace every one of ``addresses``, wherever it appears, by ``[scrubbed]``.
-
-    Servers echo the client's address (in bodies, headers, redirect URLs); OONI scrubs the
-    probe's IP from the whole measurement and so do we, in keys and values alike.
-    """
-    targets = sorted((a for a in addresses if a), key=len, reverse=True)
-    if not targets:
-        return value
-    pattern = re.compile(
-        r"(?<![0-9A-Za-z.:])(?:" + "|".join(re.escape(a) for a in targets) + r")(?![0-9A-Za-z])"
-    )
-    return _walk(value, pattern)
-
-
-def _walk(value: Any, pattern: re.Pattern[str]) -> Any:
-    if isinstance(value, str):
-        return pattern.sub(SCRUBBED, value)
-    if isinstance(value, dict):
-        return {_walk(k, pattern): _walk(v, pattern) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_walk(v, pattern) for v in value]
-    return value

@@ -15,6 +15,7 @@ from urllib.parse import urljoin, urlsplit
 
 import msgspec
 
+from netvigil.probe.destinations import DestinationPolicy
 from netvigil.probe.steps import Connection, Trace, connect, http_get, lookup_system, lookup_udp
 from netvigil.probe.steps import tls_handshake as do_tls
 
@@ -54,6 +55,15 @@ class Network:
     # also a guard against being used to reach its own host's services). The probe and the
     # helper turn it on from ``probe.connect_loopback`` / ``helper.connect_loopback``.
     connect_loopback: bool = False
+    # Which addresses may be connected to at all (netvigil.probe.destinations, audit H2);
+    # None: every non-public address is refused, loopback as ``connect_loopback`` says.
+    destinations: DestinationPolicy | None = None
+
+    @property
+    def policy(self) -> DestinationPolicy:
+        if self.destinations is not None:
+            return self.destinations
+        return DestinationPolicy(loopback=self.connect_loopback)
 
 
 @dataclass
@@ -84,7 +94,9 @@ def split_target(url: str) -> tuple[str, str, int, str, str]:
     if not host:
         raise ValueError("no host name")
     host = host.encode("idna").decode("ascii") if not _is_ip(host) else host
-    port = parts.port or (443 if scheme == "https" else 80)
+    port = parts.port if parts.port is not None else (443 if scheme == "https" else 80)
+    if port == 0:  # was measured on 80 ("0 or 80"): port 0 is no port (security audit L9)
+        raise ValueError("port 0 is not a port")
     default = (scheme == "https" and port == 443) or (scheme == "http" and port == 80)
     shown = f"[{host}]" if ":" in host else host
     host_header = shown if default else f"{shown}:{port}"
@@ -169,13 +181,14 @@ async def fetch(
             if dns_failure is not None:
                 result.failure = dns_failure
                 return result
-            if not net.connect_loopback:
-                # OONI's probe refuses to connect to loopback (webconnectivitylte
-                # allowedToConnect): the answer stays in the DNS records, nothing is fetched
-                # and no failure is recorded (localhostWithHTTP, dnsHijackingToLocalhost...).
-                usable = [ip for ip in usable if not ipaddress.ip_address(ip).is_loopback]
-                if not usable:
-                    return result
+            # OONI's probe refuses to connect to loopback (webconnectivitylte allowedToConnect);
+            # netvigil also to every other internal address (audit H2: 0.0.0.0 and
+            # ::ffff:127.0.0.1 reached local services). The answer stays in the DNS records,
+            # nothing is fetched and no failure is recorded (localhostWithHTTP). The check is
+            # made on the addresses connected to, on every hop: no DNS-rebinding window.
+            usable = net.policy.allowed(usable)
+            if not usable:
+                return result
             conn, failure = await _open(trace, net, usable, port, scheme, host, tags)
             if conn is None:
                 result.failure = failure

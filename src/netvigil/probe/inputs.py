@@ -12,11 +12,11 @@ import csv
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from netvigil._errors import InputError
 from netvigil.probe.fetch import split_target
 from netvigil.probe.nettest import InputKind
+from netvigil.probe.steps import split_endpoint
 
 TEST_LIST_COLUMNS = ("url", "category_code")  # required columns of a Citizen Lab CSV
 
@@ -52,17 +52,6 @@ def url_problem(url: str) -> str | None:
     except ValueError as exc:
         return f"URL {url!r}: {exc}"
     return None
-
-
-def split_endpoint(text: str) -> tuple[str, int]:
-    """(host, port) of ``HOST:PORT`` or ``[v6]:PORT``; ValueError if it is not one."""
-    parts = urlsplit("//" + text)
-    port = parts.port  # ValueError when out of range or not a number
-    if not parts.hostname or port is None:
-        raise ValueError("expected HOST:PORT such as 198.51.100.7:443 or [2001:db8::1]:443")
-    if parts.path or parts.query or parts.fragment or "@" in parts.netloc:
-        raise ValueError("expected HOST:PORT alone, without path, query or user")
-    return parts.hostname, port
 
 
 def endpoint_problem(endpoint: str) -> str | None:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import httpx
 
+    from netvigil.probe.apps import AppContext
     from netvigil.probe.fetch import Network
     from netvigil.probe.steps import Trace
 
@@ -45,6 +46,9 @@ class VantagePoint:
     resolver_network_name: str = ""
     # Addresses of this probe to scrub from everything recorded (the public one when known).
     private_addresses: frozenset[str] = frozenset()
+    # The public address is not known (lookup failed or off, none given): only the sockets'
+    # own addresses can be scrubbed, and each measurement says so (public_ip_unknown).
+    public_ip_unknown: bool = False
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,9 @@ class Session:
     network: Network  # timeouts, resolver, TLS trust, body cap, loopback policy
     helper_url: str
     client: httpx.AsyncClient  # for the test helper (only nettests that use one touch it)
+    # The messaging and Tor tests' catalogue, IP table, Signal CAs and tor targets (None when
+    # the run has none of those tests).
+    apps: AppContext | None = None
 
 
 @dataclass(frozen=True)

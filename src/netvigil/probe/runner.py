@@ -15,7 +15,7 @@ import ipaddress
 import ssl
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +23,15 @@ from typing import Any
 
 from netvigil._errors import ConfigError
 from netvigil._settings import ProbeSettings
+from netvigil.probe.apps import AppContext
 from netvigil.probe.control import helper_client
+from netvigil.probe.destinations import DestinationPolicy, parse_networks
 from netvigil.probe.envelope import Report, measurement
 from netvigil.probe.fetch import Network, split_target
-from netvigil.probe.inputs import Target, split_endpoint
+from netvigil.probe.inputs import Target
 from netvigil.probe.nettest import InputKind, Nettest, Session, VantagePoint
 from netvigil.probe.spool import Spool
+from netvigil.probe.steps import split_endpoint
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,11 @@ def probe_network(probe: ProbeSettings) -> Network:
         http_timeout=probe.http_timeout,
         max_body=probe.max_body_bytes,
         connect_loopback=probe.connect_loopback,
+        destinations=DestinationPolicy(
+            allow=parse_networks(probe.allow_destinations, "probe.allow_destinations"),
+            loopback=probe.connect_loopback,
+            internal=probe.connect_internal,
+        ),
     )
 
 
@@ -97,16 +105,26 @@ async def run_probe(
     annotations: dict[str, str],
     concurrency: int,
     on_done: Callable[[Outcome], None] = lambda _: None,
+    apps: AppContext | None = None,
+    report_ids: Mapping[str, str] | None = None,
 ) -> list[Outcome]:
-    """Run every nettest on ``targets`` (or once, without input), appending to ``spool``."""
+    """Run every nettest on ``targets`` (or once, without input), appending to ``spool``.
+
+    ``report_ids``: a collector's report id per test name (check-in), else the probe's own.
+    ``apps``: what the messaging and Tor tests read (``netvigil.probe.apps.load_apps``, loaded
+    by the caller before anything is measured); ``report_ids``: a collector's report id per test
+    name (check-in), else the probe's own."""
     loop = asyncio.get_running_loop()
     loop.set_default_executor(ThreadPoolExecutor(max_workers=max(8, concurrency)))
     network = probe_network(probe)
     outcomes: list[Outcome] = []
     async with helper_client(network.tls, probe.control_timeout, concurrency) as client:
-        session = Session(vantage, network, probe.helper_url, client)
+        session = Session(vantage, network, probe.helper_url, client, apps)
         for test in nettests:
-            report = Report.open(test, vantage, probe.helper_url, annotations, time.time())
+            issued = (report_ids or {}).get(test.name)
+            report = Report.open(
+                test, vantage, probe.helper_url, annotations, time.time(), report_id=issued
+            )
             inputs: list[Target | None] = [None] if test.inputs is InputKind.NONE else list(targets)
             outcomes += await _run_report(
                 report, inputs, session, spool, probe.per_host, concurrency, on_done

@@ -38,12 +38,19 @@ class Spool:
 
     async def append(self, measurement: dict[str, Any]) -> None:
         line = orjson.dumps(measurement) + b"\n"
-        done = os.write(self._fd, line)
-        while done < len(line):  # a short write only happens on a full disk or a signal
-            done += os.write(self._fd, line[done:])
-        self.written += 1
-        # fsync can take milliseconds; keep it off the event loop so sockets keep flowing.
-        await asyncio.get_running_loop().run_in_executor(None, os.fsync, self._fd)
+        try:
+            done = os.write(self._fd, line)
+            while done < len(line):  # a short write only happens on a full disk or a signal
+                done += os.write(self._fd, line[done:])
+            self.written += 1
+            # fsync can take milliseconds; keep it off the event loop so sockets keep flowing.
+            await asyncio.get_running_loop().run_in_executor(None, os.fsync, self._fd)
+        except OSError as exc:  # a full disk or a failing device mid-run (audit L5)
+            raise EnvironmentProblem(
+                f"cannot write measurements to {self.path}: {exc.strerror or exc};"
+                f" the {self.written} completed before are in it",
+                hint="free space or choose another --output, then run the rest again",
+            ) from exc
 
     def close(self) -> None:
         if self._fd >= 0:

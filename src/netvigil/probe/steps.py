@@ -17,6 +17,7 @@ import ssl
 import time
 from dataclasses import dataclass, field
 from itertools import count
+from urllib.parse import urlsplit
 
 import dns.asyncquery
 import dns.message
@@ -92,6 +93,17 @@ class Connection:
 def endpoint(ip: str, port: int) -> str:
     """``ip:port`` as OONI writes it (``[v6]:port`` for IPv6)."""
     return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+
+
+def split_endpoint(text: str) -> tuple[str, int]:
+    """(host, port) of ``HOST:PORT`` or ``[v6]:PORT``; ValueError if it is not one."""
+    parts = urlsplit("//" + text)
+    port = parts.port  # ValueError when out of range or not a number
+    if not parts.hostname or port is None:
+        raise ValueError("expected HOST:PORT such as 198.51.100.7:443 or [2001:db8::1]:443")
+    if parts.path or parts.query or parts.fragment or "@" in parts.netloc:
+        raise ValueError("expected HOST:PORT alone, without path, query or user")
+    return parts.hostname, port
 
 
 def _is_address(host: str) -> bool:
@@ -315,8 +327,10 @@ async def http_get(
     max_body: int,
     timeout: float,
     tags: list[str],
+    method: str = "GET",
 ) -> HttpResult:
-    """One HTTP/1.1 GET over ``conn`` with h11; the body is capped at ``max_body`` bytes."""
+    """One HTTP/1.1 request (a GET unless ``method``) over ``conn`` with h11; the body is capped
+    at ``max_body`` bytes."""
     sent = [("Host", host_header), *headers]
     t0 = trace.now()
     trace.network_events.append(
@@ -327,7 +341,7 @@ async def http_get(
     failure: str | None = None
     try:
         status, resp_headers, truncated = await asyncio.wait_for(
-            _exchange(conn, target, sent, body, max_body), timeout
+            _exchange(conn, target, sent, body, max_body, method), timeout
         )
     except Exception as exc:
         failure = failure_of(exc)
@@ -346,7 +360,7 @@ async def http_get(
                 body_is_truncated=False,
                 headers_list=sent,
                 headers=headers_dict(sent),
-                method="GET",
+                method=method,
                 tor=NO_TOR,
                 x_transport="tcp",
                 url=url,
@@ -375,9 +389,12 @@ async def _exchange(
     headers: list[tuple[str, str]],
     body: bytearray,
     max_body: int,
+    method: str = "GET",
 ) -> tuple[int, list[tuple[str, str]], bool]:
     h = h11.Connection(our_role=h11.CLIENT)
-    conn.writer.write(h.send(h11.Request(method="GET", target=target, headers=headers)))
+    if method != "GET":  # an empty body, said explicitly (OONI's POSTs carry none)
+        headers = [*headers, ("Content-Length", "0")]
+    conn.writer.write(h.send(h11.Request(method=method, target=target, headers=headers)))
     conn.writer.write(h.send(h11.EndOfMessage()))
     await conn.writer.drain()
     status, truncated = 0, False

@@ -1,8 +1,9 @@
 """Where the probe measures from: probe_cc / probe_asn / resolver, never the probe's address.
 
 Sources, in order: the settings (``probe.probe_cc`` / ``probe.probe_asn``), else a MaxMind-format
-database (``probe.mmdb_path``) looked up with the probe's public IP when the user supplies it
-(``--public-ip``; used for the lookup and for scrubbing, never stored), else ``ZZ`` / ``AS0``.
+database (``probe.mmdb_path``) looked up with the probe's public IP (given with ``--public-ip`` or
+``probe.public_ips``, or learned by ``netvigil.probe.iplookup``; used for the lookup and for
+scrubbing, never stored), else ``ZZ`` / ``AS0``.
 """
 
 from __future__ import annotations
@@ -44,18 +45,25 @@ def mmdb_lookup(path: Path, ip: str) -> tuple[str | None, str | None, str]:
     return cc, (f"AS{asn}" if asn is not None else None), str(name)
 
 
-def vantage_point(probe: ProbeSettings, public_ip: str | None) -> VantagePoint:
-    """The run's vantage point; ``public_ip`` only feeds the lookup and the scrub list."""
-    private: frozenset[str] = frozenset()
-    if public_ip is not None:
+def vantage_point(
+    probe: ProbeSettings,
+    public_ip: str | None,
+    learned: frozenset[str] = frozenset(),
+) -> VantagePoint:
+    """The run's vantage point. ``public_ip`` (``--public-ip``), ``probe.public_ips`` and the
+    addresses ``learned`` by the public-address lookup feed the country/ASN lookup and the scrub
+    list; when there is none, the measurements are marked (``public_ip_unknown``)."""
+    given = [*probe.public_ips, *([public_ip] if public_ip is not None else [])]
+    private: set[str] = set(learned)
+    for text in given:
         try:
-            public_ip = str(ipaddress.ip_address(public_ip))
+            private.add(str(ipaddress.ip_address(text)))
         except ValueError as exc:
-            raise InputError(f"{public_ip!r} is not an IP address", field="--public-ip") from exc
-        private = frozenset({public_ip})
+            raise InputError(f"{text!r} is not an IP address", field="--public-ip") from exc
+    first = next((a for a in [*given, *sorted(learned)] if a in private), None)
     cc, asn, name = probe.probe_cc, probe.probe_asn, ""
-    if probe.mmdb_path is not None and public_ip is not None:
-        found_cc, found_asn, name = mmdb_lookup(probe.mmdb_path, public_ip)
+    if probe.mmdb_path is not None and first is not None:
+        found_cc, found_asn, name = mmdb_lookup(probe.mmdb_path, str(ipaddress.ip_address(first)))
         # Explicit settings win over the database (a user may withhold their country).
         cc = cc if cc != "ZZ" else (found_cc or "ZZ")
         asn = asn if asn != "AS0" else (found_asn or "AS0")
@@ -65,5 +73,6 @@ def vantage_point(probe: ProbeSettings, public_ip: str | None) -> VantagePoint:
         probe_asn=asn,
         probe_network_name=name,
         resolver_ip=resolver if resolver not in private else "",
-        private_addresses=private,
+        private_addresses=frozenset(private),
+        public_ip_unknown=not private,
     )

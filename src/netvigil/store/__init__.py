@@ -30,6 +30,7 @@ from netvigil.store.protocol import (
     EventFeed,
     EventUpsert,
     StoredEvent,
+    VerdictFeed,
 )
 
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):(.*)", re.DOTALL)
@@ -98,6 +99,7 @@ __all__ = [
     "EventUpsert",
     "ParquetStore",
     "StoredEvent",
+    "VerdictFeed",
     "embedded_path",
     "open_store",
     "raw_lines",

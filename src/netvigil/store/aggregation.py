@@ -127,5 +127,19 @@ def as_csv(rows: Sequence[dict[str, Any]], query: AggregationQuery) -> str:
     header = [*query.axes(), *COUNTS]
     writer.writerow(header)
     for row in rows:
-        writer.writerow(["" if row.get(h) is None else row.get(h) for h in header])
+        writer.writerow([_cell(row.get(h)) for h in header])
     return out.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet shows as text: one starting with = + - @ (or a tab or CR) would
+    run as a formula (OWASP "CSV injection"), and ``domain`` comes from untrusted input URLs
+    (security audit L7). Prefixed with an apostrophe, as the web export does; numbers stay."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        try:
+            float(value)
+        except ValueError:
+            return "'" + value
+    return value

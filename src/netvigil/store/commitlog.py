@@ -70,6 +70,7 @@ class LogState:
         self.files: dict[str, int] = {}  # every file ever committed -> seq of its commit
         self.dropped: set[str] = set()
         self.at: dict[int, float] = {}  # seq -> commit time
+        self.rows: dict[int, dict[str, int]] = {}  # seq -> rows per tier (the verdict feed)
 
     def refresh(self) -> list[Commit]:
         """Read the lines appended since the last call; returns them."""
@@ -98,6 +99,7 @@ class LogState:
         )
         self.seq = max(self.seq, seq)
         self.at[seq] = commit.at
+        self.rows[seq] = commit.rows
         for name in commit.files:
             self.files[name] = seq
         self.dropped.update(commit.drops)

@@ -48,6 +48,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from netvigil._errors import InputError, StoreError
+from netvigil._files import private_dir
 from netvigil.models.signals import SOURCE_ID
 from netvigil.models.tables import EVENT_SCHEMA, event_rows, signals_table
 from netvigil.store import parquet_read
@@ -70,12 +71,14 @@ from netvigil.store.parquet_files import (
     raw_lines,
     write_synced,
 )
+from netvigil.store.partitions import bad_partition_files, quarantine
 from netvigil.store.protocol import (
     Batch,
     CommitInfo,
     EventFeed,
     EventUpsert,
     Staged,
+    VerdictFeed,
 )
 
 if TYPE_CHECKING:
@@ -105,9 +108,10 @@ class ParquetStore:
         self._rebuild: dict[str, str] | None = None
         self._reader: tuple[tuple[Any, ...], Any] | None = None
         self._lease: WriterLease | None = None
+        self.quarantined: list[str] = []  # files moved aside by the last begin_rebuild
         if writable:
             try:
-                root.mkdir(parents=True, exist_ok=True)
+                private_dir(root)  # owner-only when created here (audit M8)
                 self._lease = WriterLease(root)
                 (root / STAGING / self._lease.id).mkdir(parents=True)
                 with self._locked():
@@ -376,12 +380,24 @@ class ParquetStore:
                     f"store {self.root} is already being rebuilt by another process",
                     hint="wait for that `netvigil analyze --rebuild` to finish",
                 )
+            self._quarantine_bad_days()
             suffix = f"{time.time_ns():x}"
             self._rebuild = {tier: f"{tier}.{suffix}" for tier in REBUILT}
             for directory in self._rebuild.values():
                 (self.root / directory).mkdir()
             self._write_json(REBUILD_FILE, {"owner": self.writer, "tiers": self._rebuild})
             return self.raw_sources()  # the same snapshot: later commits are linked instead
+
+    def _quarantine_bad_days(self) -> None:
+        """Move the files of day partitions that are not dates out of the tiers (the caller
+        holds the lock and has refreshed): written by netvigil <= 0.2 from an impossible
+        ``measurement_start_time`` (audit H3), they are skipped by readers and kept aside."""
+        tiers = self.tiers()
+        live = [f for tier in ("raw", *REBUILT) for f in self._live(tier, tiers)]
+        bad = bad_partition_files(live)
+        if bad:
+            self.quarantined = quarantine(self.root, bad)
+            self._publish([], batch_id=batch_id_of(self.writer), rows={}, drops=bad)
 
     def finish_rebuild(self) -> None:
         if self._rebuild is None:
@@ -458,22 +474,25 @@ class ParquetStore:
 
         The reader is kept while nothing new is committed (DuckDB caches the files' metadata
         on it). A file deleted under a reader (a finished rebuild, replaced signals) makes the
-        query fail: it is run again on a fresh snapshot.
+        query fail, or the reader's views when it is being opened: both are run again on a
+        fresh snapshot.
         """
         import duckdb
 
-        for attempt in range(3):
+        attempts = 5
+        for attempt in range(attempts):
             self._refresh()
             key = (self._log.seq, self._log.offset, tuple(sorted(self.tiers().items())))
-            if self._reader is None or self._reader[0] != key:
-                self._close_reader()
-                files = self._snapshot()
-                self._reader = (key, parquet_read.open_reader(self.root, files, self._log.at))
             try:
+                if self._reader is None or self._reader[0] != key:
+                    self._close_reader()
+                    files = self._snapshot()
+                    reader = parquet_read.open_reader(self.root, files, self._log.at)
+                    self._reader = (key, reader)
                 return query(self._reader[1]), int(key[0])
             except duckdb.IOException as exc:
                 self._close_reader()
-                if attempt == 2:
+                if attempt == attempts - 1:
                     raise StoreError(f"cannot read store {self.root}: {exc}") from exc
         raise AssertionError("unreachable")
 
@@ -511,6 +530,48 @@ class ParquetStore:
                 measurement_uids=uids,
             )
         )[0]
+
+    def raw_measurement(self, measurement_uid: str) -> bytes | None:
+        return self._read(lambda con: parquet_read.raw_line(con, measurement_uid))[0]
+
+    def verdicts_committed(
+        self,
+        *,
+        after: int = 0,
+        generation: str | None = None,
+        columns: Iterable[str] | None = None,
+        max_rows: int | None = None,
+    ) -> VerdictFeed:
+        import duckdb
+
+        chosen = None if columns is None else list(columns)
+        for attempt in range(3):
+            self._refresh()
+            live = self.tiers()["verdicts"]
+            restarted = generation is not None and generation != live
+            start = 0 if restarted else after
+            by_seq: dict[int, list[str]] = {}
+            for name, seq in self._live("verdicts").items():
+                if seq > start:
+                    by_seq.setdefault(seq, []).append(name)
+            cursor, complete, files, rows = self._log.seq, True, [], 0
+            seqs = sorted(by_seq)
+            for i, seq in enumerate(seqs):
+                files += by_seq[seq]
+                rows += self._log.rows.get(seq, {}).get("verdicts", 0)
+                if max_rows is not None and rows >= max_rows and i + 1 < len(seqs):
+                    cursor, complete = seq, False
+                    break
+            try:
+                table = parquet_read.verdicts_of_files(
+                    [self.root / f for f in sorted(files)], chosen
+                )
+            except duckdb.IOException as exc:  # a rebuild finished under us: read again
+                if attempt == 2:
+                    raise StoreError(f"cannot read store {self.root}: {exc}") from exc
+                continue
+            return VerdictFeed(table, cursor, live, complete, restarted)
+        raise AssertionError("unreachable")
 
     def signals(
         self,

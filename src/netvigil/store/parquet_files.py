@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from netvigil._errors import StoreError
+from netvigil.store.partitions import valid_day
 from netvigil.store.protocol import Batch, Staged
 
 STAGING = "_staging"
@@ -120,14 +121,18 @@ class ParquetStaging:
                 options = RAW_WRITE if tier == "raw" else TIER_WRITE
                 in_place = presorted or tier == "raw"
                 for day, part in (_partitions_in_place if in_place else _partitions)(table):
+                    if not valid_day(day):  # a directory no query could read (audit H3)
+                        raise StoreError(f"day partition {day!r} is not a date (YYYY-MM-DD)")
                     directory = base / f"day={day}"
                     directory.mkdir(parents=True, exist_ok=True)
                     path = directory / f"part-{batch_id}.parquet"
                     write_synced(part, path, options)
                     written.append(path)
-        except OSError as exc:
+        except (OSError, StoreError) as exc:
             for path in written:
                 path.unlink(missing_ok=True)
+            if isinstance(exc, StoreError):
+                raise
             raise StoreError(f"cannot write to store {root}: {exc}") from exc
         if not written:
             return None

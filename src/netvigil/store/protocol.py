@@ -114,6 +114,23 @@ class EventFeed:
 
 
 @dataclass(frozen=True)
+class VerdictFeed:
+    """Verdict rows committed after a cursor: what a continuous consumer (the pipeline) reads.
+
+    ``generation`` names the verdict tier's live generation (it changes when ``analyze --rebuild``
+    switches tiers). Pass it back with ``cursor``: when it no longer matches, the feed starts over
+    from the beginning of the new generation (``restarted``), since every verdict may have changed.
+    ``complete`` is False when ``max_rows`` stopped the read early (read again from ``cursor``).
+    """
+
+    rows: Any  # pyarrow.Table, ordered by measurement_start_time
+    cursor: int  # the last commit included: pass as ``after`` next time
+    generation: str
+    complete: bool = True
+    restarted: bool = False
+
+
+@dataclass(frozen=True)
 class EventUpsert:
     """What :meth:`AnalyticalStore.upsert_events` did."""
 
@@ -180,6 +197,27 @@ class AnalyticalStore(Protocol):
     ) -> Any:
         """Verdict rows in ``[since, until)`` (by measurement_start_time) as a pyarrow.Table,
         ordered by measurement_start_time; only those of ``measurement_uids`` when given."""
+        ...
+
+    def raw_measurement(self, measurement_uid: str) -> bytes | None:
+        """The original line of one measurement as stored (the probe's address scrubbed), or
+        None when the store does not hold it: what a measurement page offers as a download."""
+
+    def verdicts_committed(
+        self,
+        *,
+        after: int = 0,
+        generation: str | None = None,
+        columns: Iterable[str] | None = None,
+        max_rows: int | None = None,
+    ) -> VerdictFeed:
+        """Verdict rows of the commits after seq ``after`` (all when 0), up to the latest commit.
+
+        Commits are read whole and in seq order: a consumer that keeps ``cursor`` misses nothing
+        and reads nothing twice (a measurement is stored once, so its verdict row appears once;
+        a rebuild is the exception, announced by ``restarted``). ``generation``: the feed's
+        ``generation`` at the previous read; a different live generation restarts the feed.
+        ``max_rows``: stop after the commit that reaches it (at least one commit is read)."""
         ...
 
     # -- signals and events ----------------------------------------------------------------------

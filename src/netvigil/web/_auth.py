@@ -6,6 +6,7 @@ tracker repository enforces the same rules again, so a bug here cannot publish a
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from fastapi import HTTPException, Request
@@ -20,17 +21,43 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+# A session ends this long after its login, however busy it was (security audit M6: the signed
+# cookie was re-signed on every response, so a stolen one lived for as long as it was used).
+SESSION_LIFETIME_S = 12 * 3600
+
+
+def start_session(request: Request, actor: Actor) -> None:
+    """A fresh session for ``actor`` (no session fixation): its user, the account's session
+    version (the server-side revocation point) and the time of login."""
+    version = request.app.state.tracker.session_version(actor.user_id)
+    request.session.clear()
+    request.session.update(user_id=actor.user_id, sv=version, login_at=int(time.time()))
+
+
+def end_session(request: Request) -> None:
+    """Logout: this cookie, and every other cookie of the same user, stop working."""
+    user_id = request.session.get("user_id")
+    if isinstance(user_id, int):
+        request.app.state.tracker.end_sessions(user_id)
+    request.session.clear()
+
+
 def session_user(request: Request) -> Actor | None:
-    """The logged-in user, re-read from the tracker so role changes apply at once."""
+    """The logged-in user, re-read from the tracker so role changes apply at once; None when
+    the session is older than SESSION_LIFETIME_S or was revoked since (its version is old)."""
     cached = getattr(request.state, "user", None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    user_id = request.session.get("user_id")
+    session = request.session
+    user_id, login_at = session.get("user_id"), session.get("login_at")
     if not isinstance(user_id, int):
         return None
-    user: Actor | None = request.app.state.tracker.get_user(user_id)
-    if user is None:  # deleted or deactivated since login
-        request.session.clear()
+    fresh = isinstance(login_at, int) and 0 <= time.time() - login_at < SESSION_LIFETIME_S
+    user: Actor | None = (
+        request.app.state.tracker.session_actor(user_id, session.get("sv")) if fresh else None
+    )
+    if user is None:  # expired, logged out, disabled, or changed since login
+        session.clear()
         return None
     request.state.user = user
     return user

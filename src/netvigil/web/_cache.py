@@ -18,11 +18,20 @@ import anyio.to_thread
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from netvigil.web._i18n import from_accept_language
+
 # Paths never cached: anything with a session, a form or per-user content, and static files
-# (Starlette serves those with their own validators).
-UNCACHED_PREFIXES = ("/editor", "/login", "/logout", "/static", "/docs", "/openapi.json")
+# (Starlette serves those with their own validators); feeds, which list the store's events too,
+# and the subscription API and unsubscribe pages (netvigil.notify).
+UNCACHED_PREFIXES = (
+    "/editor", "/login", "/logout", "/static", "/docs", "/openapi.json",
+    "/feeds", "/api/subscriptions", "/unsubscribe",
+)  # fmt: skip
 MAX_ENTRIES = 4096
 MAX_BODY_BYTES = 2 << 20  # whole-list CSV exports can be large; do not hold those in memory
+# All entries together (security audit M5): 4,096 entries of up to 2 MiB each could hold 8 GiB,
+# and junk query parameters made every request a new entry.
+MAX_CACHE_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -36,10 +45,18 @@ class CachedResponse:
 class PublicPageCache:
     """Pure ASGI middleware: LRU of complete public GET responses keyed by URL and language."""
 
-    def __init__(self, app: ASGIApp, version: Callable[[], int], max_entries: int = MAX_ENTRIES):
+    def __init__(
+        self,
+        app: ASGIApp,
+        version: Callable[[], int],
+        max_entries: int = MAX_ENTRIES,
+        max_bytes: int = MAX_CACHE_BYTES,
+    ):
         self.app = app
         self.version = version
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.bytes = 0  # body bytes held now
         self._entries: OrderedDict[tuple[str, ...], CachedResponse] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
@@ -57,14 +74,17 @@ class PublicPageCache:
             name, _, value = part.strip().partition("=")
             if name == "lang":
                 lang_cookie = value
-        # Everything the page may depend on: URL, language inputs, JSON-vs-HTML negotiation.
+        # Everything the page may depend on: URL, language inputs, JSON-vs-HTML negotiation;
+        # the headers reduced to what the views read of them (the language they choose, and
+        # whether an error would be JSON), the query to its sorted parameters (audit M5).
+        accept = headers.get("accept", "")
         return (
             scope["method"],
             path,
-            scope.get("query_string", b"").decode("latin-1"),
+            "&".join(sorted(scope.get("query_string", b"").decode("latin-1").split("&"))),
             lang_cookie,
-            headers.get("accept-language", ""),
-            headers.get("accept", ""),
+            from_accept_language(headers.get("accept-language", "")[:1000]) or "",
+            "json" if "application/json" in accept and "text/html" not in accept else "",
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -112,7 +132,10 @@ class PublicPageCache:
                 version, start["status"], list(start.get("headers", [])), b"".join(chunks)
             )
             with self._lock:
+                old = self._entries.pop(key, None)
+                self.bytes -= len(old.body) if old is not None else 0
                 self._entries[key] = stored
-                self._entries.move_to_end(key)
-                while len(self._entries) > self.max_entries:
-                    self._entries.popitem(last=False)
+                self.bytes += len(stored.body)
+                while len(self._entries) > self.max_entries or self.bytes > self.max_bytes:
+                    _, evicted = self._entries.popitem(last=False)
+                    self.bytes -= len(evicted.body)

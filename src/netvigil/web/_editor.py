@@ -24,13 +24,21 @@ from netvigil.models import countries
 from netvigil.web._auth import (
     check_csrf,
     client_ip,
+    end_session,
     require_editor,
     require_viewer,
     safe_next,
+    start_session,
 )
 from netvigil.web._editor_parts import incident_view
 from netvigil.web._i18n import N_
 from netvigil.web._render import render, request_language
+from netvigil.web._security import LOGIN_WAIT_S
+
+# A login form's fields are bounded before anything is hashed (audit M3, M4).
+MAX_EMAIL = 320  # RFC 5321's longest address
+MAX_PASSWORD = 1024
+BUSY = "The server is busy checking other logins; try again in a few seconds."
 
 router = APIRouter(include_in_schema=False)
 EDITOR_PAGE_SIZE = 50
@@ -88,34 +96,44 @@ def login_page(request: Request, next: str | None = Query(None)) -> Response:
 @router.post("/login", dependencies=[Depends(check_csrf)])
 def login(
     request: Request,
-    username: str = Form(...),
-    password: str = Form(...),
-    next: str | None = Form(None),
+    username: str = Form(..., max_length=MAX_EMAIL),
+    password: str = Form(..., max_length=MAX_PASSWORD),
+    next: str | None = Form(None, max_length=2000),
 ) -> Response:
     throttle = request.app.state.throttle
     keys = _throttle_keys(request, username)
-    wait = throttle.retry_after(keys)
+    # Counted before hashing, atomically: concurrent guesses cannot pass the limit (audit M3).
+    wait = throttle.reserve(keys)
     context = {"next": safe_next(next), "username": username}
     if wait > 0:
         message = f"Too many failed logins; try again in {int(wait) + 1} s."
         response = render(request, "login.html", {**context, "error": message}, status_code=429)
         response.headers["Retry-After"] = str(int(wait) + 1)
         return response
-    actor = request.app.state.tracker.authenticate(username, password)
+    actor = None
+    if "@" in username:  # not an email address: no account, and nothing to hash
+        # At most LOGIN_HASH_SLOTS argon2 computations at once (64 MiB each): audit M3.
+        slots = request.app.state.login_slots
+        if not slots.acquire(timeout=LOGIN_WAIT_S):
+            throttle.succeeded([k for k in keys if not k.startswith("user:")], reserved=True)
+            response = render(request, "login.html", {**context, "error": BUSY}, status_code=503)
+            response.headers["Retry-After"] = "5"
+            return response
+        try:
+            actor = request.app.state.tracker.authenticate(username, password)
+        finally:
+            slots.release()
     if actor is None:
-        throttle.failed(keys)
         error = "Wrong email or password."
         return render(request, "login.html", {**context, "error": error}, status_code=401)
-    throttle.succeeded(keys)
-    # A fresh session on login (no session fixation): drop everything, then set the user.
-    request.session.clear()
-    request.session["user_id"] = actor.user_id
+    throttle.succeeded(keys, reserved=True)
+    start_session(request, actor)
     return RedirectResponse(safe_next(next), status_code=303)
 
 
 @router.post("/logout", dependencies=[Depends(check_csrf)])
 def logout(request: Request) -> Response:
-    request.session.clear()
+    end_session(request)
     return RedirectResponse("/", status_code=303)
 
 

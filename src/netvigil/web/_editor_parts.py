@@ -20,10 +20,16 @@ from starlette.responses import Response
 
 from netvigil._errors import InputError
 from netvigil.incidents import ADMIN_ONLY_STATUSES, TRANSITIONS, Actor
-from netvigil.incidents.evidence import EvidenceFiles, is_sha256, measurement_verdict
+from netvigil.incidents.evidence import (
+    EvidenceFiles,
+    event_snapshot,
+    is_sha256,
+    measurement_verdict,
+)
 from netvigil.incidents.hours import timezone_of
-from netvigil.incidents.model import INSTRUMENT_KINDS, Evidence, Incident
+from netvigil.incidents.model import Evidence, Incident
 from netvigil.incidents.serialise import instrument_dict, private_dict
+from netvigil.policy.vocab import INSTRUMENT_KINDS
 from netvigil.web._auth import check_csrf, require_editor, require_viewer
 from netvigil.web._render import render
 
@@ -54,10 +60,16 @@ def incident_view(
 ) -> Response:
     tracker = request.app.state.tracker
     record = private_dict(tracker.get_incident(incident_id, public=False))
+    linked = [private_dict(r) for r in tracker.linked_reports(incident_id, public=False)]
+    if not user.can("editor"):
+        # Sources and reporters' contacts are for the editors who protect them, not for every
+        # viewer (least privilege, security audit L9).
+        for item in (record, *linked):
+            item["sources"] = []
     can_edit = user.can("editor") and (record["status"] != "published" or user.can("admin"))
     data = {
         "incident": record,
-        "linked": [private_dict(r) for r in tracker.linked_reports(incident_id, public=False)],
+        "linked": linked,
         "can_edit": can_edit,
         "next_statuses": _next_statuses(user, record["status"]),
         "instruments": [instrument_dict(li) for li in tracker.list_legal_instruments()],
@@ -201,6 +213,8 @@ def attach_link(
         extra: dict[str, Any] = {}
         if kind == "measurement":
             extra["verdict"] = measurement_verdict(request.app.state.settings.store_url, value)
+        elif kind == "event":
+            extra["verdict"] = event_snapshot(request.app.state.settings.store_url, value)
         elif kind == "document":
             raise InputError("upload the document with the upload form", field="kind")
         tracker.attach_evidence(
@@ -305,6 +319,8 @@ async def link_law(
                     "kind": form.get("kind") or "law",
                     "jurisdiction": form.get("jurisdiction") or "",
                     "links": form.get("link") or None,
+                    # An editor records a draft; an admin publishes policy records.
+                    "status": "published" if user.role == "admin" else "draft",
                 },
                 user,
             )

@@ -21,7 +21,10 @@ LOCALES_DIR = Path(__file__).parent / "locales"
 DOMAIN = "messages"
 SOURCE_LANGUAGE = "en"
 # The languages shipped, in the order the language switcher shows them, with their own names.
-LANGUAGES: Mapping[str, str] = {"en": "English", "zh_Hant": "繁體中文"}
+LANGUAGES: Mapping[str, str] = {"en": "English", "zh_Hant": "繁體中文", "zh_Hans": "简体中文"}
+# The BCP 47 tag of each language, for ``<html lang>`` and ``hreflang`` (``zh_Hant`` is a
+# gettext/Babel locale name, not a valid language tag).
+BCP47: Mapping[str, str] = {"en": "en", "zh_Hant": "zh-Hant", "zh_Hans": "zh-Hans"}
 LANG_COOKIE = "lang"
 
 
@@ -38,6 +41,7 @@ VOCABULARY: tuple[str, ...] = (
     N_("verified"),
     N_("published"),
     N_("withdrawn"),
+    N_("dismissed"),
     N_("viewer"),
     N_("editor"),
     N_("admin"),
@@ -97,9 +101,12 @@ def normalise(tag: str) -> str | None:
     if locale.language == "en":
         return "en"
     if locale.language == "zh":
-        # Traditional script: explicitly Hant, or the territories that write it by default.
-        traditional = locale.script == "Hant" or locale.territory in ("TW", "HK", "MO")
-        return "zh_Hant" if traditional else None
+        # Traditional script: explicitly Hant, or the territories that write it by default;
+        # otherwise Simplified (zh, zh-CN, zh-SG, zh-Hans).
+        traditional = locale.script == "Hant" or (
+            locale.script != "Hans" and locale.territory in ("TW", "HK", "MO")
+        )
+        return "zh_Hant" if traditional else "zh_Hans"
     return None
 
 

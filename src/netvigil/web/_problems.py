@@ -31,9 +31,14 @@ _REASONS = {
     404: "not found",
     405: "method not allowed",
     422: "invalid parameters",
+    413: "request too large",
     429: "too many requests",
     500: "internal error",
+    503: "busy, try again later",
 }
+
+
+MAX_INTEGER = 2**63 - 1  # the largest id or offset a database row can have
 
 
 def error_body(status: int, message: str) -> dict[str, Any]:
@@ -103,12 +108,21 @@ def install(app: FastAPI) -> None:
         )
 
     async def validation_error(request: Request, exc: Exception) -> Response:
+        # A malformed parameter is the client's bad request; the message names the parameter.
         assert isinstance(exc, RequestValidationError)
-        return error_response(request, 422, _describe_validation(exc))
+        return error_response(request, 400, _describe_validation(exc))
 
     async def netvigil_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, NetvigilError)
         return error_response(request, status_of(exc), exc.render())
+
+    async def overflow(request: Request, exc: Exception) -> Response:
+        # An id or offset past 2^63-1 cannot be a stored row (SQLite and PostgreSQL integers
+        # stop there): a 404 for a path id, a 422 for a query number, never a 500 (audit L1).
+        too_big = any(isinstance(v, int) and v > MAX_INTEGER for v in request.path_params.values())
+        if too_big:
+            return error_response(request, 404, _REASONS[404])
+        return error_response(request, 422, f"a number is larger than {MAX_INTEGER}")
 
     async def unexpected(request: Request, exc: Exception) -> Response:
         # Never echo internals (paths, SQL) to the public; the server log has the traceback.
@@ -117,4 +131,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(NetvigilError, netvigil_error)
+    app.add_exception_handler(OverflowError, overflow)
     app.add_exception_handler(Exception, unexpected)

@@ -1,4 +1,5 @@
-"""Public pages: incident list, incident, countries, legal instruments; each also ``.json``.
+"""Public pages: incident list, incident, countries; each also ``.json`` (policy records:
+``_policy``).
 
 Every view builds one dict from the tracker's *public* serialisers and hands it to
 :func:`render`; the HTML template and the JSON twin therefore show the same data. Only published
@@ -17,6 +18,7 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from netvigil.incidents import vocab
+from netvigil.web import _schemas as schemas
 from netvigil.web import _tracker as tracker_api
 from netvigil.web._i18n import N_
 from netvigil.web._render import render, request_language
@@ -27,6 +29,12 @@ router = APIRouter(tags=["public"])
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
+# The incident list's parameters: any other is a 400 naming it (a typo must not silently widen
+# a search).
+LIST_PARAMS = (
+    "country", "year", "type", "platform", "service", "asn", "status", "scope", "network",
+    "cause", "q", "since", "until", "limit", "offset",
+)  # fmt: skip
 
 # Fact labels on the incident page, in the STOP codebook's order of importance.
 FACT_LABELS: tuple[tuple[str, str], ...] = (
@@ -76,8 +84,11 @@ FACT_LABELS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _twin(path: str, name: str, summary: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register one view under ``path`` (HTML) and ``path.json`` (the same data as JSON)."""
+def _twin(
+    path: str, name: str, summary: str, model: type[Any]
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register one view under ``path`` (HTML) and ``path.json`` (the same data as JSON, with the
+    model its shape follows, which /docs shows)."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         router.add_api_route(
@@ -87,6 +98,7 @@ def _twin(path: str, name: str, summary: str) -> Callable[[Callable[..., Any]], 
             name=f"{name}.json",
             operation_id=f"{name}_json",
             summary=f"{summary} (JSON)",
+            response_model=model,
         )
         router.add_api_route(
             path,
@@ -105,18 +117,25 @@ def _twin(path: str, name: str, summary: str) -> Callable[[Callable[..., Any]], 
 def _list_query(params: dict[str, Any], limit: int, offset: int) -> ListQuery:
     from netvigil.models import countries
 
-    status, platform, country = params["status"], params["platform"], params["country"]
+    status, country = params["status"], params["country"]
+    platform = params["platform"] or params["service"]
+    asn = params["asn"]
+    if asn:
+        digits = asn[2:] if asn.upper().startswith("AS") else asn
+        if not digits.isdigit():
+            raise HTTPException(400, f"asn: expected AS12345, got {asn!r}")
+        asn = f"AS{int(digits)}"
     if status and status not in tracker_api.PUBLIC_STATUSES:
         raise HTTPException(404, f"no public incidents have status {status!r}")
     if platform and platform not in tracker_api.PLATFORMS:
         raise HTTPException(
-            422, f"platform: unknown platform {platform!r}; one of {sorted(tracker_api.PLATFORMS)}"
+            400, f"platform: unknown platform {platform!r}; one of {sorted(tracker_api.PLATFORMS)}"
         )
     if country:
         code = countries.code_for(country)
         if code is None:
             hint = ", ".join(countries.suggestions(country)) or "an ISO code such as IN"
-            raise HTTPException(422, f"country: unknown country {country!r}; did you mean {hint}")
+            raise HTTPException(400, f"country: unknown country {country!r}; did you mean {hint}")
         country = code
     for name, vocabulary in (
         ("type", vocab.TYPE),
@@ -130,7 +149,7 @@ def _list_query(params: dict[str, Any], limit: int, offset: int) -> ListQuery:
             and value not in vocabulary.codes()
             and not any(vocab.value_key(value) in table for table in vocabulary.values.values())
         ):
-            raise HTTPException(422, f"{name}: expected one of {', '.join(vocabulary.codes())}")
+            raise HTTPException(400, f"{name}: expected one of {', '.join(vocabulary.codes())}")
     since, until = params["since"], params["until"]
     return ListQuery(
         country=country or None,
@@ -142,6 +161,7 @@ def _list_query(params: dict[str, Any], limit: int, offset: int) -> ListQuery:
         network=params["network"] or None,
         cause=params["cause"] or None,
         q=(params["q"] or "").strip() or None,
+        asn=asn or None,
         since=since,
         until=until,
         limit=limit,
@@ -167,11 +187,17 @@ def incidents(
     year: int | None = Query(None, ge=1990, le=2100, description="report year as STOP counts"),
     type: str | None = Query(None, description="shutdown type code, e.g. throttling"),
     platform: str | None = Query(None, description="affected platform, e.g. whatsapp"),
+    service: str | None = Query(None, description="the same as platform"),
+    asn: str | None = Query(None, description="an affected network, e.g. AS197207"),
     status: str | None = Query(None, description="public status (published)"),
     scope: str | None = Query(None, description="geographic scope code, e.g. national"),
     network: str | None = Query(None, description="affected network code, e.g. mobile"),
     cause: str | None = Query(None, description="actual cause code, e.g. protests"),
-    q: str | None = Query(None, max_length=200, description="words in the title, area, event"),
+    q: str | None = Query(
+        None,
+        max_length=200,
+        description="words in the title, description, area, services, operators or event",
+    ),
     since: dt.date | None = Query(None, description="started on or after (YYYY-MM-DD)"),
     until: dt.date | None = Query(None, description="started on or before (YYYY-MM-DD)"),
     limit: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
@@ -179,12 +205,17 @@ def incidents(
 ) -> Response:
     """Published incidents (one per shutdown), newest first, filtered; also ``.json`` and
     ``.csv`` (all rows)."""
+    from netvigil.web._site import strict
+
+    strict(request, LIST_PARAMS)
     csv_wanted = request.url.path.endswith(".csv")
     raw = {
         "country": country,
         "year": year,
         "type": type,
         "platform": platform,
+        "service": service,
+        "asn": asn,
         "status": status,
         "scope": scope,
         "network": network,
@@ -227,12 +258,10 @@ router.add_api_route(
     summary="Published incidents, filtered (CSV, all rows)",
     response_class=Response,
 )
-_twin("/incidents", "incidents", "Published incidents, filtered")(incidents)
-# The start page is the incident list, newest first.
-router.add_api_route("/", incidents, methods=["GET"], name="home", include_in_schema=False)
+_twin("/incidents", "incidents", "Published incidents, filtered", schemas.IncidentList)(incidents)
 
 
-@_twin("/incidents/{incident_id:int}", "incident", "One published incident")
+@_twin("/incidents/{incident_id:int}", "incident", "One published incident", schemas.IncidentPage)
 def incident(request: Request, incident_id: int) -> Response:
     """One published incident: facts, timeline of episodes, evidence, legal basis, impact, and
     each yearly report of the shutdown. A later report of a shutdown redirects to it."""
@@ -264,6 +293,7 @@ def incident(request: Request, incident_id: int) -> Response:
     name="incident_impact",
     operation_id="incident_impact_json",
     summary="Impact estimate of a published incident",
+    response_model=schemas.IncidentImpact,
 )
 def incident_impact(request: Request, incident_id: int) -> Response:
     """People affected and economic cost, with method and range (netvigil.impact)."""
@@ -275,7 +305,7 @@ def incident_impact(request: Request, incident_id: int) -> Response:
     return render(request, "incident.html", {"incident_id": incident_id, "impact": impact})
 
 
-@_twin("/countries", "countries", "Countries with published incidents")
+@_twin("/countries", "countries", "Countries with published incidents", schemas.CountryList)
 def countries(request: Request) -> Response:
     """Every country with at least one published incident, with its count."""
     data = {
@@ -285,30 +315,15 @@ def countries(request: Request) -> Response:
     return render(request, "countries.html", data)
 
 
-@_twin("/countries/{code}", "country", "One country")
+@_twin("/countries/{code}", "country", "One country", schemas.CountryPage)
 def country(request: Request, code: str) -> Response:
-    """A country's published incidents per year, latest incidents and legal instruments."""
+    """A country's published incidents per year, latest incidents, and its policy records:
+    legal instruments, platform responses and statements (netvigil.policy)."""
+    from netvigil.web._policy import country_section
+    from netvigil.web._site import country_observatory
+
     data = tracker_api.country(request.app.state.tracker, code, _page_language(request))
+    data["policy"] = country_section(request.app.state.policy, data["country"]["code"])
+    data["observatory"] = country_observatory(request, data["country"]["code"])
     data["json_url"] = f"/countries/{data['country']['code']}.json"
     return render(request, "country.html", data)
-
-
-@_twin("/legal", "legal_instruments", "Legal instruments")
-def legal_instruments(
-    request: Request,
-    jurisdiction: str | None = Query(None, description="ISO code or body, e.g. IN or UN"),
-) -> Response:
-    """Laws, emergency regulations, cybercrime laws and treaties used to order shutdowns."""
-    data = {
-        "legal_instruments": tracker_api.legal_instruments(request.app.state.tracker, jurisdiction),
-        "json_url": "/legal.json",
-    }
-    return render(request, "legal_list.html", data)
-
-
-@_twin("/legal/{instrument_id:int}", "legal_instrument", "One legal instrument")
-def legal_instrument(request: Request, instrument_id: int) -> Response:
-    """A legal instrument and the published incidents that invoke it."""
-    data = tracker_api.legal_instrument(request.app.state.tracker, instrument_id)
-    data["json_url"] = f"/legal/{instrument_id}.json"
-    return render(request, "legal.html", data)

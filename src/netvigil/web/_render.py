@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +17,11 @@ import orjson
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
+from markupsafe import Markup
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
-from netvigil.web._i18n import LANG_COOKIE, LANGUAGES, Catalogues, choose_language
+from netvigil.web._i18n import BCP47, LANG_COOKIE, LANGUAGES, Catalogues, choose_language
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -45,6 +46,18 @@ def build_templates(catalogues: Catalogues) -> Jinja2Templates:
         return catalogues.get(ctx.get("lang", "en")).ngettext(singular, plural, n)
 
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+
+    # Templates also pass data through _() (a status, a kind, an impact note: security audit M1).
+    # Jinja's own newstyle _() marks its result safe (Markup) and %-formats it even without
+    # arguments, so a value of "<meta ...>" was injected as HTML and one with "%s" failed with a
+    # 500. This _() escapes the (translated) text first and formats only when given arguments,
+    # which Markup escapes in turn. No catalogue string holds markup, so nothing is lost.
+    @pass_context
+    def safe_gettext(ctx: Context, message: Any, **variables: Any) -> Markup:
+        text = Markup.escape(catalogues.get(ctx.get("lang", "en")).gettext(str(message)))
+        return text % variables if variables else text
+
+    env.globals["_"] = env.globals["gettext"] = safe_gettext
     # The codebook's labels (code -> English label, translated with _() where shown).
     from netvigil.incidents.titles import SERVICE_NAMES
     from netvigil.incidents.vocab import VOCABULARIES
@@ -91,10 +104,12 @@ def page_context(request: Request, data: Mapping[str, Any]) -> dict[str, Any]:
         "page": data,
         "lang": lang,
         "languages": LANGUAGES,
+        "bcp47": BCP47,
         "csrf_token": csrf_token,
         "user": getattr(request.state, "user", None),
         "editor_area": request.url.path.startswith(("/editor", "/login")),
         "path": request.url.path,
+        "page_url": str(request.url.replace(query="")),
         "query": str(request.url.query),
     }
 
@@ -106,9 +121,11 @@ def render(
     *,
     csv_rows: Iterable[Mapping[str, Any]] | None = None,
     csv_columns: Sequence[str] = (),
+    csv_bom: bool = False,
     status_code: int = 200,
 ) -> Response:
-    """The response for ``data`` in the format the URL asks for."""
+    """The response for ``data`` in the format the URL asks for (``csv_bom``: start the CSV with
+    a UTF-8 byte-order mark, so spreadsheets read non-Latin text right)."""
     fmt = output_format(request)
     if fmt == "json":
         # orjson: the serialisers already give JSON types; jsonable_encoder's generic walk was
@@ -123,7 +140,8 @@ def render(
             from fastapi import HTTPException
 
             raise HTTPException(404, "no CSV form of this page")
-        return csv_response(csv_rows, csv_columns)
+        filename = request.url.path.strip("/").replace("/", "-") or "export.csv"
+        return csv_response(csv_rows, csv_columns, filename=filename, bom=csv_bom)
     templates: Jinja2Templates = request.app.state.templates
     response = templates.TemplateResponse(
         request, template, page_context(request, data), status_code=status_code
@@ -158,14 +176,35 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def csv_response(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> Response:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([csv_cell(row.get(col)) for col in columns])
-    return Response(
-        buf.getvalue(),
+def csv_response(
+    rows: Iterable[Mapping[str, Any]],
+    columns: Sequence[str],
+    *,
+    filename: str = "incidents.csv",
+    bom: bool = False,
+) -> Response:
+    """The rows as CSV, streamed in pieces of about CSV_CHUNK characters: the whole export is
+    never one string in memory (security audit M5)."""
+
+    def chunks() -> Iterator[bytes]:
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\r\n")
+        if bom:
+            buf.write("\ufeff")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([csv_cell(row.get(col)) for col in columns])
+            if buf.tell() >= CSV_CHUNK:
+                yield buf.getvalue().encode("utf-8")
+                buf.seek(0)
+                buf.truncate()
+        yield buf.getvalue().encode("utf-8")
+
+    return StreamingResponse(
+        chunks(),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="incidents.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+CSV_CHUNK = 64 << 10

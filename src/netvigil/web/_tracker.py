@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from netvigil._errors import UnknownEntityError
-from netvigil.incidents import IncidentFilter, Tracker, instrument_dict, public_dict, vocab
+from netvigil.incidents import IncidentFilter, Tracker, public_dict, vocab
 from netvigil.incidents.model import STOP_COLUMNS, AuditEntry, Incident
 from netvigil.incidents.repository import COUNTED
 from netvigil.incidents.serialise import OUTAGE_FIELDS
@@ -59,6 +59,7 @@ class ListQuery:
     network: str | None = None
     cause: str | None = None
     q: str | None = None
+    asn: str | None = None
     since: dt.date | None = None
     until: dt.date | None = None
     limit: int = 50
@@ -75,6 +76,7 @@ class ListQuery:
             network=self.network,
             cause=self.cause,
             q=self.q,
+            asn=self.asn,
             since=self.since,
             until=self.until,
             limit=self.limit if limit is None else limit,
@@ -82,8 +84,8 @@ class ListQuery:
         )
 
 
-def open_tracker(url: str) -> Tracker:
-    return Tracker(url)
+def open_tracker(url: str, *, single_person_publication: bool = False) -> Tracker:
+    return Tracker(url, single_person_publication=single_person_publication)
 
 
 _VERSION_QUERY = select(func.max(AuditEntry.seq))
@@ -206,18 +208,7 @@ def country(tracker: Tracker, code: str, lang: str = "en") -> dict[str, Any]:
         "country": {"code": code, "name": country_name(code, lang), "incident_count": total},
         "by_year": by_year,
         "incidents": [public_dict(inc) for inc in latest],
-        "legal_instruments": [instrument_dict(li) for li in tracker.list_legal_instruments(code)],
     }
-
-
-def legal_instruments(tracker: Tracker, jurisdiction: str | None) -> list[dict[str, Any]]:
-    return [instrument_dict(li) for li in tracker.list_legal_instruments(jurisdiction)]
-
-
-def legal_instrument(tracker: Tracker, instrument_id: int) -> dict[str, Any]:
-    law = tracker.get_legal_instrument(instrument_id, public=True)
-    incidents = tracker.incidents_under(instrument_id, public=True)
-    return {"instrument": instrument_dict(law), "incidents": [public_dict(i) for i in incidents]}
 
 
 # --- one incident per shutdown, and its impact (netvigil.impact) ---
@@ -254,3 +245,156 @@ def impact_of(
     if isinstance(result, NoEstimate):
         return None, result.message
     return result.to_json_dict(), None
+
+
+# --- the observatory's reads (home, country timeline, map, evidence links) ---
+
+
+def _brief(inc: Incident) -> dict[str, Any]:
+    """What a chart mark or a home-page row needs of a *published* incident (public fields
+    only: its titles, country and dates)."""
+    from netvigil.incidents.serialise import titles_dict
+
+    if inc.status != "published":  # pragma: no cover - every query here selects published ones
+        raise UnknownEntityError("incident", str(inc.id))
+    titles = titles_dict(inc)
+    return {
+        "id": inc.id,
+        "country_code": inc.country_code,
+        "date": None if inc.start_date is None else inc.start_date.isoformat(),
+        "end": None if inc.end_date is None else inc.end_date.isoformat(),
+        "title": titles["title"],
+        "title_zh_hant": titles["title_zh_hant"],
+        "title_zh_hans": titles["title_zh_hans"],
+        "url": f"/incidents/{inc.id}",
+    }
+
+
+def _with_episodes() -> Any:
+    """Load what generated titles read (episodes and their windows) with the incidents."""
+    from sqlalchemy.orm import selectinload
+
+    from netvigil.incidents.model import Episode
+
+    return selectinload(Incident.episodes).selectinload(Episode.windows)
+
+
+def _ongoing(today: dt.date) -> Any:
+    """Published, started by ``today``, and not ended before it (STOP's "ongoing" rows have no
+    end date; an end date in the future is still going on)."""
+    from sqlalchemy import and_, or_
+
+    return and_(
+        Incident.status == "published",
+        Incident.link_kind.is_(None),
+        Incident.start_date <= today,
+        or_(
+            and_(Incident.end_date.is_(None), func.lower(Incident.shutdown_status) == "ongoing"),
+            Incident.end_date >= today,
+        ),
+    )
+
+
+def ongoing_incidents(tracker: Tracker, today: dt.date) -> list[dict[str, Any]]:
+    """Published incidents going on at ``today``, newest first."""
+    query = (
+        select(Incident)
+        .where(_ongoing(today))
+        .options(_with_episodes())
+        .order_by(Incident.start_date.desc(), Incident.id.desc())
+    )
+    with tracker.session() as s:
+        return [_brief(inc) for inc in s.scalars(query)]
+
+
+def incidents_between(
+    tracker: Tracker, cc: str, since: dt.date, until: dt.date
+) -> list[dict[str, Any]]:
+    """A country's published incidents (one per shutdown) that started in [since, until]."""
+    rows = tracker.list_incidents(
+        IncidentFilter(country=cc, since=since, until=until, limit=None), public=True
+    )
+    return sorted((_brief(i) for i in rows), key=lambda b: (b["date"] or "", b["id"]))
+
+
+def incident_dates(tracker: Tracker, cc: str) -> list[dt.date]:
+    """The first and last start dates of a country's published incidents."""
+    query = select(func.min(Incident.start_date), func.max(Incident.start_date)).where(
+        Incident.status == "published", Incident.country_code == cc, COUNTED
+    )
+    with tracker.session() as s:
+        first, last = s.execute(query).one()
+    return [d for d in (first, last) if d is not None]
+
+
+def latest_incidents(tracker: Tracker, limit: int = 10) -> list[dict[str, Any]]:
+    """The newest published incidents (by start date), with their readable titles."""
+    rows = tracker.list_incidents(IncidentFilter(limit=limit), public=True)
+    return [_brief(i) for i in rows]
+
+
+def headline_counts(tracker: Tracker, today: dt.date) -> dict[str, int]:
+    """Published incidents, countries with one, and incidents going on today."""
+    with tracker.session() as s:
+        incidents, countries_ = s.execute(
+            select(func.count(Incident.id), func.count(func.distinct(Incident.country_code))).where(
+                Incident.status == "published", Incident.link_kind.is_(None)
+            )
+        ).one()
+        ongoing = s.scalar(select(func.count(Incident.id)).where(_ongoing(today)))
+    return {
+        "published_incidents": int(incidents),
+        "countries_with_incidents": int(countries_),
+        "ongoing_incidents": int(ongoing or 0),
+    }
+
+
+def incidents_citing(tracker: Tracker, kind: str, value: str) -> list[dict[str, Any]]:
+    """Published incidents that cite ``value`` as evidence of ``kind`` (a measurement, an event)."""
+    from netvigil.incidents.model import Evidence
+
+    query = (
+        select(Incident)
+        .join(Evidence, Evidence.incident_id == Incident.id)
+        .where(Incident.status == "published", Evidence.kind == kind, Evidence.value == value)
+        .options(_with_episodes())
+        .order_by(Incident.id)
+    )
+    with tracker.session() as s:
+        return [_brief(inc) for inc in s.scalars(query).unique()]
+
+
+def impact_totals(tracker: Tracker, cc: str, today: dt.date) -> dict[str, Any]:
+    """People affected and cost summed over a country's published incidents, with the method
+    and how many incidents have no estimate (and why)."""
+    rows = tracker.list_incidents(IncidentFilter(country=cc, limit=None), public=True)
+    people = 0
+    cost = {"low": 0, "central": 0, "high": 0}
+    estimated = 0
+    reasons: dict[str, int] = {}
+    for inc in rows:
+        impact, note = impact_of(tracker, public_dict(inc), today)
+        if impact is None:
+            reasons[note or "no estimate"] = reasons.get(note or "no estimate", 0) + 1
+            continue
+        estimated += 1
+        people += int(impact.get("people_affected") or 0)
+        for key in cost:
+            cost[key] += int((impact.get("range") or {}).get(key) or 0)
+    return {
+        "incidents": len(rows),
+        "estimated": estimated,
+        "people_affected": people,
+        "cost_usd": cost,
+        "currency": "USD",
+        "method": (
+            "the sum over the country's published incidents of netvigil.impact's estimate for"
+            " each (people online in the affected area; cost: Brookings, Deloitte and netvigil's"
+            " own method, low-central-high; docs/impact.md). People are counted once per"
+            " incident, so a person affected by two shutdowns counts twice."
+        ),
+        "without_estimate": [
+            {"reason": reason, "incidents": n}
+            for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1])
+        ],
+    }

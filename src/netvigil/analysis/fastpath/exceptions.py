@@ -61,7 +61,10 @@ class KnownException(msgspec.Struct, frozen=True, kw_only=True):
                 return False
         if self.engine_version_below is not None:
             annotations = m.get("annotations")
-            engine = annotations.get("engine_version") if isinstance(annotations, dict) else None
+            notes = annotations if isinstance(annotations, dict) else {}
+            if notes.get("engine_name") == NETVIGIL_ENGINE:
+                return False  # a bug of OONI's engine versions: netvigil's probe is not one
+            engine = notes.get("engine_version")
             ev = version(engine if isinstance(engine, str) and engine else "0.0.0")
             if ev >= Version(self.engine_version_below):
                 return False
@@ -90,6 +93,7 @@ def version(value: str) -> Version:
 
 
 _FP = "ooni/backend fastpath/fastpath/core.py "
+NETVIGIL_ENGINE = "netvigil"  # annotations.engine_name of netvigil's probe (probe/envelope.py)
 
 EXCEPTIONS: tuple[KnownException, ...] = (
     KnownException(
@@ -124,7 +128,8 @@ EXCEPTIONS: tuple[KnownException, ...] = (
         exception_id="ooni.signal.engine_below_3_17_2_since_2023_05_02.v1",
         test_name="signal",
         effect="discard",
-        condition="annotations.engine_version < 3.17.2 (or none) measured on or after 2023-05-02",
+        condition="annotations.engine_version < 3.17.2 (or none) measured on or after 2023-05-02 "
+        "(not when annotations.engine_name is netvigil: its probe is not OONI's engine)",
         engine_version_below="3.17.2",
         started_from="2023-05-02",
         source=_FP + "score_signal; ooni/backend#679",

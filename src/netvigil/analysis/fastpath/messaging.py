@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from netvigil.analysis import services
+from netvigil.analysis.app_keys import platform_down
 from netvigil.analysis.fastpath._judgement import (
     Judgement,
     blocked,
@@ -25,24 +27,59 @@ from netvigil.analysis.fastpath._judgement import (
     tcp_counts,
 )
 from netvigil.analysis.fastpath.exceptions import BY_ID, discarding
+from netvigil.analysis.rules import Rule
+from netvigil.models.catalogue import Catalogue, Service, load_catalogue
 
-_TELEGRAM_WEB = frozenset({"https://web.telegram.org/", "http://web.telegram.org/"})
-_WHATSAPP_WEB = "https://web.whatsapp.com/"
-_WHATSAPP_REGISTRATION = "https://v.whatsapp.net/v2/register"
 _WA_WEB_FLAG = BY_ID["ooni.whatsapp.web_false_positive.v1"]
 _FB_DNS_FLAG = BY_ID["ooni.facebook_messenger.dns_flag_workaround.v1"]
 
 
-def telegram(m: Mapping[str, Any], tk: Mapping[str, Any]) -> Judgement:
+def _service(test: str, catalogue: Catalogue | None) -> Service:
+    found = (catalogue or load_catalogue()).by_nettest(test)
+    return found if found is not None else _default(test)
+
+
+def _default(test: str) -> Service:
+    found = load_catalogue().by_nettest(test)
+    assert found is not None  # the shipped catalogue has every messaging test
+    return found
+
+
+def _web_hosts(service: Service, component: str) -> frozenset[str]:
+    return frozenset(e.host.lower() for e in service.endpoints if e.component == component)
+
+
+def _urls(service: Service, component: str) -> frozenset[str]:
+    return frozenset(e.url for e in service.endpoints if e.component == component and e.url)
+
+
+def _platform_down(test: str, tk: Mapping[str, Any], service: Service) -> Judgement | None:
+    """netvigil's own rule before OONI's: the control helper could not reach the app either,
+    so the app is down everywhere, not blocked here (``x_control``, docs/outcomes.md)."""
+    if platform_down(tk.get("x_control")):
+        return Judgement(
+            blocking=False, accessible=False, rule_id=f"{service.rule_prefix}.platform_down.v1"
+        )
+    return None
+
+
+def telegram(
+    m: Mapping[str, Any], tk: Mapping[str, Any], catalogue: Catalogue | None = None
+) -> Judgement:
     """Failed share of TCP endpoints + failed share of data-centre requests (0.5 each when
     there are none) + 1 when web.telegram.org is blocked; an anomaly above 0.5."""
+    service = _service("telegram", catalogue)
+    down = _platform_down("telegram", tk, service)
+    if down is not None:
+        return down
+    web_hosts = _web_hosts(service, "web")
     reached, unreachable = tcp_counts(tk)
     http_ok = http_failed = 0
     for request in objects(tk.get("requests")):
         url = obj(request.get("request")).get("url")
         if not isinstance(url, str):
             return failed("telegram.malformed_request.v1")
-        if url in _TELEGRAM_WEB:
+        if (urlsplit(url).hostname or "").lower() in web_hosts:
             continue  # web.telegram.org counts through telegram_web_status
         if request.get("failure") is None:
             http_ok += 1
@@ -64,8 +101,15 @@ def telegram(m: Mapping[str, Any], tk: Mapping[str, Any]) -> Judgement:
     return blocked("telegram", component, "telegram.share.blocked.v1")
 
 
-def whatsapp(m: Mapping[str, Any], tk: Mapping[str, Any]) -> Judgement:
+def whatsapp(
+    m: Mapping[str, Any], tk: Mapping[str, Any], catalogue: Catalogue | None = None
+) -> Judgement:
     """Web app and registration requests must succeed, and one endpoint be reachable."""
+    service = _service("whatsapp", catalogue)
+    down = _platform_down("whatsapp", tk, service)
+    if down is not None:
+        return down
+    web_urls, registration_urls = _urls(service, "web"), _urls(service, "registration")
     if "requests" not in tk:
         return _whatsapp_summary(m, tk)
     web_failure = tk.get("whatsapp_web_failure")
@@ -80,9 +124,9 @@ def whatsapp(m: Mapping[str, Any], tk: Mapping[str, Any]) -> Judgement:
     registration_ok: bool | None = None
     for request in requests:
         url = obj(request.get("request")).get("url", "")
-        if url == _WHATSAPP_WEB:
+        if url in web_urls:
             web_ok = request.get("failure", True) in (None, "", False)
-        elif url == _WHATSAPP_REGISTRATION:
+        elif url in registration_urls:
             registration_ok = request.get("failure") is None
     if web_ok is None or registration_ok is None:
         return failed("whatsapp.missing_request.v1")
@@ -107,8 +151,13 @@ def _whatsapp_summary(m: Mapping[str, Any], tk: Mapping[str, Any]) -> Judgement:
     return _summary(services.ANALYZERS["whatsapp"](tk))
 
 
-def signal(m: Mapping[str, Any], tk: Mapping[str, Any]) -> Judgement:
+def signal(
+    m: Mapping[str, Any], tk: Mapping[str, Any], catalogue: Catalogue | None = None
+) -> Judgement:
     """OONI's known broken versions first, then the probe's own failure, then the backend."""
+    down = _platform_down("signal", tk, _service("signal", catalogue))
+    if down is not None:
+        return down
     try:
         known = discarding("signal", m)
     except ValueError:
@@ -132,9 +181,14 @@ _FB_ENDPOINTS = (
 )  # fmt: skip
 
 
-def facebook_messenger(m: Mapping[str, Any], tk: Mapping[str, Any]) -> Judgement:
+def facebook_messenger(
+    m: Mapping[str, Any], tk: Mapping[str, Any], catalogue: Catalogue | None = None
+) -> Judgement:
     """0.5 per endpoint key that is false (DNS-inconsistent, unreachable) and per blocking flag
     that is true; an anomaly above 0.5. Never a failure (fastpath has no failure rule here)."""
+    down = _platform_down("facebook_messenger", tk, _service("facebook_messenger", catalogue))
+    if down is not None:
+        return down
     if all(tk.get(k) is True for k in _FB_ALL_GOOD) and tk.get("facebook_tcp_blocking") is False:
         # every endpoint fine but the DNS flag set: the probe bug fastpath works around
         return Judgement(
@@ -168,7 +222,19 @@ def _summary(sa: services.ServiceAnalysis) -> Judgement:
     )
 
 
+PLATFORM_DOWN = ("telegram", "whatsapp", "signal", "facebook")
 RULES = (
+    *(
+        Rule(
+            f"{prefix}.platform_down.v1",
+            "x_control (netvigil's probe asked its test helper after seeing a failure): the "
+            "helper could neither fetch the app's URL nor reach any endpoint the probe could "
+            "not: the platform is down everywhere, not blocked here: ok, accessible false "
+            "(checked before OONI's rules)",
+            "netvigil (no OONI rule: OONI's app tests have no control)",
+        )
+        for prefix in PLATFORM_DOWN
+    ),
     rule("telegram.share.blocked.v1", "failed share of tcp_connect endpoints + failed share of "
          "data-centre requests (0.5 each when there are none) + 1 if telegram_web_status is "
          "\"blocked\" > 0.5 (the probe's telegram_*_blocking flags are not read): anomaly; "

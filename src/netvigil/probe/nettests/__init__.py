@@ -16,11 +16,18 @@ from netvigil.probe.nettest import InputKind, Nettest
 # OONI test name -> the module whose NETTEST implements it (one line per nettest).
 REGISTRY: dict[str, str] = {
     "web_connectivity": "netvigil.probe.nettests.web_connectivity",
+    "facebook_messenger": "netvigil.probe.nettests.facebook_messenger",
+    "signal": "netvigil.probe.nettests.signal",
+    "telegram": "netvigil.probe.nettests.telegram",
+    "whatsapp": "netvigil.probe.nettests.whatsapp",
+    "tor": "netvigil.probe.nettests.tor",
 }
 
 # OONI Probe's groups (its "suites"), run as `netvigil probe --group NAME`.
 GROUPS: dict[str, tuple[str, ...]] = {
     "websites": ("web_connectivity",),
+    "im": ("facebook_messenger", "signal", "telegram", "whatsapp"),
+    "circumvention": ("tor",),  # OONI's also has psiphon and torsf, which netvigil lacks
 }
 
 DEFAULT = "web_connectivity"
