@@ -182,6 +182,7 @@ def _pause_clickhouse(where: str, ready: Path, after: int) -> None:
         passed[0] += 1
         if passed[0] <= after:
             return
+        _let_go_of_chdb()
         ready.write_text(where)
         while True:
             time.sleep(3600)
@@ -204,6 +205,27 @@ def _pause_clickhouse(where: str, ready: Path, after: int) -> None:
             stop()
 
         ClickHouseStore._insert = paused_insert  # type: ignore[method-assign]
+
+
+def _let_go_of_chdb() -> None:
+    """A chdb writer stopped in its commit lets go of the engine and of the store's lock, as its
+    death would, so that readers can look at what it left while it waits to be killed (with
+    chdb a data directory belongs to one process at a time: clickhouse_conn)."""
+    import fcntl
+
+    from netvigil.store import clickhouse_conn, commitlog
+
+    shared = clickhouse_conn._Shared
+    if shared.client is None or shared.path is None:
+        return
+    shared.client.close()
+    lock = str((shared.path / commitlog.LOCK_FILE).resolve())
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}") == lock:
+                fcntl.flock(int(fd), fcntl.LOCK_UN)
+        except OSError:
+            continue
 
 
 def main() -> None:

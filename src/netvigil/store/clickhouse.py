@@ -46,6 +46,7 @@ import pyarrow.compute as pc
 from netvigil._errors import InputError, StoreError
 from netvigil.models.signals import SOURCE_ID
 from netvigil.models.tables import EVENT_SCHEMA, event_rows, signals_table
+from netvigil.store import clickhouse_feed as feed
 from netvigil.store import clickhouse_order as order
 from netvigil.store import clickhouse_read as read
 from netvigil.store import clickhouse_schema as schema
@@ -59,7 +60,14 @@ from netvigil.store.commitlog import (
     dead_writers,
     writer_alive,
 )
-from netvigil.store.protocol import Batch, CommitInfo, EventFeed, EventUpsert, Staged
+from netvigil.store.protocol import (
+    Batch,
+    CommitInfo,
+    EventFeed,
+    EventUpsert,
+    Staged,
+    VerdictFeed,
+)
 
 if TYPE_CHECKING:
     from netvigil.models.events import Event
@@ -91,8 +99,8 @@ class ClickHouseStore:
         try:
             if writable:
                 self._open_writer()
-            elif self.conn.exists:
-                self._ready = self.conn.run(self._check_schema)
+            else:
+                self._tables_exist()
         except BaseException:
             self.close()
             raise
@@ -168,6 +176,13 @@ class ClickHouseStore:
         for _ in dead_writers(path):
             pass
 
+    def _tables_exist(self) -> bool:
+        """Whether the store's tables exist; a reader opened before the first writer created
+        them looks again (a pipeline or a site may start before anything is ingested)."""
+        if not self._ready and self.conn.exists:
+            self._ready = self.conn.run(self._check_schema)
+        return self._ready
+
     @property
     def writer(self) -> str:
         return self._writer
@@ -205,7 +220,7 @@ class ClickHouseStore:
 
     # -- measurements -------------------------------------------------------------------------
     def is_stored(self, keys: Sequence[tuple[str, str, str]]) -> list[bool]:
-        if not self._ready:
+        if not self._tables_exist():
             return [False] * len(keys)
 
         def op(client: Any) -> list[bool]:
@@ -282,7 +297,9 @@ class ClickHouseStore:
                             self._insert(client, table, rows, batch)
                             inserted.add(table)
                 counts = {tier: rows.num_rows for tier, rows in current.items()}
-                if self._claim(client, state.snap.cursor + 1, batch, "measurements", "", counts):
+                # a rebuild's commits name its generation: the only one they wrote (the feed)
+                tag = self._rebuild or ""
+                if self._claim(client, state.snap.cursor + 1, batch, "measurements", tag, counts):
                     seq = state.snap.cursor + 1
                     self._compact(client, inserted)
                     return CommitInfo(batch, counts, len(inserted), len(stored), seq)
@@ -304,7 +321,7 @@ class ClickHouseStore:
         return [str(r[0]) for r in rows]
 
     def raw_sources(self) -> list[str]:
-        if not self._ready:
+        if not self._tables_exist():
             return []
         return self.conn.run(lambda client: self._raw_batches(client, self._snapshot(client)))
 
@@ -426,7 +443,7 @@ class ClickHouseStore:
 
     # -- reads --------------------------------------------------------------------------------
     def _read(self, query: Callable[[Any, Snapshot], Any], empty: Any) -> Any:
-        if not self._ready:
+        if not self._tables_exist():
             return empty
         return self.conn.run(lambda client: query(client, self._snapshot(client)))
 
@@ -468,6 +485,33 @@ class ClickHouseStore:
             ),
             empty,
         )
+
+    def raw_measurement(self, measurement_uid: str) -> bytes | None:
+        found: bytes | None = self._read(lambda c, s: feed.raw_line(c, s, measurement_uid), None)
+        return found
+
+    def verdicts_committed(
+        self,
+        *,
+        after: int = 0,
+        generation: str | None = None,
+        columns: Iterable[str] | None = None,
+        max_rows: int | None = None,
+    ) -> VerdictFeed:
+        from netvigil.models.tables import empty_table
+        from netvigil.models.verdicts import Verdict
+
+        chosen = None if columns is None else list(columns)
+        empty = empty_table(Verdict).select(chosen) if chosen else empty_table(Verdict)
+        restarted = generation is not None and generation != schema.FIRST_GENERATION
+        nothing = VerdictFeed(empty, 0, schema.FIRST_GENERATION, True, restarted)
+        found: VerdictFeed = self._read(
+            lambda c, s: feed.verdict_feed(
+                c, s, after=after, generation=generation, columns=chosen, max_rows=max_rows
+            ),
+            nothing,
+        )
+        return found
 
     def signals(
         self,

@@ -16,8 +16,10 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from netvigil._errors import StoreError
 from netvigil.store.clickhouse_read import Snapshot
 from netvigil.store.clickhouse_schema import FIRST_GENERATION
+from netvigil.store.partitions import valid_day
 
 REBUILD_KINDS = ("rebuild", "switch", "abort")
 KEY_CHUNK = 5000  # (day, cc, uid) keys per lookup: query parameters travel in the URL
@@ -101,6 +103,9 @@ def insert(client: Any, database: str, table: str, rows: Any, batch: str) -> Non
     """Insert ``rows`` (Arrow) into ``table`` tagged with ``batch`` (invisible until its
     commit); ``day`` given as text (a Batch's) becomes a date."""
     if "day" in rows.column_names and pa.types.is_string(rows.schema.field("day").type):
+        for day in pc.unique(rows.column("day")).to_pylist():
+            if day is None or not valid_day(day):  # as the embedded store's staging (audit H3)
+                raise StoreError(f"day partition {day!r} is not a date (YYYY-MM-DD)")
         days = pc.cast(pc.strptime(rows.column("day"), format="%Y-%m-%d", unit="s"), pa.date32())
         rows = rows.set_column(rows.schema.get_field_index("day"), "day", days)
     rows = rows.append_column("batch", pa.array([batch] * rows.num_rows, pa.string()))
