@@ -41,7 +41,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from netvigil._errors import InputError, StoreError
 from netvigil.models.signals import SOURCE_ID
@@ -287,7 +286,7 @@ class ClickHouseStore:
             while True:
                 stored = {k[2] for k in order.stored_keys(client, state.snap, keys)}
                 if stored != dropped:  # (re)write the batch without what is stored
-                    current, dropped = _without(tables, stored), stored
+                    current, dropped = order.without(tables, stored), stored
                     if not current:
                         return CommitInfo("", {}, 0, len(stored))
                     batch, inserted = batch_id_of(self._writer), set()
@@ -581,19 +580,6 @@ class ClickHouseStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _without(tables: dict[str, Any], uids: set[str]) -> dict[str, Any]:
-    """``tables`` without the rows of ``uids`` (and without tables left empty)."""
-    if not uids:
-        return {t: rows for t, rows in tables.items() if rows.num_rows}
-    dropped = pa.array(sorted(uids), pa.string())
-    out = {}
-    for tier, rows in tables.items():
-        kept = rows.filter(pc.invert(pc.is_in(rows.column("measurement_uid"), value_set=dropped)))
-        if kept.num_rows:
-            out[tier] = kept
-    return out
 
 
 if TYPE_CHECKING:  # mypy proves the class implements the backend Protocol

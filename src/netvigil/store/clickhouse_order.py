@@ -147,3 +147,16 @@ def compact(client: Any, database: str, tables: Iterable[str]) -> None:
             f"OPTIMIZE TABLE `{database}`.`{table}` PARTITION ID {{p:String}}",
             parameters={"p": partition},
         )
+
+
+def without(tables: dict[str, Any], uids: set[str]) -> dict[str, Any]:
+    """``tables`` without the rows of ``uids`` (and without tables left empty)."""
+    if not uids:
+        return {t: rows for t, rows in tables.items() if rows.num_rows}
+    dropped = pa.array(sorted(uids), pa.string())
+    out = {}
+    for tier, rows in tables.items():
+        kept = rows.filter(pc.invert(pc.is_in(rows.column("measurement_uid"), value_set=dropped)))
+        if kept.num_rows:
+            out[tier] = kept
+    return out
