@@ -49,8 +49,7 @@ def register(app: typer.Typer) -> None:
         """
         import os
 
-        import uvicorn
-
+        from netvigil.cli._serving import bind, serve
         from netvigil.collector import (
             WORKER_APP,
             create_app,
@@ -66,28 +65,27 @@ def register(app: typer.Typer) -> None:
         if store is not None:
             updates["store"] = store
         settings = settings.model_copy(update=updates)
+        # Bound before saying so, served with the request deadlines of the site's server
+        # (cli/_serving: slowloris, security audit L3) -- the collector is just as public.
+        sock = bind(conf.host, conf.port)
         typer.echo(f"netvigil collector on http://{conf.host}:{conf.port}/", err=True)
         common: dict[str, Any] = {
-            "host": conf.host,
-            "port": conf.port,
-            "log_level": "warning",
             "access_log": False,  # the client's address is never logged
             "proxy_headers": False,
             "server_header": False,
-            "timeout_keep_alive": 30,
         }
         from netvigil.pipeline.service import PipelineProcess
 
         pipeline = PipelineProcess(settings, settings.store_url) if with_pipeline else None
         try:
             if workers == 1:
-                uvicorn.run(create_app(settings, drain=not no_drain), **common)
+                serve(create_app(settings, drain=not no_drain), sock, **common)
                 return
             # Several processes, each with its own journal file; one drainer, run from here.
             os.environ.update(worker_environment(settings))
             drainer = None if no_drain else start_drainer(settings)
             try:
-                uvicorn.run(WORKER_APP, factory=True, workers=workers, **common)
+                serve(WORKER_APP, sock, factory=True, workers=workers, **common)
             finally:
                 if drainer is not None:
                     drainer.stop()

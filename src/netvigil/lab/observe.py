@@ -25,7 +25,14 @@ from typing import Any
 
 from netvigil._errors import EnvironmentProblem
 from netvigil.lab.networks import COLLECTOR_PORT, NETWORKS, Network, build_networks
-from netvigil.lab.plan import HELPER_PORT, ISP_RESOLVER, OPEN_IP, PUBLIC_RESOLVER, make_plan
+from netvigil.lab.plan import (
+    HELPER_PORT,
+    ISP_RESOLVER,
+    LAB_SUBNETS,
+    OPEN_IP,
+    PUBLIC_RESOLVER,
+    make_plan,
+)
 from netvigil.lab.servers import start_servers
 from netvigil.lab.story import SITES, SPOOF, STEPS, URLS, Step, censorship_of
 from netvigil.lab.topology import Lab
@@ -199,7 +206,7 @@ def start_observatory(lab: Lab, conf: ObserveSettings, procs: Processes) -> None
     timeouts = {f"NETVIGIL_PROBE__{k.upper()}": str(v) for k, v in TIMEOUTS.items()}
     helper = [sys.executable, "-m", "netvigil", "helper", "--host", OPEN_IP, "--port",
               str(HELPER_PORT), "--resolver", f"{ISP_RESOLVER}:53", "--ca-bundle",
-              str(lab.certs.ca_pem)]  # fmt: skip
+              str(lab.certs.ca_pem), "--allow", ",".join(LAB_SUBNETS)]  # fmt: skip
     procs.start("helper", helper, {**_base_env(work, work / "data"), **timeouts}, "open")
     collector_env = {
         **_base_env(work, work / "data"),
@@ -241,6 +248,8 @@ def _probe_env(lab: Lab, conf: ObserveSettings, net: Network) -> dict[str, str]:
         NETVIGIL_PROBE__UPLOAD_BACKOFF=str(conf.interval / 2),
         NETVIGIL_PROBE__UPLOAD_BACKOFF_MAX=str(conf.interval),
         NETVIGIL_PROBE__UPLOAD_TIMEOUT="2",
+        # The lab's hosts are TEST-NET addresses, which the probe refuses elsewhere.
+        NETVIGIL_PROBE__ALLOW_DESTINATIONS=",".join(LAB_SUBNETS),
     )
     env.pop("NETVIGIL_STORE")  # a probe has no store
     return env

@@ -31,7 +31,8 @@
     return Plot.plot({
       ...common(el), height: 220,
       x: { type: "utc", domain: domainOf(q), label: null },
-      y: { label: t("measurements"), grid: true },
+      // No data: a readable 0-10 axis instead of one tick printed as "0.000000".
+      y: { label: t("measurements"), grid: true, domain: data.length ? undefined : [0, 10] },
       color: { domain: OUTCOMES, range: OUTCOME_COLORS, legend: true, tickFormat: t },
       marks: [
         Plot.rectY(data, {
