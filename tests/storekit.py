@@ -35,9 +35,10 @@ from netvigil.ingest.sources import Line  # noqa: E402
 from netvigil.models.events import Event  # noqa: E402
 from netvigil.store import Batch, open_store  # noqa: E402
 
-# Every backend the contract tests run on; the ClickHouse backend joins by adding its name here
-# and its branch in store_url() and pause_in_commit().
-BACKENDS = ("embedded",)
+# Every backend the contract tests run on (each has its branch in store_url() and
+# pause_in_commit()): the embedded DuckDB/Parquet store, and ClickHouse in process (chdb), which
+# runs the same SQL, engines and client code as a ClickHouse server.
+BACKENDS = ("embedded", "chdb")
 PAUSE_POINTS = ("before-line", "half-line")
 START = datetime(2024, 2, 1)
 
@@ -46,7 +47,14 @@ def store_url(backend: str, directory: Path) -> str:
     """A fresh, empty store of ``backend`` under ``directory``."""
     if backend == "embedded":
         return str(directory / "store")
+    if backend == "chdb":
+        return f"chdb:{directory / 'chstore'}"
     raise ValueError(f"unknown backend {backend!r}")
+
+
+def backend_of(url: str) -> str:
+    """The backend a store URL names (the inverse of store_url)."""
+    return "chdb" if url.startswith("chdb:") else "embedded"
 
 
 @functools.cache
@@ -135,9 +143,18 @@ def writer(url: str, *args: str, stderr: Any = subprocess.PIPE) -> subprocess.Po
     )
 
 
-def pause_in_commit(backend: str, where: str, ready: Path) -> None:
+def pause_in_commit(backend: str, where: str, ready: Path, after: int = 0) -> None:
     """Make this process's next commit stop at ``where`` (just before its commit point, or
-    half-way through writing it), say so in ``ready``, and wait to be killed."""
+    half-way through writing it), say so in ``ready``, and wait to be killed. ``after``: let
+    that many commits through first (ClickHouse only).
+
+    ClickHouse's commit point is one row claimed in ``commits``: ``before-line`` stops with every
+    row of the batch inserted, just before the claim; ``half-line`` (a row cannot be half
+    written) stops half-way through inserting the batch's tables, the first one written.
+    """
+    if backend == "chdb":
+        _pause_clickhouse(where, ready, after)
+        return
     if backend != "embedded":
         raise ValueError(f"no pause point for backend {backend!r}")
     from netvigil.store import commitlog
@@ -156,6 +173,61 @@ def pause_in_commit(backend: str, where: str, ready: Path) -> None:
     commitlog.LogState.append = append  # type: ignore[method-assign]
 
 
+def _pause_clickhouse(where: str, ready: Path, after: int) -> None:
+    from netvigil.store.clickhouse import ClickHouseStore
+
+    passed = [0]
+
+    def stop() -> None:
+        passed[0] += 1
+        if passed[0] <= after:
+            return
+        _let_go_of_chdb()
+        ready.write_text(where)
+        while True:
+            time.sleep(3600)
+
+    if where == "before-line":
+        claim = ClickHouseStore._claim
+
+        def paused_claim(self: ClickHouseStore, client: Any, seq: int, batch: str, kind: str,
+                         *args: Any) -> bool:  # fmt: skip
+            if kind in ("measurements", "events", "signals"):
+                stop()
+            return claim(self, client, seq, batch, kind, *args)
+
+        ClickHouseStore._claim = paused_claim  # type: ignore[method-assign]
+    else:
+        insert = ClickHouseStore._insert
+
+        def paused_insert(self: ClickHouseStore, client: Any, *args: Any) -> None:
+            insert(self, client, *args)
+            stop()
+
+        ClickHouseStore._insert = paused_insert  # type: ignore[method-assign]
+
+
+def _let_go_of_chdb() -> None:
+    """A chdb writer stopped in its commit lets go of the engine and of the store's lock, as its
+    death would, so that readers can look at what it left while it waits to be killed (with
+    chdb a data directory belongs to one process at a time: clickhouse_conn)."""
+    import fcntl
+
+    from netvigil.store import clickhouse_conn, commitlog
+
+    shared = clickhouse_conn._Shared
+    if shared.client is None or shared.path is None:
+        return
+    shared.client.close()
+    lock = str((shared.path / commitlog.LOCK_FILE).resolve())
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}") == lock:
+                fcntl.flock(int(fd), fcntl.LOCK_UN)
+        except OSError:
+            continue
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="a store writer process for the store tests")
     parser.add_argument("url")
@@ -166,15 +238,17 @@ def main() -> None:
     parser.add_argument("--lines-from", type=int, default=0, help="skip this many lines first")
     parser.add_argument("--pause-at", choices=PAUSE_POINTS, default=None)
     parser.add_argument("--ready", type=Path, default=None)
-    parser.add_argument("--backend", default="embedded")
+    parser.add_argument("--pause-after", type=int, default=0, help="commits to let through")
+    parser.add_argument("--backend", default=None, help="default: the one the URL names")
     argv = sys.argv[1:]
     cut = argv.index("--") if "--" in argv else len(argv)
     args = parser.parse_args(argv[:cut])
+    args.backend = args.backend or backend_of(args.url)
     if args.what == "netvigil":  # a real command (after --), stopped inside its first commit
         from netvigil.cli.main import app
 
         if args.pause_at is not None:
-            pause_in_commit(args.backend, args.pause_at, args.ready)
+            pause_in_commit(args.backend, args.pause_at, args.ready, args.pause_after)
         app(args=argv[cut + 1 :], prog_name="netvigil")
         return
     if args.what == "measurements":

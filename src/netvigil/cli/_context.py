@@ -25,7 +25,10 @@ def settings_of(ctx: typer.Context) -> Settings:
     return obj
 
 
-STORE_HELP = "Store URL: a directory or file: URL (default: the `store` setting)."
+STORE_HELP = (
+    "Store URL: a directory or file: URL, chdb:PATH, or clickhouse://USER:PASSWORD@HOST:8123/DB"
+    " (default: the `store` setting)."
+)
 
 
 def store_of(

@@ -30,6 +30,7 @@ from netvigil.cli import (
     serve,
     service,
     signals,
+    store,
     upload,
     verdict,
 )
@@ -109,6 +110,7 @@ for _module in (
     agg,
     signals,
     detect,
+    store,
     pipeline,
     incidents,
     policy,

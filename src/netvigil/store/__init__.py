@@ -5,8 +5,9 @@
 
 - a directory path or ``file:`` URL (``file:///var/lib/netvigil/store``): the embedded
   DuckDB-over-Parquet store (``netvigil.store.parquet``);
-- ``chdb:PATH`` and ``clickhouse://HOST...``: reserved for the ClickHouse backend, which is not
-  built yet; opening one fails with a clear error and creates nothing.
+- ``chdb:PATH`` (ClickHouse in this process) and ``clickhouse://USER:PASSWORD@HOST:8123/DB``
+  (a ClickHouse server): the ClickHouse backend (``netvigil.store.clickhouse``, installed with the
+  ``clickhouse`` extra); an unreachable server or refused credentials fail before any work.
 
 A new backend is a module beside ``parquet.py`` implementing the Protocol, one branch in
 :func:`open_store`, and one parameter of the contract tests (tests/store/test_store_contract.py).
@@ -33,7 +34,7 @@ from netvigil.store.protocol import (
 )
 
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):(.*)", re.DOTALL)
-CLICKHOUSE_SCHEMES = ("chdb", "clickhouse")
+CLICKHOUSE_SCHEMES = ("chdb", "clickhouse", "clickhouses")
 
 
 def shown(url: str) -> str:
@@ -64,7 +65,7 @@ def embedded_path(url: str | Path) -> Path:
         return Path(unquote(parts.path))
     if scheme in CLICKHOUSE_SCHEMES:
         raise StoreError(
-            f"store URL {printed!r}: the ClickHouse backend is not built yet in this netvigil",
+            f"store URL {printed!r} names a ClickHouse store, not a directory",
             hint="use a directory (or file: URL) for the embedded DuckDB/Parquet store",
         )
     if match.group(2).startswith("//"):
@@ -80,6 +81,12 @@ def open_store(
 ) -> AnalyticalStore:
     """The store at ``url`` (see the module docstring). Nothing is created before the URL is
     known to name a backend that exists; a read-only open never creates anything."""
+    if isinstance(url, str):
+        match = _SCHEME.fullmatch(url.strip())
+        if match is not None and match.group(1).lower() in CLICKHOUSE_SCHEMES:
+            from netvigil.store.clickhouse import ClickHouseStore
+
+            return ClickHouseStore(url.strip(), writable=writable, lock_timeout=lock_timeout)
     return ParquetStore(embedded_path(url), writable=writable, lock_timeout=lock_timeout)
 
 

@@ -152,13 +152,20 @@ def commit_lock(root: Path, timeout: float) -> Iterator[None]:
     try:
         deadline = time.monotonic() + timeout
         pause = 0.002
+        seen = b""
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                # The timeout is for one holder: when the lock changed hands meanwhile (each
+                # taking writes a new stamp), others are making progress and the wait goes on
+                # (many short holders, as chdb's per-operation engine, must not starve a waiter).
+                stamp = os.pread(fd, 64, 0)
+                if stamp != seen:
+                    seen, deadline = stamp, time.monotonic() + timeout
                 if time.monotonic() >= deadline:
-                    holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+                    holder = (stamp.decode(errors="replace").split() or ["?"])[0]
                     raise StoreError(
                         f"store {root}: another writer (pid {holder}) has held the commit lock"
                         f" for more than {timeout:g} s",
@@ -168,7 +175,8 @@ def commit_lock(root: Path, timeout: float) -> Iterator[None]:
                 pause = min(pause * 2, 0.05)
         try:
             os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)  # who holds it, for the message
+            # who holds it (for the message), and since when (a new stamp for each taking)
+            os.pwrite(fd, f"{os.getpid()} {time.monotonic_ns()}\n".encode(), 0)
             yield
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)

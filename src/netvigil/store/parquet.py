@@ -594,6 +594,35 @@ class ParquetStore:
         )
         return EventFeed(tuple(found), seq)
 
+    # -- export -------------------------------------------------------------------------------
+    def measurement_days(self) -> dict[str, int]:
+        return self._read(parquet_read.measurement_days)[0]
+
+    def day_uids(self, day: str) -> list[str]:
+        return self._read(lambda con: parquet_read.day_uids(con, day))[0]
+
+    def measurement_rows(self, tier: str, day: str, uids: Sequence[str]) -> Any:
+        if tier not in ("raw", "observations", "verdicts"):
+            raise ValueError(f"not a measurement tier: {tier!r}")
+        return self._read(lambda con: parquet_read.measurement_rows(con, tier, day, uids))[0]
+
+    def signal_imports(self) -> list[tuple[str, list[SignalPoint]]]:
+        from netvigil.models.signals import SignalPoint
+
+        self._refresh()
+        by_source: dict[str, list[tuple[int, str]]] = {}
+        for name, seq in self._live("signals").items():
+            source = name.split("/")[1].removeprefix("source=")
+            by_source.setdefault(source, []).append((seq, name))
+        out = []
+        for source, files in sorted(by_source.items(), key=lambda kv: max(kv[1])):
+            points = []
+            for _, name in sorted(files):
+                for row in pq.read_table(self.root / name).to_pylist():
+                    points.append(SignalPoint(**row))
+            out.append((source, points))
+        return out
+
     def close(self) -> None:
         self._close_reader()
         if self._lease is not None:

@@ -339,3 +339,28 @@ def _stored(row: dict[str, Any]) -> StoredEvent:
         created=int(row["_created"]),
         changed_at=datetime.fromtimestamp(row["_at"], tz=UTC),
     )
+
+
+# -- export (`netvigil store copy`) --------------------------------------------------------------
+def measurement_days(con: Any) -> dict[str, int]:
+    rows = con.execute("SELECT strftime(day, '%Y-%m-%d'), count(*) FROM raw GROUP BY 1").fetchall()
+    return {str(day): int(n) for day, n in rows}
+
+
+def day_uids(con: Any, day: str) -> list[str]:
+    sql = "SELECT measurement_uid FROM raw WHERE day = ?::DATE ORDER BY 1"
+    return [str(r[0]) for r in con.execute(sql, [day]).fetchall()]
+
+
+def measurement_rows(con: Any, tier: str, day: str, uids: Sequence[str]) -> Any:
+    """Every column of ``tier``'s rows of ``uids`` as a Batch's table (``day`` as text)."""
+    con.register("_wanted", pa.table({"uid": pa.array(list(uids), pa.string())}))
+    try:
+        return con.sql(
+            f"SELECT * EXCLUDE (day), strftime(day, '%Y-%m-%d') AS day FROM {tier}"
+            " WHERE day = ?::DATE AND measurement_uid IN (SELECT uid FROM _wanted)"
+            " ORDER BY measurement_uid",
+            params=[day],
+        ).to_arrow_table()
+    finally:
+        con.unregister("_wanted")

@@ -249,6 +249,24 @@ class AnalyticalStore(Protocol):
         events created or changed after that cursor (a previous feed's ``cursor``)."""
         ...
 
+    # -- export (``netvigil store copy``) ---------------------------------------------------------
+    def measurement_days(self) -> dict[str, int]:
+        """``YYYY-MM-DD`` -> how many measurements of that day the raw tier holds."""
+        ...
+
+    def day_uids(self, day: str) -> list[str]:
+        """The measurement_uids of one day, sorted."""
+        ...
+
+    def measurement_rows(self, tier: str, day: str, uids: Sequence[str]) -> Any:
+        """Every column of ``tier``'s rows of ``uids`` (of ``day``) as a pyarrow.Table shaped as a
+        :class:`Batch`'s (``day`` as text), so that another store can commit them."""
+        ...
+
+    def signal_imports(self) -> list[tuple[str, list[SignalPoint]]]:
+        """Each signal source (import) with its points, oldest import first."""
+        ...
+
     def close(self) -> None:
         """Release what the store holds (a writer's lease, readers)."""
         ...
