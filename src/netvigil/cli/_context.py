@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -14,6 +14,14 @@ if TYPE_CHECKING:
     from netvigil.store.protocol import AnalyticalStore
 
 err_console = Console(stderr=True)
+
+# --db of every tracker command (incidents, users, policy, notify).
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="Tracker database URL (sqlite:///path or postgresql://...); default setting."
+    ),
+]
 
 
 def settings_of(ctx: typer.Context) -> Settings:

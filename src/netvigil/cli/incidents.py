@@ -15,17 +15,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from netvigil.cli import users
-from netvigil.cli._context import err_console, settings_of, tracker_actor
+from netvigil.cli._context import DbOption, err_console, settings_of, tracker_actor
 
 if TYPE_CHECKING:
     from netvigil.incidents import Tracker
 
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db", help="Tracker database URL (sqlite:///path or postgresql://...); default setting."
-    ),
-]
 AsOption = Annotated[
     str | None, typer.Option("--as", help="Act as this registered user (role enforced).")
 ]

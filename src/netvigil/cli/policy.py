@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from netvigil.cli._context import settings_of, tracker_actor
-from netvigil.cli.incidents import AsOption, DbOption
+from netvigil.cli._context import DbOption, settings_of, tracker_actor
+from netvigil.cli.incidents import AsOption
 
 if TYPE_CHECKING:
     from netvigil.incidents import Tracker

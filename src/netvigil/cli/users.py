@@ -12,15 +12,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from netvigil.cli._context import DbOption
+
 if TYPE_CHECKING:
     from netvigil.incidents import Tracker
 
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db", help="Tracker database URL (sqlite:///path or postgresql://...); default setting."
-    ),
-]
 AsOption = Annotated[
     str | None, typer.Option("--as", help="Act as this registered admin (default: the operator).")
 ]
