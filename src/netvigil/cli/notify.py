@@ -14,15 +14,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from netvigil.cli._context import err_console, settings_of
+from netvigil.cli._context import DbOption, err_console, settings_of
 
 if TYPE_CHECKING:
     from netvigil.incidents import Tracker
     from netvigil.notify import Owner
 
-DbOption = Annotated[
-    str | None, typer.Option("--db", help="Tracker database URL; default: the `db` setting.")
-]
 StoreOption = Annotated[
     str | None, typer.Option("--store", help="Store URL; default: the `store` setting.")
 ]
