@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from netvigil.cli._context import DbOption
+from netvigil.cli._context import DbOption, tracker_actor
 
 if TYPE_CHECKING:
     from netvigil.incidents import Tracker
@@ -61,8 +61,6 @@ def user_disable(
 
     Example: netvigil incidents user disable leaked@example.org
     """
-    from netvigil.cli._context import tracker_actor
-
     with _open(ctx, db) as tracker:
         user = tracker.set_user_active(email, False, tracker_actor(tracker, as_user))
     typer.echo(f"user {user.email} disabled; its sessions are ended")
@@ -78,8 +76,6 @@ def user_enable(
 
     Example: netvigil incidents user enable ed@example.org
     """
-    from netvigil.cli._context import tracker_actor
-
     with _open(ctx, db) as tracker:
         user = tracker.set_user_active(email, True, tracker_actor(tracker, as_user))
     typer.echo(f"user {user.email} enabled")
@@ -96,8 +92,6 @@ def user_role(
 
     Example: netvigil incidents user role ed@example.org viewer
     """
-    from netvigil.cli._context import tracker_actor
-
     with _open(ctx, db) as tracker:
         user = tracker.set_user_role(email, role, tracker_actor(tracker, as_user))
     typer.echo(f"user {user.email} is now {user.role}; its sessions are ended")
@@ -116,8 +110,6 @@ def user_passwd(
 
     Example: netvigil incidents user passwd ed@example.org
     """
-    from netvigil.cli._context import tracker_actor
-
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
