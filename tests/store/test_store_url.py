@@ -103,3 +103,24 @@ def test_settings_keep_the_store_url_as_given(tmp_path: Path) -> None:
     assert load_settings(store="chdb:/var/x").store_url == "chdb:/var/x"
     default = load_settings(data_dir=str(tmp_path))
     assert default.store_url == str(tmp_path / "store")
+
+
+@pytest.mark.parametrize("port", [51647, 5160, 8516])
+def test_a_refused_connection_on_a_port_with_516_in_it_is_not_called_a_wrong_password(
+    port: int,
+) -> None:
+    # 516 is ClickHouse's AUTHENTICATION_FAILED code; the same digits in a port are not.
+    from netvigil.store.clickhouse_conn import Target, _server_error
+
+    target = Target(url=f"clickhouse://127.0.0.1:{port}", host="127.0.0.1", port=port)
+    refused = OSError(
+        f"HTTPConnectionPool(host='127.0.0.1', port={port}): Max retries exceeded "
+        "(Caused by NewConnectionError: [Errno 111] Connection refused)"
+    )
+    assert "cannot reach ClickHouse at 127.0.0.1" in str(_server_error(target, refused))
+    assert "connection refused" in str(_server_error(target, refused))
+    denied = OSError(
+        "HTTPDriver for http://127.0.0.1:8123 received ClickHouse error code 516\n"
+        " Code: 516. DB::Exception: default: Authentication failed: password is incorrect"
+    )
+    assert "wrong user or password" in str(_server_error(target, denied))

@@ -16,6 +16,7 @@ one process share the open engine. A server needs none of this: any number of cl
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -216,11 +217,16 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0][:300]
 
 
+_AUTH_FAILED = re.compile(r"\bCode:\s*516\b|Authentication failed")
+
+
 def _server_error(target: Target, exc: Exception) -> StoreError:
     """One line saying why the server could not be used: unreachable, or credentials refused."""
     text = str(exc)
     where = f"ClickHouse at {target.host}:{target.port}"
-    if "516" in text or "AUTHENTICATION_FAILED" in text or "Authentication failed" in text:
+    # ClickHouse's code 516 is AUTHENTICATION_FAILED; match it as a code, never as digits
+    # that may be part of the port or host in a connection error's text.
+    if _AUTH_FAILED.search(text) or "AUTHENTICATION_FAILED" in text:
         return StoreError(
             f"store {target.url}: {where} refused user {target.user!r}: wrong user or password",
             hint="check the user and password in the store URL",
