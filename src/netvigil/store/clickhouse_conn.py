@@ -217,7 +217,7 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0][:300]
 
 
-_AUTH_FAILED = re.compile(r"\bCode:\s*516\b|Authentication failed")
+_AUTH_FAILED = re.compile(r"\bCode:\s*516\b|AUTHENTICATION_FAILED|Authentication failed")
 
 
 def _server_error(target: Target, exc: Exception) -> StoreError:
@@ -226,7 +226,7 @@ def _server_error(target: Target, exc: Exception) -> StoreError:
     where = f"ClickHouse at {target.host}:{target.port}"
     # ClickHouse's code 516 is AUTHENTICATION_FAILED; match it as a code, never as digits
     # that may be part of the port or host in a connection error's text.
-    if _AUTH_FAILED.search(text) or "AUTHENTICATION_FAILED" in text:
+    if _AUTH_FAILED.search(text):
         return StoreError(
             f"store {target.url}: {where} refused user {target.user!r}: wrong user or password",
             hint="check the user and password in the store URL",
