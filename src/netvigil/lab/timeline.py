@@ -49,7 +49,8 @@ def _delay(epoch: float | None, r: StepResult) -> float | None:
 
 
 def _plus(epoch: float | None, t0: float) -> str:
-    return "-" if epoch is None else f"{epoch - t0:+.0f} s"
+    # Rounded to whole seconds before the sign is written: 0.3 s early reads "+0 s", not "-0 s".
+    return "-" if epoch is None else f"{round(epoch - t0):+d} s"
 
 
 def print_story(story: Story, conf: ObserveSettings, *, as_json: bool) -> None:
@@ -67,7 +68,7 @@ def print_story(story: Story, conf: ObserveSettings, *, as_json: bool) -> None:
         )
         say(f"    event: {r.step.kind} {r.step.entity}")
         if r.stopped is not None:
-            end = "-" if r.ended is None else f"{r.ended - r.stopped:+.0f} s"
+            end = _plus(r.ended, r.stopped)
             say(f"    undone {_plus(r.stopped, r.t0)}; the event ended {end} after that")
         if r.step.key == "c":
             say(
